@@ -1,0 +1,19 @@
+"""nncore: a two-layer neural network in NumPy, trained on scikit-learn's 8x8 Digits.
+
+No Streamlit or Plotly here: the app, the command line, the tests and the benchmarks all
+call this same code.
+"""
+
+from .config import BOUNDS, TrainConfig
+from .data import Standardizer, digits, split, test_set
+from .errors import ConfigError, ImageError, NNCoreError, WeightsFileError
+from .functions import cross_entropy, log_softmax, softmax
+from .io import FORMAT_VERSION, load, save, to_bytes
+from .model import MLP
+from .training import EpochStats, TrainResult, train
+
+__all__ = [
+    "BOUNDS", "ConfigError", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
+    "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digits",
+    "load", "log_softmax", "save", "softmax", "split", "test_set", "to_bytes", "train",
+]

@@ -1,0 +1,110 @@
+"""TrainConfig: every setting of a training run, validated once, at construction.
+
+The config is the run's identity: it is the cache key of the app, the run's name, the URL's
+query parameters, the command line's flags and what is saved with the weights.
+"""
+
+import math
+import numbers
+from dataclasses import asdict, dataclass, fields
+
+from .errors import ConfigError
+
+# name -> (type, lowest, highest, help). Floats with lowest 0 exclude 0 itself (see _check).
+BOUNDS = {
+    "epochs": (int, 1, 500, "passes over the training split"),
+    "hidden": (int, 1, 2048, "units in the hidden ReLU layer"),
+    "lr": (float, 0.0, 100.0, "SGD learning rate (step size)"),
+    "batch": (int, 1, 4096, "examples per SGD step (larger than the split = full batch)"),
+    "seed": (int, 0, 2**31 - 1, "seeds the weights, the shuffling and the validation split"),
+    "val_share": (float, 0.05, 0.5, "share of all digits held out for validation"),
+}
+EXCLUSIVE_LOW = {"lr"}
+
+
+def _check(name, value):
+    kind, low, high, _ = BOUNDS[name]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    if kind is int:
+        as_float = float(value)
+        if not math.isfinite(as_float) or as_float != int(as_float):
+            raise ConfigError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    too_low = value <= low if name in EXCLUSIVE_LOW else value < low
+    if too_low or value > high:
+        bracket = "(" if name in EXCLUSIVE_LOW else "["
+        raise ConfigError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run; raises ConfigError naming the setting and its range."""
+
+    epochs: int = 30
+    hidden: int = 64
+    lr: float = 0.1
+    batch: int = 64
+    seed: int = 0
+    val_share: float = 0.2
+
+    def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name)))
+
+    @property
+    def name(self):
+        """Short human name of the run, e.g. 'h64 lr0.1 b64 e30 s0'."""
+        text = f"h{self.hidden} lr{self.lr:g} b{self.batch} e{self.epochs} s{self.seed}"
+        if self.val_share != 0.2:
+            text += f" v{self.val_share:g}"
+        return text
+
+    def to_dict(self):
+        """Plain dict of the settings (JSON-safe)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Build from a dict; unknown keys are refused, missing keys take their defaults."""
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
+        return cls(**values)
+
+    @classmethod
+    def clamped(cls, values, base=None):
+        """Lenient construction for untrusted text (URL query parameters).
+
+        Each value is parsed as a number and clamped to its bounds; a value that is not a
+        number, or NaN, falls back to ``base``'s (or the default). Returns (config, notes), where
+        notes are sentences saying what was changed.
+        """
+        base = base or cls()
+        result, notes = base.to_dict(), []
+        for name, raw in values.items():
+            if name not in BOUNDS:
+                continue
+            kind, low, high, _ = BOUNDS[name]
+            try:
+                number = float(raw)
+            except (TypeError, ValueError):
+                notes.append(f"ignored {name}={raw!r}: not a number")
+                continue
+            if not math.isfinite(number):
+                notes.append(f"ignored {name}={raw!r}: not a finite number")
+                continue
+            if kind is int:
+                number = int(round(number))
+            fixed = min(max(number, low), high)
+            if name in EXCLUSIVE_LOW and fixed <= low:
+                fixed = base.to_dict()[name]
+            if fixed != number:
+                notes.append(f"{name}={raw} is outside [{low}, {high}]; used {fixed}")
+            result[name] = kind(fixed)
+        return cls(**result), notes

@@ -1,0 +1,143 @@
+"""The training loop: data -> model -> minibatch SGD epochs -> best-validation weights -> test.
+
+Training runs in float32 (the speed) with one shuffle per epoch into a preallocated array and
+contiguous batch views; the model's own float64 mode stays for the gradient checks.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import data
+from .config import TrainConfig
+from .functions import cross_entropy, softmax
+from .model import MLP
+
+HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    """What the progress callback receives after each epoch (epoch counts from 1)."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    val_loss: float
+    train_acc: float
+    val_acc: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    """A trained run: the best-validation model with its standardization, history and scores.
+
+    ``history`` maps each of HISTORY_KEYS to one float per finished epoch (never NaN);
+    ``best_epoch`` counts from 1 (0: no epoch finished, the initial weights are kept);
+    ``diverged_epoch`` is the epoch whose loss became NaN or inf, or None.
+    """
+
+    config: TrainConfig
+    model: MLP
+    standardizer: data.Standardizer
+    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
+    best_epoch: int = 0
+    test_accuracy: float = float("nan")
+    diverged_epoch: int = None
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+    @property
+    def diverged(self):
+        return self.diverged_epoch is not None
+
+    @property
+    def epochs_run(self):
+        return len(self.history["val_acc"])
+
+    @property
+    def best_val_accuracy(self):
+        return self.history["val_acc"][self.best_epoch - 1] if self.best_epoch else float("nan")
+
+    @property
+    def name(self):
+        return self.config.name
+
+    def predict_proba(self, X):
+        """Class probabilities (n, 10) of raw Digits rows X (n, 64) with pixels in 0..16."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        return softmax(self.model.forward(self.standardizer(X, self.model.dtype)).astype(np.float64))
+
+    def predict(self, X):
+        """Predicted digits (n,) of raw rows X (n, 64)."""
+        return self.predict_proba(X).argmax(axis=1)
+
+
+def _evaluate(model, X, y):
+    """(mean cross-entropy, accuracy) of standardized X against labels y."""
+    logits = model.forward(X)
+    return cross_entropy(logits, y), float((logits.argmax(axis=1) == y).mean())
+
+
+def train(config=None, callback=None, dtype=np.float32):
+    """Train an MLP on Digits with ``config`` (a TrainConfig; default settings if None).
+
+    After each epoch, ``callback(EpochStats)`` is called when given; returning True stops
+    training there. An epoch whose loss is NaN or inf ends training and marks the run diverged;
+    the weights of the best finished epoch are kept either way. Returns a TrainResult.
+    """
+    config = config or TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"train() takes a TrainConfig, got {type(config).__name__}")
+    started = time.perf_counter()
+    X_all, y_all = data.digits()
+    parts = data.split(config.seed, config.val_share)
+    standardizer = data.Standardizer.fit(X_all[parts.train])
+    X_train, y_train = standardizer(X_all[parts.train], dtype), y_all[parts.train]
+    X_val, y_val = standardizer(X_all[parts.val], dtype), y_all[parts.val]
+    n = len(y_train)
+    batch = min(config.batch, n)
+
+    rng = np.random.default_rng(config.seed)
+    model = MLP(X_train.shape[1], config.hidden, 10, seed=rng, dtype=dtype)
+    best = model.copy()
+    result = TrainResult(config, best, standardizer)
+    X_shuffled, y_shuffled = np.empty_like(X_train), np.empty_like(y_train)
+    best_val_acc = -1.0
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, config.epochs + 1):
+            epoch_started = time.perf_counter()
+            order = rng.permutation(n)
+            np.take(X_train, order, axis=0, out=X_shuffled)
+            np.take(y_train, order, axis=0, out=y_shuffled)
+            loss_sum, correct = 0.0, 0
+            for start in range(0, n, batch):
+                Xb, yb = X_shuffled[start:start + batch], y_shuffled[start:start + batch]
+                logits = model.forward(Xb)
+                correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
+                model.step(model.backward(yb), config.lr)
+                loss_sum += model.loss * len(yb)
+            val_loss, val_acc = _evaluate(model, X_val, y_val)
+            train_loss = loss_sum / n
+            if not (np.isfinite(train_loss) and np.isfinite(val_loss)):
+                result.diverged_epoch = epoch
+                break
+            stats = EpochStats(epoch, config.epochs, train_loss, val_loss, correct / n, val_acc,
+                               time.perf_counter() - epoch_started)
+            for key in HISTORY_KEYS:
+                result.history[key].append(float(getattr(stats, key)))
+            if val_acc >= best_val_acc:  # on a tie the later, better-fitted epoch
+                best_val_acc, result.best_epoch = val_acc, epoch
+                for name, value in model.parameters().items():
+                    np.copyto(getattr(best, name), value)
+            if callback is not None and callback(stats):
+                result.stopped_early = epoch < config.epochs
+                break
+
+    X_test, y_test = data.test_set(config.seed)
+    result.test_accuracy = float((result.predict(X_test) == y_test).mean())
+    result.seconds = time.perf_counter() - started
+    return result

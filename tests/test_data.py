@@ -1,0 +1,55 @@
+"""nncore.data: the split and the standardization."""
+
+import numpy as np
+
+from nncore import Standardizer, digits, split
+
+
+def test_digits_are_the_1797_scikit_learn_images():
+    X, y = digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert X.min() == 0 and X.max() == 16 and set(y) == set(range(10))
+
+
+def test_split_is_disjoint_complete_and_60_20_20_by_default():
+    parts = split(0)
+    together = np.concatenate([parts.train, parts.val, parts.test])
+    assert len(together) == 1797 and len(np.unique(together)) == 1797
+    assert abs(len(parts.train) - 0.6 * 1797) <= 2
+    assert abs(len(parts.val) - 0.2 * 1797) <= 2
+    assert abs(len(parts.test) - 0.2 * 1797) <= 2
+
+
+def test_split_is_stratified():
+    _, y = digits()
+    parts = split(3)
+    overall = np.bincount(y) / len(y)
+    for idx in (parts.train, parts.val, parts.test):
+        assert np.abs(np.bincount(y[idx], minlength=10) / len(idx) - overall).max() < 0.01
+
+
+def test_split_is_seeded():
+    assert np.array_equal(split(5).val, split(5).val)
+    assert not np.array_equal(split(5).val, split(6).val)
+
+
+def test_validation_share_is_honoured():
+    assert abs(len(split(0, 0.1).val) - 0.1 * 1797) <= 2
+
+
+def test_standardizer_maps_constant_pixels_to_zero_not_nan():
+    X, _ = digits()
+    train = X[split(0).train]
+    standardize = Standardizer.fit(train)
+    assert (train.std(axis=0) == 0).any(), "Digits has always-blank pixels; this test relies on it"
+    assert np.isfinite(standardize(X)).all()
+    assert np.allclose(standardize(train)[:, train.std(axis=0) == 0], 0.0)
+    assert np.allclose(standardize(train).mean(axis=0), 0.0, atol=1e-9)
+
+
+def test_standardizer_is_fitted_on_training_rows_only():
+    X, _ = digits()
+    parts = split(0)
+    standardize = Standardizer.fit(X[parts.train])
+    assert np.allclose(standardize.mean, X[parts.train].mean(axis=0))
+    assert not np.allclose(standardize.mean, X.mean(axis=0))

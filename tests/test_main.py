@@ -1,0 +1,52 @@
+"""main.py: the command line, end to end through a subprocess."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_train_then_predict_end_to_end(tmp_path):
+    out = tmp_path / "w.npz"
+    trained = cli("--epochs", "30", "--hidden", "64", "--lr", "0.1", "--batch", "64", "--out", str(out))
+    assert trained.returncode == 0, trained.stderr
+    lines = trained.stdout.splitlines()
+    assert sum(line.startswith("epoch ") for line in lines) == 30
+    summary = next(line for line in lines if "test_acc" in line)
+    assert float(summary.split("test_acc")[1].split()[0]) >= 0.95
+    assert out.exists()
+    predicted = cli("predict", "--weights", str(out))
+    assert predicted.returncode == 0, predicted.stderr
+    assert float(predicted.stdout.split("test accuracy")[1].split()[0]) >= 0.95
+
+
+def test_default_output_path_is_printed(tmp_path):
+    done = cli("--epochs", "1", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "runs/best.npz" in done.stdout and (tmp_path / "runs" / "best.npz").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--epochs", "0"], ["--hidden", "0"], ["--lr", "0"], ["--lr", "-1"], ["--batch", "0"],
+    ["--epochs", "abc"], ["--lr", "nan"], ["--epochs", "1000000000"], ["--hidden", "10000000"],
+])
+def test_out_of_range_arguments_exit_2_with_one_line(args):
+    done = cli(*args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "error" in done.stderr
+
+
+def test_predict_on_a_bad_file_says_so_without_traceback(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not weights")
+    done = cli("predict", "--weights", str(bad))
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "not a saved run" in done.stderr
