@@ -9,7 +9,7 @@ import os
 import sys
 
 import nncore
-from nncore.config import BOUNDS, EXCLUSIVE_LOW
+from nncore.config import BOUNDS, check_setting
 
 DEFAULT_OUT = os.path.join("runs", "best.npz")
 
@@ -17,7 +17,6 @@ DEFAULT_OUT = os.path.join("runs", "best.npz")
 def bounded(name):
     """argparse type for setting ``name``: parsed and checked against nncore's BOUNDS."""
     kind, low, high, _ = BOUNDS[name]
-    bracket = "(" if name in EXCLUSIVE_LOW else "["
 
     def parse(text):
         try:
@@ -25,9 +24,9 @@ def bounded(name):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
         try:
-            nncore.config._check(name, value)
+            check_setting(name, value)
         except nncore.ConfigError:
-            raise argparse.ArgumentTypeError(f"{text} is outside {bracket}{low}, {high}]") from None
+            raise argparse.ArgumentTypeError(f"{text} is outside [{low:g}, {high:g}]") from None
         return value
 
     parse.__name__ = name

@@ -10,19 +10,19 @@ from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigError
 
-# name -> (type, lowest, highest, help). Floats with lowest 0 exclude 0 itself (see _check).
+# name -> (type, lowest, highest, help); both ends are allowed.
 BOUNDS = {
     "epochs": (int, 1, 500, "passes over the training split"),
     "hidden": (int, 1, 2048, "units in the hidden ReLU layer"),
-    "lr": (float, 0.0, 100.0, "SGD learning rate (step size)"),
+    "lr": (float, 1e-5, 100.0, "SGD learning rate (step size); large values make training diverge"),
     "batch": (int, 1, 4096, "examples per SGD step (larger than the split = full batch)"),
     "seed": (int, 0, 2**31 - 1, "seeds the weights, the shuffling and the validation split"),
     "val_share": (float, 0.05, 0.5, "share of all digits held out for validation"),
 }
-EXCLUSIVE_LOW = {"lr"}
 
 
-def _check(name, value):
+def check_setting(name, value):
+    """``value`` converted to setting ``name``'s type; raises ConfigError if it is out of bounds."""
     kind, low, high, _ = BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be a number, got {value!r}")
@@ -35,10 +35,8 @@ def _check(name, value):
         value = float(value)
         if not math.isfinite(value):
             raise ConfigError(f"{name} must be a finite number, got {value!r}")
-    too_low = value <= low if name in EXCLUSIVE_LOW else value < low
-    if too_low or value > high:
-        bracket = "(" if name in EXCLUSIVE_LOW else "["
-        raise ConfigError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
     return value
 
 
@@ -55,7 +53,7 @@ class TrainConfig:
 
     def __post_init__(self):
         for f in fields(self):
-            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name)))
+            object.__setattr__(self, f.name, check_setting(f.name, getattr(self, f.name)))
 
     @property
     def name(self):
@@ -102,9 +100,7 @@ class TrainConfig:
             if kind is int:
                 number = int(round(number))
             fixed = min(max(number, low), high)
-            if name in EXCLUSIVE_LOW and fixed <= low:
-                fixed = base.to_dict()[name]
             if fixed != number:
-                notes.append(f"{name}={raw} is outside [{low}, {high}]; used {fixed}")
+                notes.append(f"{name}={raw} is outside [{low:g}, {high:g}]; used {fixed:g}")
             result[name] = kind(fixed)
         return cls(**result), notes
