@@ -1,0 +1,75 @@
+"""The shared sidebar: training settings with their bounds, the Train button, the run selector,
+and keeping all of it in the URL so a link or a refresh brings the same settings and runs back."""
+
+import streamlit as st
+
+import nncore
+from nncore.config import BOUNDS
+
+from . import links, runs
+
+# setting -> (label, step, format); the bounds and help come from nncore's BOUNDS.
+WIDGETS = {
+    "epochs": ("Epochs", 1, None),
+    "hidden": ("Hidden units", 8, None),
+    "lr": ("Learning rate", 0.01, "%g"),
+    "batch": ("Batch size", 8, None),
+    "seed": ("Seed", 1, None),
+    "val_share": ("Validation share", 0.05, "%.2f"),
+}
+
+
+def _key(name):
+    return f"setting_{name}"
+
+
+def restore_from_url():
+    """On a session's first run: settings and runs from the URL. Returns the run configs to
+    restore (a list, empty when there is nothing to do) and notes on what the URL got wrong."""
+    if st.session_state.get("url_restored"):
+        return [], []
+    st.session_state["url_restored"] = True
+    settings, run_configs, notes = links.from_params(st.query_params.to_dict() | {
+        "run": st.query_params.get_all("run")})
+    for name in WIDGETS:
+        st.session_state[_key(name)] = getattr(settings, name)
+    return run_configs, notes
+
+
+def settings_controls():
+    """Draw the settings and the Train button; returns (TrainConfig, train clicked)."""
+    defaults = nncore.TrainConfig()
+    values = {}
+    with st.sidebar:
+        st.header("Train the network")
+        for name, (label, step, fmt) in WIDGETS.items():
+            kind, low, high, help_text = BOUNDS[name]
+            st.session_state.setdefault(_key(name), getattr(defaults, name))
+            values[name] = st.number_input(
+                label, min_value=kind(low), max_value=kind(high), step=kind(step), format=fmt, key=_key(name),
+                help=f"{help_text.capitalize()}. Allowed: {low:g} to {high:g}; default {getattr(defaults, name):g}.")
+        clicked = st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:")
+    return nncore.TrainConfig(**values), clicked
+
+
+def run_selector():
+    """The selected-run box (drawn after any training, so a new run can be selected at once)."""
+    pending = st.session_state.pop("select_next", None)
+    names = [run.name for run in reversed(runs.all_runs())]
+    if pending in names:
+        st.session_state["selected_run"] = pending
+    if not names:
+        st.sidebar.caption("No runs yet: press **Train**.")
+        return
+    if st.session_state.get("selected_run") not in names:
+        st.session_state["selected_run"] = names[0]
+    st.sidebar.selectbox("Selected run", names, key="selected_run",
+                         help="The run the pages show. Newest first; each run is named by its settings.")
+
+
+def write_url(settings):
+    """Put the settings and the session's runs into the URL, when they changed."""
+    params = links.to_params(settings, [run.config for run in runs.all_runs()])
+    current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
+    if current != params:
+        st.query_params.from_dict(params)

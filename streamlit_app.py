@@ -1,0 +1,43 @@
+"""Digits Playground: train a NumPy neural network on 8×8 digits, watch it learn, compare runs,
+and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
+
+import streamlit as st
+
+from app import runs, sidebar, trainer
+
+st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Train & overview", icon=":material/model_training:", url_path="overview",
+            default=True),
+    st.Page("pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="learning-curves"),
+    st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare-runs"),
+    st.Page("pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe-a-digit"),
+]
+# The url_paths differ from the file names on purpose: Streamlit also knows the files of a pages/
+# folder by their names, and a name clash would let such a page run without this entry script.
+page = st.navigation(PAGES)
+
+to_restore, notes = sidebar.restore_from_url()
+settings, train_clicked = sidebar.settings_controls()
+live_area = st.empty()
+for note in notes:
+    st.toast(f"Link: {note}", icon=":material/info:")
+
+interruption = None
+for position, config in enumerate(to_restore, 1):
+    result, interruption = trainer.train(config, live_area, f"Restoring run {position}/{len(to_restore)} from the link")
+    runs.add(result, "link")
+    if interruption:
+        break
+if train_clicked and interruption is None:
+    result, interruption = trainer.train(settings, live_area)
+    run, notice = runs.add(result)
+    if notice:
+        st.toast(notice, icon=":material/delete:")
+if interruption is not None:
+    raise interruption  # the click that stopped training: let Streamlit rerun with it
+
+sidebar.run_selector()
+sidebar.write_url(settings)
+page.run()
