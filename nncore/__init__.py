@@ -8,12 +8,13 @@ from .config import BOUNDS, TrainConfig
 from .data import Standardizer, digits, split, test_set
 from .errors import ConfigError, ImageError, NNCoreError, WeightsFileError
 from .functions import cross_entropy, log_softmax, softmax
+from .image import DigitSteps, digit_steps, image_to_digit
 from .io import FORMAT_VERSION, load, save, to_bytes
 from .model import MLP
 from .training import EpochStats, TrainResult, train
 
 __all__ = [
-    "BOUNDS", "ConfigError", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
-    "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digits",
-    "load", "log_softmax", "save", "softmax", "split", "test_set", "to_bytes", "train",
+    "BOUNDS", "ConfigError", "DigitSteps", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
+    "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digit_steps", "digits",
+    "image_to_digit", "load", "log_softmax", "save", "softmax", "split", "test_set", "to_bytes", "train",
 ]
