@@ -1,0 +1,42 @@
+"""AppTest fixtures: the app driven headless, with the shared training cache cleared per test."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = {"overview": "pages/home.py", "curves": "pages/curves.py", "compare": "pages/compare.py",
+         "probe": "pages/probe.py"}
+
+
+@pytest.fixture
+def app():
+    """A fresh session of the app, run once (nothing trained)."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    return at.run()
+
+
+@pytest.fixture
+def trained(app):
+    """A session that pressed Train once with the default settings."""
+    return train(app)
+
+
+def train(at, **settings):
+    """Set sidebar settings (by setting name) and press Train."""
+    for name, value in settings.items():
+        at.number_input(key=f"setting_{name}").set_value(value)
+    at.sidebar.button[0].click()
+    return at.run()
+
+
+def errors(at):
+    return [e.value for e in at.error]
+
+
+def session_runs(at):
+    return at.session_state["runs"] if "runs" in at.session_state else []

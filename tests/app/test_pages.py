@@ -1,0 +1,187 @@
+"""Every page, driven headless with AppTest, before and after training."""
+
+import io
+
+import numpy as np
+import pytest
+
+import nncore
+from tests.app.conftest import PAGES, errors, session_runs, train
+
+
+@pytest.mark.parametrize("page", PAGES.values())
+def test_every_page_runs_before_training_and_says_what_to_do(app, page):
+    app.switch_page(page).run()
+    assert not app.exception
+    assert not errors(app)
+    assert any("Train" in info.value for info in app.info), "the page should say to press Train"
+
+
+def test_pages_before_training_show_the_data(app):
+    charts = app.get("plotly_chart")
+    assert charts, "the overview shows the class counts"
+    assert len(app.get("image")) >= 30, "and a grid of example digits"
+
+
+def test_train_button_produces_a_run_with_its_figures(trained):
+    assert not trained.exception
+    runs = session_runs(trained)
+    assert len(runs) == 1 and runs[0].result.test_accuracy >= 0.95
+    assert len(trained.get("plotly_chart")) >= 3  # loss, accuracy, class counts
+    assert trained.selectbox(key="selected_run").value == runs[0].name
+
+
+@pytest.mark.parametrize("page", PAGES.values())
+def test_every_page_runs_after_training(trained, page):
+    trained.switch_page(page).run()
+    assert not trained.exception and not errors(trained)
+    assert trained.get("plotly_chart")
+
+
+def test_page_switches_keep_the_runs(trained):
+    name = session_runs(trained)[0].name
+    for page in list(PAGES.values()) + [PAGES["overview"]]:
+        trained.switch_page(page).run()
+        assert [run.name for run in session_runs(trained)] == [name]
+
+
+def test_curves_page_shows_confusion_matrix_of_the_whole_test_split(trained):
+    trained.switch_page(PAGES["curves"]).run()
+    run = session_runs(trained)[0]
+    assert int(run.evaluation().confusion().sum()) == len(nncore.split(0).test)
+    titles = [chart.proto.spec for chart in trained.get("plotly_chart")]
+    assert any("Confusion matrix" in spec for spec in titles)
+    assert any("Precision and recall" in spec for spec in titles)
+    assert any("Misclassified" in h.value for h in trained.subheader)
+
+
+def test_same_config_twice_is_one_run_from_the_cache(trained):
+    first = session_runs(trained)[0].result
+    train(trained)
+    runs = session_runs(trained)
+    assert len(runs) == 1 and runs[0].result is first
+
+
+def test_two_runs_overlay_on_the_compare_page(trained):
+    train(trained, hidden=16)
+    trained.switch_page(PAGES["compare"]).run()
+    assert not trained.exception
+    names = [run.name for run in session_runs(trained)]
+    assert len(names) == 2
+    assert set(trained.multiselect(key="compare_runs").value) == set(names)
+    loss_chart = trained.get("plotly_chart")[0].proto.spec
+    assert all(name in loss_chart for name in names)
+
+
+def test_newest_run_is_selected(trained):
+    train(trained, hidden=16)
+    assert trained.selectbox(key="selected_run").value.startswith("h16 ")
+
+
+def test_delete_a_run(trained):
+    train(trained, hidden=16)
+    trained.switch_page(PAGES["compare"]).run()
+    trained.selectbox(key="manage_run").set_value(session_runs(trained)[0].name).run()
+    next(b for b in trained.button if b.label == "Delete").click().run()
+    assert [run.config.hidden for run in session_runs(trained)] == [16]
+
+
+def test_bad_weights_upload_shows_an_error_and_keeps_the_runs(trained):
+    trained.switch_page(PAGES["compare"]).run()
+    upload = ("weights.npz", b"not a zip file", "application/octet-stream")
+    trained.file_uploader(key="weights_upload").set_value(upload)
+    trained.run()
+    assert not trained.exception
+    assert any("Could not load" in e for e in errors(trained))
+    assert len(session_runs(trained)) == 1
+
+
+def test_saved_run_upload_brings_it_back(app):
+    saved = nncore.train(nncore.TrainConfig(epochs=2, hidden=8, seed=3))
+    app.switch_page(PAGES["compare"]).run()
+    app.file_uploader(key="weights_upload").set_value(("run.npz", nncore.to_bytes(saved), "application/octet-stream"))
+    app.run()
+    assert not app.exception and not errors(app)
+    runs = session_runs(app)
+    assert [run.name for run in runs] == [saved.config.name] and runs[0].source == "uploaded"
+
+
+def test_diverging_learning_rate_shows_a_diverged_run_and_the_app_keeps_working(app):
+    train(app, lr=100.0)
+    assert not app.exception
+    run = session_runs(app)[0]
+    assert run.result.diverged
+    assert any("Diverged at epoch" in e for e in errors(app))
+    train(app, lr=0.1)
+    assert len(session_runs(app)) == 2 and not session_runs(app)[1].result.diverged
+
+
+def test_probe_page_predicts_a_test_digit(trained):
+    trained.switch_page(PAGES["probe"]).run()
+    assert any(m.value.startswith("**Prediction:") for m in trained.markdown)
+
+
+def test_probe_page_compares_several_runs(trained):
+    train(trained, hidden=16)
+    trained.switch_page(PAGES["probe"]).run()
+    names = [run.name for run in session_runs(trained)]
+    trained.multiselect(key="probe_runs").set_value(names).run()
+    assert sum(m.value.startswith("**Prediction:") for m in trained.markdown) == 2
+
+
+def png_of_digit(pixels, scale=16):
+    from PIL import Image
+    grid = (255 - np.asarray(pixels).reshape(8, 8) * 15).clip(0, 255).astype(np.uint8)  # dark ink on white
+    buffer = io.BytesIO()
+    Image.fromarray(grid).resize((8 * scale, 8 * scale), Image.NEAREST).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_probe_page_reads_an_uploaded_digit(trained):
+    X, y = nncore.digits()
+    index = int(np.flatnonzero(y == 7)[0])
+    trained.switch_page(PAGES["probe"]).run()
+    trained.segmented_control(key="probe_source").set_value("Upload").run()
+    trained.file_uploader(key="probe_upload").set_value(("seven.png", png_of_digit(X[index]), "image/png"))
+    trained.run()
+    assert not trained.exception and not errors(trained)
+    assert any(m.value.startswith("**Prediction: 7**") for m in trained.markdown)
+
+
+@pytest.mark.parametrize("payload", [b"", b"%PDF-1.4 not an image", b"\x89PNG\r\n\x1a\n truncated"])
+def test_probe_page_shows_an_error_for_a_bad_upload(trained, payload):
+    trained.switch_page(PAGES["probe"]).run()
+    trained.segmented_control(key="probe_source").set_value("Upload").run()
+    trained.file_uploader(key="probe_upload").set_value(("digit.png", payload, "image/png"))
+    trained.run()
+    assert not trained.exception
+    assert any("Could not read a digit" in e for e in errors(trained))
+    assert len(session_runs(trained)) == 1
+
+
+def test_a_link_brings_back_settings_and_runs(app):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params.update({"hidden": "32", "lr": "0.05", "run": ["default", "hidden:16"]})
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="setting_hidden").value == 32
+    assert at.number_input(key="setting_lr").value == 0.05
+    assert sorted(run.config.hidden for run in session_runs(at)) == [16, 64]
+
+
+def test_hostile_link_values_are_clamped_or_ignored(app):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params.update({"epochs": "1000000000", "hidden": "abc", "lr": "nan", "batch": "-3",
+                            "run": ["epochs:nope", "garbage", "hidden:10000000,epochs:1"]})
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="setting_epochs").value == 500
+    assert at.number_input(key="setting_hidden").value == 64
+    assert at.number_input(key="setting_batch").value == 1
+    assert [run.config.hidden for run in session_runs(at) if run.config.epochs == 1] == [2048]
