@@ -18,6 +18,8 @@ PAGES = [
 # folder by their names, and a name clash would let such a page run without this entry script.
 page = st.navigation(PAGES)
 
+runs.wait_for_training()  # a click during training: let the interrupted run store its result first
+session = runs.current()  # kept at hand: after an interruption even reading session state raises
 to_restore, notes = sidebar.restore_from_url()
 settings, train_clicked = sidebar.settings_controls()
 live_area = st.empty()
@@ -25,16 +27,18 @@ for note in notes:
     st.toast(f"Link: {note}", icon=":material/info:")
 
 interruption = None
-for position, config in enumerate(to_restore, 1):
-    result, interruption = trainer.train(config, live_area, f"Restoring run {position}/{len(to_restore)} from the link")
-    runs.add(result, "link")
-    if interruption:
-        break
-if train_clicked and interruption is None:
-    result, interruption = trainer.train(settings, live_area)
-    run, notice = runs.add(result)
-    if notice:
-        st.toast(notice, icon=":material/delete:")
+with runs.training(session):
+    for position, config in enumerate(to_restore, 1):
+        label = f"Restoring run {position}/{len(to_restore)} from the link"
+        result, interruption = trainer.train(config, live_area, label)
+        runs.add(result, "link", session)
+        if interruption:
+            break
+    if train_clicked and interruption is None:
+        result, interruption = trainer.train(settings, live_area)
+        run, notice = runs.add(result, "trained", session)
+        if notice and interruption is None:
+            st.toast(notice, icon=":material/delete:")
 if interruption is not None:
     raise interruption  # the click that stopped training: let Streamlit rerun with it
 

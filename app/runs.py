@@ -4,6 +4,8 @@ Runs are named by their settings (one run per config); the newest is selected. A
 MAX_RUNS are kept per session: beyond that the oldest unpinned run is dropped, with a notice.
 """
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -46,8 +48,54 @@ class Run:
         return self._evaluation
 
 
+class _Session:
+    """The session's runs and pending selection, kept as one object in ``st.session_state``.
+
+    Changes mutate this object in place and never assign to ``st.session_state``: they must also
+    work right after Streamlit has interrupted the script (a Stop click), when any Streamlit call,
+    an assignment to session state included, raises again.
+    """
+
+    def __init__(self):
+        self.runs = []
+        self.select_next = None
+        self.idle = threading.Event()  # cleared while this session trains
+        self.idle.set()
+
+
+def current():
+    """This session's store of runs (pass it to ``add`` when Streamlit calls may raise)."""
+    return _session()
+
+
+def _session():
+    session = st.session_state.get("session_runs")
+    if session is None:
+        session = st.session_state["session_runs"] = _Session()
+    return session
+
+
+@contextmanager
+def training(session):
+    """Mark ``session`` as training for the duration of the block (see ``wait_for_training``)."""
+    session.idle.clear()
+    try:
+        yield
+    finally:
+        session.idle.set()
+
+
+def wait_for_training(timeout=60.0):
+    """Wait until a training of this session that was interrupted has stored its run.
+
+    With Streamlit's fast reruns, a click during training starts the new script run at once while
+    the interrupted one is still finishing its epoch; waiting here lets the new run show that run.
+    """
+    _session().idle.wait(timeout)
+
+
 def _store():
-    return st.session_state.setdefault("runs", [])
+    return _session().runs
 
 
 def all_runs():
@@ -59,13 +107,16 @@ def get(name):
     return next((run for run in _store() if run.name == name), None)
 
 
-def add(result, source="trained"):
+def add(result, source="trained", session=None):
     """Add a run (or return the existing one with the same settings) and select it.
 
-    Returns (run, notice): notice says which run was dropped to stay within MAX_RUNS, or None.
+    ``session`` (from ``current()``) is needed after an interruption, when even reading
+    ``st.session_state`` raises. Returns (run, notice): notice says which run was dropped to stay
+    within MAX_RUNS, or None.
     """
-    store, notice = _store(), None
-    run = get(result.config.name)
+    session = session or _session()
+    store, notice = session.runs, None
+    run = next((r for r in store if r.name == result.config.name), None)
     if run is None:
         run = Run(result, source)
         store.append(run)
@@ -76,7 +127,7 @@ def add(result, source="trained"):
             store.remove(victim)
             notice = (f"Dropped the oldest run, {victim.name}: a session keeps at most {MAX_RUNS} runs. "
                       "Pin runs on the Compare page to keep them.")
-    select(run.name)
+    session.select_next = run.name
     return run, notice
 
 
@@ -90,7 +141,14 @@ def remove(names):
 
 def select(name):
     """Make ``name`` the selected run (applied before the selector widget is drawn)."""
-    st.session_state["select_next"] = name
+    _session().select_next = name
+
+
+def take_pending_selection():
+    """The run name ``select`` asked for since the selector was last drawn (once), or None."""
+    session = _session()
+    name, session.select_next = session.select_next, None
+    return name
 
 
 def selected():

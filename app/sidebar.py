@@ -54,7 +54,7 @@ def settings_controls():
 
 def run_selector():
     """The selected-run box (drawn after any training, so a new run can be selected at once)."""
-    pending = st.session_state.pop("select_next", None)
+    pending = runs.take_pending_selection()
     names = [run.name for run in reversed(runs.all_runs())]
     if pending in names:
         st.session_state["selected_run"] = pending

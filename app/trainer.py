@@ -4,8 +4,9 @@ The cache holds one slot per config (``st.cache_resource``, bounded in entries; 
 a few hundred kB, so the cache stays under ~40 MB). Training happens outside the cached function,
 so no Streamlit element is recorded into the cache, and a slot's lock keeps two sessions from
 training the same config at once. A click anywhere while training (the Stop button, or any
-widget) interrupts the script: the run stops after its current epoch and is kept, under the
-config it really ran (epochs = epochs finished), which trains to the identical result.
+widget) interrupts the script: the run stops after its current epoch and is kept, named by the
+epochs it finished (training that config gives the identical run). A session that disconnects
+stops the same way, so no training outlives its session.
 """
 
 import dataclasses
@@ -74,7 +75,8 @@ def train(config, area, label="Training"):
     """Train ``config`` (or take it from the cache), drawing live progress into ``area``.
 
     Returns (result, interruption): interruption is Streamlit's rerun/stop request that cut
-    training short (the caller stores the run, then re-raises it), or None.
+    training short, or None. After an interruption the caller must make no Streamlit call (they
+    would raise again) but store the run with ``runs.add`` and re-raise the interruption.
     """
     slot = _slot(config_token(config))
     if slot.result is not None:
@@ -95,11 +97,10 @@ def train(config, area, label="Training"):
             return False
 
         result = nncore.train(config, callback=on_epoch)
-        if result.stopped_early:  # the same as training for the epochs it finished: cache it as that
-            finished = dataclasses.replace(config, epochs=result.epochs_run)
-            result = dataclasses.replace(result, config=finished)
-            _slot(config_token(finished)).result = dataclasses.replace(result, stopped_early=False)
+        if result.stopped_early:  # it is the run of the epochs it finished: name it so
+            result = dataclasses.replace(result, config=dataclasses.replace(config, epochs=result.epochs_run))
         else:
             slot.result = result
-    area.empty()
+    if interruption is None:  # after an interruption any Streamlit call would raise it again
+        area.empty()
     return result, interruption

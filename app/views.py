@@ -51,7 +51,7 @@ def run_summary(run):
     cells[1].metric("Best validation accuracy", f"{r.best_val_accuracy:.1%}" if r.best_epoch else "—")
     cells[2].metric("Best epoch", f"{r.best_epoch} of {r.epochs_run}" if r.best_epoch else "none")
     cells[3].metric("Training time", f"{r.seconds:.2f} s")
-    cells[4].metric("Status", run.status)
+    cells[4].metric("Status", run.status.split(" at ")[0], help=run.status)
     if r.diverged:
         st.error(f"**Diverged at epoch {r.diverged_epoch}**: the loss became NaN or infinite, so training stopped "
                  f"there. The run keeps the weights of its best epoch before that"

@@ -12,19 +12,26 @@ all_runs = list(reversed(runs.all_runs()))  # newest first
 with st.expander("Bring back a saved run (.npz)", expanded=not all_runs):
     upload = st.file_uploader("Upload weights saved from this app or by `python main.py`", type=["npz"],
                               key="weights_upload")
-    if upload is not None:
+    handled = st.session_state.setdefault("handled_uploads", set())
+    if upload is not None and upload.file_id not in handled:
+        handled.add(upload.file_id)  # an upload is read once, even if its run is deleted later
         try:
             result = nncore.load(upload.getvalue())
         except nncore.WeightsFileError as exc:
-            st.error(f"Could not load **{upload.name}**: {exc}. Your runs are unchanged.", icon=":material/error:")
+            st.session_state["upload_message"] = ("error", f"Could not load **{upload.name}**: {exc}. "
+                                                  "Your runs are unchanged.")
         else:
-            existing = runs.get(result.config.name)
-            if existing is None:
+            if runs.get(result.config.name) is None:
                 runs.add(result, "uploaded")
-                st.success(f"Loaded **{result.config.name}** from {upload.name}.")
-                st.rerun()
+                st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from "
+                                                      f"{upload.name}.")
             else:
-                st.info(f"A run named **{result.config.name}** is already in your list.")
+                st.session_state["upload_message"] = ("info", f"A run named **{result.config.name}** is "
+                                                      "already in your list.")
+        st.rerun()
+    if upload is not None and "upload_message" in st.session_state:
+        kind, text = st.session_state["upload_message"]
+        getattr(st, kind)(text)
 
 if not all_runs:
     views.no_runs_yet("train two runs with different settings (say 16 and 128 hidden units) to compare them here.")

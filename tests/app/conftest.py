@@ -39,4 +39,4 @@ def errors(at):
 
 
 def session_runs(at):
-    return at.session_state["runs"] if "runs" in at.session_state else []
+    return at.session_state["session_runs"].runs if "session_runs" in at.session_state else []
