@@ -36,11 +36,6 @@ def _slot(token):
     return _Slot()
 
 
-def cached(config):
-    """The finished run of ``config`` if some session trained it already, else None."""
-    return _slot(config_token(config)).result
-
-
 class _LiveView:
     """Progress bar, figures and live curves of one training, drawn into ``area``."""
 
