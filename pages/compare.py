@@ -35,6 +35,7 @@ with st.expander("Bring back a saved run (.npz)", expanded=not all_runs):
 
 if not all_runs:
     views.no_runs_yet("train two runs with different settings (say 16 and 128 hidden units) to compare them here.")
+    views.dataset_overview()
     st.stop()
 
 table = pd.DataFrame([{

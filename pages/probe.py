@@ -21,6 +21,7 @@ sample, original, truth = None, None, None
 if source == "Test digit":
     if selected is None:
         views.no_runs_yet("then pick any of its test digits here, or upload or draw one.")
+        views.dataset_overview()
         st.stop()
     evaluation = selected.evaluation()
     how = st.radio("Pick by", ["index", "class", "misclassified"], horizontal=True, key="probe_pick",
