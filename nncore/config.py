@@ -26,13 +26,16 @@ def check_setting(name, value):
     kind, low, high, _ = BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be a number, got {value!r}")
-    if kind is int:
+    try:
         as_float = float(value)
+    except OverflowError:  # an int beyond float's range: certainly out of bounds
+        raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got a number far outside it") from None
+    if kind is int:
         if not math.isfinite(as_float) or as_float != int(as_float):
             raise ConfigError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
         value = int(value)
     else:
-        value = float(value)
+        value = as_float
         if not math.isfinite(value):
             raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if not low <= value <= high:

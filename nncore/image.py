@@ -19,7 +19,8 @@ from . import digitize
 from .errors import ImageError
 
 MAX_BYTES = 20 * 2**20       # larger uploads are refused unread
-MAX_PIXELS = 50_000_000      # declared width x height above this is refused before decoding
+MAX_PIXELS = 16_000_000      # declared width x height above this is refused before decoding
+JPEG_MAX_PIXELS = 50_000_000  # JPEGs are decoded at up to 1/8 scale, so 48 MP phone photos pass
 MAX_SIDE = 20_000            # and so is a side longer than this
 WORK_SIDE = 512              # larger images are scaled down (area-averaged) before the ink is found
 MIN_CONTRAST = 0.1           # ink must differ from the background by this share of black-to-white
@@ -59,9 +60,10 @@ def _open(image):
             raise ImageError(f"the file is larger than {MAX_BYTES // 2**20} MB; a digit needs far less")
         picture = _identify(payload)
     width, height = picture.size
-    if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+    limit = JPEG_MAX_PIXELS if picture.format == "JPEG" else MAX_PIXELS
+    if width * height > limit or max(width, height) > MAX_SIDE:
         raise ImageError(f"the image is {width:,} x {height:,} pixels, more than this program accepts "
-                         f"({MAX_PIXELS:,} pixels, sides up to {MAX_SIDE:,}); scale it down first")
+                         f"({limit:,} pixels, sides up to {MAX_SIDE:,}); scale it down first")
     if width < 1 or height < 1:
         raise ImageError("the image has no pixels")
     # Pillow's plugins raise many kinds of exceptions on damaged data (OSError, SyntaxError,

@@ -6,9 +6,11 @@ the standardization, the history, the scores, the config as JSON text and a form
 
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -78,6 +80,30 @@ def _read_bytes(source):
     return payload
 
 
+def _check_members(archive):
+    """Read each member's .npy header and refuse, before any array is allocated, members that
+    are not arrays, hold Python objects, or declare more data than they contain (a header can
+    claim a terabyte-sized shape in a file of a few bytes)."""
+    for info in archive.infolist():
+        with archive.open(info) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+            except ValueError:
+                raise WeightsFileError(f"entry '{info.filename}' is not a NumPy array") from None
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise WeightsFileError(f"entry '{info.filename}' uses an unsupported array format {version}")
+        if dtype.hasobject:
+            raise WeightsFileError("the file contains Python objects (pickles), which are refused")
+        declared = math.prod(shape) * dtype.itemsize
+        if declared > info.file_size:
+            raise WeightsFileError(f"entry '{info.filename}' is damaged: it declares {declared:,} bytes of data "
+                                   f"but holds {info.file_size:,}")
+
+
 def _read_arrays(source):
     payload = _read_bytes(source)
     if payload.startswith(b"\x93NUMPY"):
@@ -87,23 +113,27 @@ def _read_arrays(source):
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_FILE_BYTES:
-            raise WeightsFileError(f"the archive unpacks to {unpacked:,} bytes; a saved run is far smaller")
+            if unpacked > MAX_FILE_BYTES:
+                raise WeightsFileError(f"the archive unpacks to {unpacked:,} bytes; a saved run is far smaller")
+            _check_members(archive)
         with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
             names = set(npz.files)
             if names - _KEYS:
                 raise WeightsFileError(f"unexpected entries in the file: {', '.join(sorted(names - _KEYS))}")
             if _KEYS - names:
                 raise WeightsFileError(f"entries missing from the file: {', '.join(sorted(_KEYS - names))}")
-            return {name: npz[name] for name in npz.files}
+            arrays = {name: npz[name] for name in npz.files}
     except WeightsFileError:
         raise
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise WeightsFileError("the file contains Python objects (pickles), which are refused") from None
         raise WeightsFileError(f"not a saved run (.npz): {exc}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError, zlib.error, OverflowError) as exc:
         raise WeightsFileError(f"not a saved run (.npz): {exc}") from None
+    if not all(isinstance(value, np.ndarray) for value in arrays.values()):
+        raise WeightsFileError("not a saved run (.npz): some entries are not NumPy arrays")
+    return arrays
 
 
 def _scalar(arrays, name, kind):
@@ -132,10 +162,10 @@ def load(source):
         raise WeightsFileError("'config' should be JSON text")
     try:
         config = TrainConfig.from_dict(json.loads(config_text.item()))
-    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
-        raise WeightsFileError(f"'config' is not a valid settings record: {exc}") from None
     except ConfigError as exc:
         raise WeightsFileError(f"'config' is not valid: {exc}") from None
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        raise WeightsFileError(f"'config' is not a valid settings record: {exc}") from None
 
     W1 = arrays["W1"]
     if W1.ndim != 2 or W1.shape[0] != 64 or W1.shape[1] != config.hidden:
@@ -163,6 +193,8 @@ def load(source):
     if not 0 <= best_epoch <= epochs_run:
         raise WeightsFileError(f"'best_epoch' {best_epoch} is not between 0 and {epochs_run}")
     diverged_epoch = _scalar(arrays, "diverged_epoch", "iu")
+    if not 0 <= diverged_epoch <= epochs_run + 1:
+        raise WeightsFileError(f"'diverged_epoch' {diverged_epoch} is not between 0 and {epochs_run + 1}")
 
     return TrainResult(
         config=config, model=MLP.from_arrays(*(arrays[name] for name in _WEIGHTS)),

@@ -1,0 +1,312 @@
+"""Hostile input (issue 4): whatever a visitor uploads, the image path and the weights loader
+either give a valid result or raise the library's own error with a sentence, quickly."""
+
+import io
+import json
+import struct
+import time
+import zipfile
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image, ImageDraw
+
+import nncore
+from nncore import ImageError, NNCoreError, WeightsFileError, image_to_digit
+
+QUICK = 0.8  # seconds; each hostile input must be answered well within a second
+FAST = settings(deadline=1000, suppress_health_check=[HealthCheck.too_slow])  # examples: the profile's (100)
+
+
+def seven(size=120, mode="L", ink=0, paper=255):
+    picture = Image.new(mode, (size, size), paper)
+    s = size / 100
+    ImageDraw.Draw(picture).line([(25 * s, 20 * s), (75 * s, 20 * s), (45 * s, 85 * s)], fill=ink, width=round(9 * s))
+    return picture
+
+
+def encoded(picture, fmt="PNG", **options):
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def png_declaring(width, height, rows=1):
+    """A small, valid-looking greyscale PNG whose header declares ``width`` x ``height`` pixels."""
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress((b"\x00" + b"\xff" * width) * rows, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def outcome(payload):
+    """image_to_digit's answer, timed: ('sample', array) or ('error', message)."""
+    started = time.perf_counter()
+    try:
+        result = ("sample", image_to_digit(payload))
+    except ImageError as exc:
+        result = ("error", str(exc))
+    elapsed = time.perf_counter() - started
+    assert elapsed < QUICK, f"took {elapsed:.2f}s"
+    return result
+
+
+def assert_valid_sample(sample):
+    assert sample.shape == (64,) and sample.dtype == np.float64
+    assert np.isfinite(sample).all() and sample.min() >= 0 and sample.max() <= 16
+
+
+def reference():
+    return image_to_digit(seven())
+
+
+# --- each hostile file, one by one ---------------------------------------------------------
+
+@pytest.mark.parametrize("payload, message", [
+    (b"", "empty"),
+    (bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8)), "not an image"),
+    (b"1 2 3\nnot a picture, just text renamed to .png\n", "not an image"),
+    (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n", "PDF"),
+    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+     b'<path d="M1 1 L9 9"/></svg>', "SVG"),
+])
+def test_files_that_are_not_images_are_refused_with_a_sentence(payload, message):
+    kind, text = outcome(payload)
+    assert kind == "error" and message in text
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "WEBP"])
+def test_a_truncated_image_is_refused(fmt):
+    payload = encoded(seven(400, mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)), fmt)
+    kind, text = outcome(payload[: len(payload) // 2])
+    assert kind == "error" and ("truncated" in text or "not an image" in text)
+
+
+@pytest.mark.parametrize("width, height", [(30_000, 30_000), (20_001, 10), (5_000, 5_000)])
+def test_a_decompression_bomb_is_refused_before_decoding(width, height, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # our own limit, not Pillow's global one
+    payload = png_declaring(width, height)
+    assert len(payload) < 100_000
+    kind, text = outcome(payload)
+    assert kind == "error" and "pixels" in text and "scale it down" in text
+
+
+def test_the_limit_holds_with_pillows_default_warning_too():
+    kind, text = outcome(png_declaring(30_000, 30_000))
+    assert kind == "error" and "scale it down" in text
+
+
+@pytest.mark.parametrize("picture", [Image.new("L", (1, 1), 0), Image.new("RGB", (1, 1), (10, 200, 30))])
+def test_a_1x1_image_has_no_ink(picture):
+    kind, text = outcome(encoded(picture))
+    assert kind == "error" and "no ink" in text
+
+
+def test_a_10000x40_strip_gives_a_sample_or_a_sentence_quickly():
+    strip = Image.new("L", (10_000, 40), 255)
+    ImageDraw.Draw(strip).line([(5_000, 5), (5_010, 35)], fill=0, width=4)
+    kind, value = outcome(encoded(strip))
+    if kind == "sample":
+        assert_valid_sample(value)
+    assert outcome(encoded(Image.new("L", (10_000, 40), 255)))[0] == "error"
+
+
+def test_an_animated_gif_is_read_from_its_first_frame():
+    first, second = seven(), Image.new("L", (120, 120), 255)
+    ImageDraw.Draw(second).ellipse([20, 20, 100, 100], outline=0, width=10)
+    payload = encoded(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    assert Image.open(io.BytesIO(payload)).n_frames == 2
+    kind, sample = outcome(payload)
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 0.3
+
+
+@pytest.mark.parametrize("dtype, fmt", [(np.uint16, "PNG"), (np.int32, "TIFF")])
+def test_16_and_32_bit_greyscale_is_read_like_8_bit(dtype, fmt):
+    grey = (np.asarray(seven(), dtype=np.float64) / 255 * 65535).astype(dtype)
+    payload = encoded(Image.fromarray(grey), fmt)
+    assert Image.open(io.BytesIO(payload)).mode in ("I;16", "I")
+    kind, sample = outcome(payload)
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 0.3
+
+
+def test_a_palette_png_with_a_transparent_background_is_read():
+    picture = seven(mode="P", ink=1, paper=0)
+    picture.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    payload = encoded(picture, transparency=0)
+    assert Image.open(io.BytesIO(payload)).info.get("transparency") == 0
+    kind, sample = outcome(payload)
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 0.3
+
+
+def test_a_cmyk_jpeg_is_read():
+    payload = encoded(seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).convert("CMYK"), "JPEG", quality=90)
+    assert Image.open(io.BytesIO(payload)).mode == "CMYK"
+    kind, sample = outcome(payload)
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 0.5
+
+
+def test_an_exif_rotated_photo_is_turned_upright():
+    stored = seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned; display rotated 90 degrees clockwise
+    payload = encoded(stored, "JPEG", quality=95, exif=exif)
+    kind, sample = outcome(payload)
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 0.5
+    sideways = image_to_digit(stored)
+    assert np.abs(sideways - reference()).mean() > 2 * np.abs(sample - reference()).mean()
+
+
+def test_rgba_with_the_digit_only_in_the_alpha_channel_is_read():
+    alpha = seven(ink=255, paper=0)
+    picture = Image.merge("RGBA", (*Image.new("RGB", alpha.size, (255, 255, 255)).split(), alpha))
+    kind, sample = outcome(encoded(picture))
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 0.3
+
+
+@pytest.mark.parametrize("picture", [
+    Image.new("L", (300, 300), 255), Image.new("L", (300, 300), 0), Image.new("RGB", (64, 64), (200, 30, 30)),
+    Image.new("RGBA", (64, 64), (0, 0, 0, 0)), Image.new("RGBA", (64, 64), (0, 0, 0, 255)),
+], ids=["white", "black", "red", "transparent", "opaque-black-rgba"])
+def test_a_blank_image_says_no_ink(picture):
+    kind, text = outcome(encoded(picture))
+    assert kind == "error" and ("no ink" in text or "no digit" in text)
+
+
+def test_a_large_photo_is_answered_quickly():
+    picture = Image.new("RGB", (6000, 4000), (235, 230, 215))
+    picture.paste(seven(3000, mode="RGB", ink=(30, 30, 40), paper=(235, 230, 215)), (1800, 600))
+    kind, sample = outcome(encoded(picture, "JPEG", quality=90))
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 1.0
+
+
+# --- property-based: only the library's own errors may escape ---------------------------------
+
+def answers_or_refuses(function, payload):
+    try:
+        return function(payload)
+    except NNCoreError as exc:
+        assert str(exc), "an error must say why"
+        return None
+
+
+@FAST
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_into_image_to_digit(payload):
+    sample = answers_or_refuses(image_to_digit, payload)
+    if sample is not None:
+        assert_valid_sample(sample)
+
+
+SEEDS = {fmt: encoded(seven(40, mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)), fmt)
+         for fmt in ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")}
+
+
+@FAST
+@given(st.sampled_from(sorted(SEEDS)), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=8),
+       st.integers(0, 10**6))
+def test_damaged_images_into_image_to_digit(fmt, changes, cut):
+    payload = bytearray(SEEDS[fmt])
+    for position, value in changes:
+        payload[position % len(payload)] = value
+    sample = answers_or_refuses(image_to_digit, bytes(payload[: max(1, cut % (len(payload) + 1))]))
+    if sample is not None:
+        assert_valid_sample(sample)
+
+
+@FAST
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_into_load(payload):
+    assert answers_or_refuses(nncore.load, payload) is None
+
+
+@pytest.fixture(scope="module")
+def saved():
+    with np.load(io.BytesIO(nncore.to_bytes(nncore.train(nncore.TrainConfig(epochs=1, hidden=4))))) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def npz_bytes(arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+small_arrays = hnp.arrays(
+    dtype=st.one_of(hnp.scalar_dtypes(), hnp.unicode_string_dtypes(max_len=5), hnp.byte_string_dtypes(max_len=5)),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(["W1", "b1", "W2", "b2", "mean", "std", "config", "format_version",
+                                        "best_epoch", "val_acc", "seconds", "other"]), small_arrays, max_size=6))
+def test_arbitrary_small_arrays_into_load(arrays):
+    assert answers_or_refuses(nncore.load, npz_bytes(arrays)) is None
+
+
+@FAST
+@given(st.data())
+def test_a_saved_run_with_entries_replaced_by_arbitrary_arrays(saved, data):
+    names = data.draw(st.lists(st.sampled_from(sorted(saved)), min_size=1, max_size=3, unique=True))
+    arrays = dict(saved)
+    for name in names:
+        arrays[name] = data.draw(small_arrays)
+    answers_or_refuses(nncore.load, npz_bytes(arrays))
+
+
+@FAST
+@given(st.data())
+def test_a_damaged_saved_run_into_load(saved, data):
+    payload = bytearray(npz_bytes(saved))
+    for position, value in data.draw(st.lists(st.tuples(st.integers(0, len(payload) - 1), st.integers(0, 255)),
+                                              min_size=1, max_size=6)):
+        payload[position] = value
+    cut = data.draw(st.integers(1, len(payload)))
+    answers_or_refuses(nncore.load, bytes(payload[:cut]))
+
+
+@FAST
+@given(st.one_of(st.text(max_size=50), st.recursive(st.none() | st.booleans() | st.integers() | st.floats() |
+                                                    st.text(max_size=5), lambda inner: st.lists(inner, max_size=3) |
+                                                    st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                                                    max_leaves=8).map(json.dumps)))
+def test_arbitrary_config_text_in_a_saved_run(saved, text):
+    arrays = dict(saved, config=np.array(text))
+    answers_or_refuses(nncore.load, npz_bytes(arrays))
+
+
+def test_an_array_header_claiming_a_huge_shape_is_refused_before_allocating(saved):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, value in saved.items():
+            if name != "W1":
+                archive.writestr(f"{name}.npy", _npy(value))
+        header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+        archive.writestr("W1.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + header.ljust(117).encode() + b"\n")
+    with pytest.raises(WeightsFileError, match="declares"):
+        nncore.load(buffer.getvalue())
+
+
+def test_a_zip_entry_that_is_not_an_array_is_refused(saved):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, value in saved.items():
+            archive.writestr(f"{name}.npy", _npy(value) if name != "W1" else b"plain text, not an array")
+    with pytest.raises(WeightsFileError, match="not a NumPy array"):
+        nncore.load(buffer.getvalue())
+
+
+def test_an_absurdly_large_setting_in_the_config_is_refused(saved):
+    arrays = dict(saved, config=np.array('{"hidden": ' + "9" * 400 + "}"))
+    with pytest.raises(WeightsFileError, match="hidden"):
+        nncore.load(npz_bytes(arrays))
+
+
+def _npy(value):
+    buffer = io.BytesIO()
+    np.save(buffer, value)
+    return buffer.getvalue()
