@@ -8,14 +8,15 @@ from app import runs, sidebar, trainer
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Train & overview", icon=":material/model_training:", url_path="overview",
+    st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", url_path="overview",
             default=True),
-    st.Page("pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="learning-curves"),
-    st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare-runs"),
-    st.Page("pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe-a-digit"),
+    st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
+    st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),
 ]
-# The url_paths differ from the file names on purpose: Streamlit also knows the files of a pages/
-# folder by their names, and a name clash would let such a page run without this entry script.
+# The pages live in app_pages/, not pages/: a folder named pages/ beside the entry script switches
+# Streamlit to its older folder-based navigation as well, which answers a page's URL opened directly
+# with a "Page not found" dialog (and makes AppTest skip this script on reruns).
 page = st.navigation(PAGES)
 
 runs.wait_for_training()  # a click during training: let the interrupted run store its result first

@@ -9,7 +9,7 @@ METRICS = {
     "loss": ("train_loss", "val_loss", "cross-entropy loss"),
     "accuracy": ("train_acc", "val_acc", "accuracy"),
 }
-_LAYOUT = dict(margin=dict(l=50, r=20, t=50, b=45), legend=dict(orientation="h", y=-0.2), height=340)
+_LAYOUT = dict(margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
 
 
 def training_curves(runs, metric="loss", title=None):

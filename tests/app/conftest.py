@@ -7,8 +7,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = {"overview": "pages/home.py", "curves": "pages/curves.py", "compare": "pages/compare.py",
-         "probe": "pages/probe.py"}
+PAGES = {"overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
+         "probe": "app_pages/probe.py"}
 
 
 @pytest.fixture
