@@ -16,23 +16,26 @@ def training_curves(runs, metric="loss", title=None):
     """Training (dashed) and validation (solid) curves per epoch of one or more runs.
 
     runs: list of (name, history, best_epoch), history as in nncore.TrainResult.history.
-    The best validation epoch of each run is marked with a star on its validation curve.
+    The best validation epoch of each run is marked with a star on its validation curve. With
+    several runs the legend has one entry per run (its validation curve) to stay short.
     """
     train_key, val_key, label = METRICS[metric]
+    several = len(runs) > 1
     fig = go.Figure()
     for i, (name, history, best_epoch) in enumerate(runs):
         color = COLORS[i % len(COLORS)]
         epochs = list(range(1, len(history[val_key]) + 1))
-        prefix = f"{name} · " if len(runs) > 1 else ""
-        fig.add_trace(go.Scatter(x=epochs, y=history[train_key], name=f"{prefix}training", mode="lines",
-                                 line=dict(color=color, dash="dash"), legendgroup=name))
-        fig.add_trace(go.Scatter(x=epochs, y=history[val_key], name=f"{prefix}validation", mode="lines",
+        fig.add_trace(go.Scatter(x=epochs, y=history[train_key], name=f"{name} · training" if several else "training",
+                                 mode="lines", line=dict(color=color, dash="dash"), legendgroup=name,
+                                 showlegend=not several))
+        fig.add_trace(go.Scatter(x=epochs, y=history[val_key], name=name if several else "validation", mode="lines",
                                  line=dict(color=color), legendgroup=name))
         if best_epoch:
             fig.add_trace(go.Scatter(
                 x=[best_epoch], y=[history[val_key][best_epoch - 1]], mode="markers", legendgroup=name,
-                name=f"{prefix}best epoch {best_epoch}", marker=dict(symbol="star", size=14, color=color,
-                                                                     line=dict(color="black", width=1))))
+                name=f"{name} · best epoch {best_epoch}" if several else f"best epoch {best_epoch}",
+                showlegend=not several,
+                marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1))))
     fig.update_layout(title=title or f"{label.capitalize()} per epoch", xaxis_title="epoch", yaxis_title=label,
                       **_LAYOUT)
     if metric == "accuracy":

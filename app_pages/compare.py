@@ -60,6 +60,7 @@ if chosen:
     left, right = st.columns(2)
     left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch"))
     right.plotly_chart(figures.training_curves(curves, "accuracy", "Accuracy per epoch"))
+    st.caption("Solid: validation; dashed: training; stars: the epoch each run keeps. Hover for values.")
 
 st.subheader("Manage runs")
 target = st.selectbox("Run", names, key="manage_run")
