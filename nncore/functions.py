@@ -15,7 +15,7 @@ def relu(Z, out=None):
 
 def relu_grad_(dH, H):
     """Multiply dH in place by relu'(Z), written with the output H = relu(Z)."""
-    dH[H <= 0] = 0
+    dH *= H > 0  # a multiply by the 0/1 mask: several times faster than dH[H <= 0] = 0
     return dH
 
 

@@ -1,7 +1,9 @@
 """The training loop: data -> model -> minibatch SGD epochs -> best-validation weights -> test.
 
-Training runs in float32 (the speed) with one shuffle per epoch into a preallocated array and
-contiguous batch views; the model's own float64 mode stays for the gradient checks.
+Training runs in float32 (the speed); the epochs themselves -- one shuffle into preallocated
+arrays, then the MLP's forward, backward and SGD step per batch -- run in ``fused.FusedSGD``,
+which does the model's maths with no allocation per step. The model's own float64 mode stays for
+the gradient checks.
 """
 
 import time
@@ -11,7 +13,8 @@ import numpy as np
 
 from . import data
 from .config import TrainConfig
-from .functions import cross_entropy, softmax
+from .functions import softmax
+from .fused import FusedSGD, single_threaded_blas
 from .model import MLP
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
@@ -75,12 +78,6 @@ class TrainResult:
         return self.predict_proba(X).argmax(axis=1)
 
 
-def _evaluate(model, X, y):
-    """(mean cross-entropy, accuracy) of standardized X against labels y."""
-    logits = model.forward(X)
-    return cross_entropy(logits, y), float((logits.argmax(axis=1) == y).mean())
-
-
 def train(config=None, callback=None, dtype=np.float32):
     """Train an MLP on Digits with ``config`` (a TrainConfig; default settings if None).
 
@@ -104,24 +101,15 @@ def train(config=None, callback=None, dtype=np.float32):
     model = MLP(X_train.shape[1], config.hidden, 10, seed=rng, dtype=dtype)
     best = model.copy()
     result = TrainResult(config, best, standardizer)
-    X_shuffled, y_shuffled = np.empty_like(X_train), np.empty_like(y_train)
+    sgd = FusedSGD(model, X_train, y_train, batch)  # the fast path of forward/backward/step
     best_val_acc = -1.0
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), single_threaded_blas():
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
-            order = rng.permutation(n)
-            np.take(X_train, order, axis=0, out=X_shuffled)
-            np.take(y_train, order, axis=0, out=y_shuffled)
-            loss_sum, correct = 0.0, 0
-            for start in range(0, n, batch):
-                Xb, yb = X_shuffled[start:start + batch], y_shuffled[start:start + batch]
-                logits = model.forward(Xb)
-                correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
-                model.step(model.backward(yb), config.lr)
-                loss_sum += model.loss * len(yb)
-            val_loss, val_acc = _evaluate(model, X_val, y_val)
-            train_loss = loss_sum / n
+            train_loss, correct = sgd.epoch(rng.permutation(n), config.lr)
+            val_loss, val_correct = sgd.evaluate(X_val, y_val)
+            val_acc = val_correct / len(y_val)
             if not (np.isfinite(train_loss) and np.isfinite(val_loss)):
                 result.diverged_epoch = epoch
                 break
@@ -131,7 +119,7 @@ def train(config=None, callback=None, dtype=np.float32):
                 result.history[key].append(float(getattr(stats, key)))
             if val_acc >= best_val_acc:  # on a tie the later, better-fitted epoch
                 best_val_acc, result.best_epoch = val_acc, epoch
-                for name, value in model.parameters().items():
+                for name, value in sgd.parameters().items():
                     np.copyto(getattr(best, name), value)
             if callback is not None and callback(stats):
                 result.stopped_early = epoch < config.epochs
