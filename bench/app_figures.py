@@ -1,0 +1,148 @@
+"""The app's figures: start-up, a Train click, a rerun, and the server's memory after 10 runs.
+
+* ``streamlit run streamlit_app.py`` started as a subprocess; the clock starts just before
+  the process is spawned and stops when ``/_stcore/health`` answers "ok", then when the first
+  page has rendered in headless Chromium (title and the sidebar's Train button visible, no
+  script running). Chromium is launched before the clock starts: it is the user's browser.
+* In the last of those servers, ten runs (seeds 0..9 of the default config) are trained from
+  the browser, each by typing the seed and clicking Train, until the page shows the run;
+  the server's resident memory (VmRSS) is read before and after.
+* Server side, with ``streamlit.testing.v1.AppTest`` in this process: a fresh session, then the
+  Train click at the default config, with the shared training cache emptied first so the
+  network really trains, until the script run has finished with its charts; then a rerun with
+  nothing new.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from timing import Timing
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kb / 1024
+
+
+def _wait_idle(page, timeout_ms=60_000):
+    """Until Streamlit's "running" indicator is gone (the script run has finished)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !/running/i.test(document.querySelector('[data-testid=\"stStatusWidget\"]').innerText)",
+        timeout=timeout_ms)
+
+
+def _rendered(page):
+    page.get_by_role("heading", name="Digits Playground").first.wait_for(state="visible", timeout=60_000)
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Train").wait_for(
+        state="visible", timeout=60_000)
+    _wait_idle(page)
+
+
+def _train_seed(page, seed):
+    """Type ``seed`` into the sidebar, click Train and wait until the overview shows the run
+    ("Run h64 lr0.1 b64 e30 s<seed>"); returns the seconds from the click."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    field = sidebar.get_by_role("spinbutton", name="Seed")
+    field.fill(str(seed))
+    field.press("Enter")
+    _wait_idle(page)
+    started = time.perf_counter()
+    sidebar.get_by_role("button", name="Train").click()
+    page.get_by_role("heading", name=re.compile(rf"^Run .* e30 s{seed}$")).wait_for(state="visible", timeout=60_000)
+    _wait_idle(page)
+    return time.perf_counter() - started
+
+
+def server_figures(repeats, runs=10):
+    """Start-up timings over ``repeats`` server starts, and memory around ``runs`` trainings in the last."""
+    from playwright.sync_api import sync_playwright
+
+    health, rendered, page_load, clicks = [], [], [], []
+    memory = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for attempt in range(repeats):
+            port = _free_port()
+            command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+                       "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+            started = time.perf_counter()
+            server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                while True:
+                    try:
+                        answer = requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                        if answer.status_code == 200 and answer.text.strip() == "ok":
+                            break
+                    except requests.ConnectionError:
+                        pass
+                    if server.poll() is not None or time.perf_counter() - started > 60:
+                        raise RuntimeError("streamlit did not answer its health check within 60 s")
+                    time.sleep(0.01)
+                health.append(time.perf_counter() - started)
+                page = browser.new_page()
+                loading = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                _rendered(page)
+                rendered.append(time.perf_counter() - started)
+                page_load.append(time.perf_counter() - loading)
+                if attempt == repeats - 1:
+                    memory["after first render"] = _rss_mb(server.pid)
+                    clicks = [_train_seed(page, seed) for seed in range(runs)]
+                    memory[f"after {runs} runs"] = _rss_mb(server.pid)
+                page.close()
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        browser.close()
+    return {"start -> health endpoint answers": Timing(tuple(health)),
+            "start -> first page rendered (Chromium)": Timing(tuple(rendered)),
+            "  of which the page load (goto -> rendered)": Timing(tuple(page_load)),
+            "browser: Train click -> run shown (seeds 0..9)": Timing(tuple(clicks))}, memory
+
+
+def apptest_figures(repeats):
+    """{name: Timing}: server-side Train click at the default config, and a rerun with nothing new."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    clicks, reruns, charts = [], [], set()
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for _ in range(repeats):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+            st.cache_resource.clear()  # the shared training cache: this click must really train
+            train_button = next(b for b in at.sidebar.button if b.label == "Train")
+            started = time.perf_counter()
+            train_button.click().run()
+            clicks.append(time.perf_counter() - started)
+            if at.exception:
+                raise RuntimeError(f"the app raised: {at.exception[0].message}")
+            charts.add(len(at.get("plotly_chart")))
+            started = time.perf_counter()
+            at.run()
+            reruns.append(time.perf_counter() - started)
+    finally:
+        os.chdir(cwd)
+    return {"AppTest: Train click (default config) -> run finished with charts": Timing(tuple(clicks)),
+            "AppTest: rerun with nothing new": Timing(tuple(reruns))}, sorted(charts)
