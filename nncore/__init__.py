@@ -4,7 +4,7 @@ No Streamlit or Plotly here: the app, the command line, the tests and the benchm
 call this same code.
 """
 
-from .config import BOUNDS, TrainConfig
+from .config import BOUNDS, TrainConfig, handwriting_config
 from .data import Standardizer, digits, split, test_set
 from .errors import ConfigError, ImageError, NNCoreError, WeightsFileError
 from .functions import cross_entropy, log_softmax, softmax
@@ -16,5 +16,6 @@ from .training import EpochStats, TrainResult, train
 __all__ = [
     "BOUNDS", "ConfigError", "DigitSteps", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
     "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digit_steps", "digits",
-    "image_to_digit", "load", "log_softmax", "save", "softmax", "split", "test_set", "to_bytes", "train",
+    "handwriting_config", "image_to_digit", "load", "log_softmax", "save", "softmax", "split", "test_set", "to_bytes",
+    "train",
 ]

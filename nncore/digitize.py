@@ -15,14 +15,15 @@ import numpy as np
 
 FRAME = 32          # side of the Digits bitmap
 BLOCK = 4           # 32 / 8: each sample pixel counts the ink of a 4x4 block
-FIT = (32, 32)      # (height, width) of the box the ink's bounding box is scaled to fit
+FIT = (32, 20)      # (height, width) of the box the ink's bounding box is scaled to fit
+SQUEEZE = 3.0       # how many times narrower than its aspect ratio a too-wide digit may be made
 INK_LEVEL = 0.3     # a map pixel is ink (for the bounding box) above this share of full ink
-MIN_MASS = 260.0    # frame pixels of ink the strokes are thickened to (Digits' 5th percentile)
+MIN_MASS = 313.0    # frame pixels of ink the strokes are thickened to (Digits' mean)
 MAX_DILATIONS = 4   # 3x3 dilations allowed to reach MIN_MASS
-BINARISE = None     # frame level above which a pixel counts as ink; None counts grey coverage
+BINARISE = 0.5      # frame level above which a pixel counts as ink (Digits counts on/off pixels)
 
 
-def bounding_boxes(ink, level=INK_LEVEL):
+def bounding_boxes(ink, level):
     """(n, 4) int array of top, bottom, left, right (bottom and right exclusive) of the pixels of
     ``ink`` (n, H, W) above ``level``, and an (n,) bool array saying which maps have any."""
     mask = ink > level
@@ -50,17 +51,27 @@ def _resampling(start, stop, scale, offset, n_in, n_out=FRAME):
     return weights * inside[:, None, :]
 
 
-def frame(ink, fit=FIT, level=INK_LEVEL):
+def frame(ink, zoom=None, shift=None):
     """The 32x32 frames (n, 32, 32), values 0..1, of ink maps ``ink`` (n, H, W): each map's ink
-    cropped to its bounding box, scaled to fit ``fit`` = (height, width) keeping its aspect
-    ratio, and centred. A map without ink gives an empty frame."""
+    cropped to its bounding box, scaled to fit FIT = (height, width), and centred. The aspect
+    ratio is kept, except that a digit too wide for the frame is squeezed (up to SQUEEZE times)
+    rather than shrunk, as in Digits, whose ink always spans the full height. A map without
+    ink gives an empty frame.
+
+    Augmentation (not uploads) may pass ``zoom`` (n,), a factor on each fitted size, and
+    ``shift`` (n, 2), frame pixels (down, right) to move each digit off centre."""
     ink = np.asarray(ink, dtype=np.float64)
-    boxes, has_ink = bounding_boxes(ink, level)
+    n = len(ink)
+    zoom = np.ones(n) if zoom is None else np.asarray(zoom, dtype=np.float64)
+    shift = np.zeros((n, 2)) if shift is None else np.asarray(shift, dtype=np.float64)
+    boxes, has_ink = bounding_boxes(ink, INK_LEVEL)
     top, bottom, left, right = (boxes[:, i].astype(np.float64) for i in range(4))
     height, width = np.maximum(bottom - top, 1), np.maximum(right - left, 1)
-    scale = np.minimum(fit[0] / height, fit[1] / width)                       # frame px per map px
-    rows = _resampling(top, bottom, scale, (FRAME - height * scale) / 2, ink.shape[1])
-    cols = _resampling(left, right, scale, (FRAME - width * scale) / 2, ink.shape[2])
+    across = np.minimum(FIT[0] / height, FIT[1] / width)                     # frame px per map px
+    down = np.minimum(FIT[0] / height, across * SQUEEZE)
+    across, down = across * zoom, down * zoom
+    rows = _resampling(top, bottom, down, (FRAME - height * down) / 2 + shift[:, 0], ink.shape[1])
+    cols = _resampling(left, right, across, (FRAME - width * across) / 2 + shift[:, 1], ink.shape[2])
     framed = rows @ ink @ cols.transpose(0, 2, 1)                             # (n, 32, 32)
     framed[~has_ink] = 0.0
     return np.clip(framed, 0.0, 1.0)
@@ -73,18 +84,19 @@ def _dilate(frames):
     return np.maximum(np.maximum(rows[:, :, :-2], rows[:, :, 1:-1]), rows[:, :, 2:])
 
 
-def thicken(frames, min_mass=MIN_MASS, max_dilations=MAX_DILATIONS):
-    """Frames whose strokes are thickened until they hold ``min_mass`` pixels of ink.
+def thicken(frames):
+    """Frames whose strokes are thickened until they hold MIN_MASS pixels of ink.
 
     Digits were written with a pen, scanned and normalised so that every digit carries about
     the same amount of ink; a digit drawn with a thin line, or a large photo scaled down, has
     far less. Frames are dilated step by step and blended between the last two steps to reach
-    ``min_mass`` exactly (or stop after ``max_dilations``); frames with enough ink are kept.
+    MIN_MASS exactly (or stop after MAX_DILATIONS); frames with enough ink are kept.
     Strokes thinner than a frame pixel were averaged to grey: their contrast is restored first,
     so that each frame's strongest ink is 1."""
     frames = np.asarray(frames, dtype=np.float64)
     peak = frames.max(axis=(1, 2), keepdims=True)
     frames = np.divide(frames, peak, out=np.zeros_like(frames), where=peak > 0)
+    min_mass, max_dilations = MIN_MASS, MAX_DILATIONS
     steps = [frames]
     for _ in range(max_dilations):
         steps.append(_dilate(steps[-1]))
@@ -98,17 +110,23 @@ def thicken(frames, min_mass=MIN_MASS, max_dilations=MAX_DILATIONS):
     return np.where((mass[:, 0] >= min_mass)[:, None, None], frames, blended)
 
 
-def counts(frames, binarise=BINARISE):
+def counts(frames):
     """Digits samples (n, 64) in 0..16 of frames (n, 32, 32): the ink of each 4x4 block,
-    counted after thresholding at ``binarise``, or summed as grey coverage when it is None."""
+    counted after thresholding at BINARISE, or summed as grey coverage when it is None."""
     frames = np.asarray(frames, dtype=np.float64)
-    if binarise is not None:
-        frames = (frames > binarise).astype(np.float64)
+    if BINARISE is not None:
+        frames = (frames > BINARISE).astype(np.float64)
     n = len(frames)
     blocks = frames.reshape(n, FRAME // BLOCK, BLOCK, FRAME // BLOCK, BLOCK)
     return blocks.sum(axis=(2, 4)).reshape(n, -1)
 
 
-def ink_to_samples(ink):
-    """Digits samples (n, 64), float64 in 0..16, of ink maps (n, H, W) with values 0..1."""
-    return counts(thicken(frame(ink)))
+def framed(ink, zoom=None, shift=None):
+    """The thickened 32x32 frames (n, 32, 32) of ink maps (n, H, W): ``frame`` then ``thicken``."""
+    return thicken(frame(ink, zoom, shift))
+
+
+def ink_to_samples(ink, zoom=None, shift=None):
+    """Digits samples (n, 64), float64 in 0..16, of ink maps (n, H, W) with values 0..1: the
+    path every upload takes (``zoom`` and ``shift`` as in ``frame``, for augmentation)."""
+    return counts(framed(ink, zoom, shift))

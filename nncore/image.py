@@ -163,7 +163,7 @@ def digit_steps(image):
     picture = _open(image)
     grey = _grey(picture)
     ink = ink_map(grey)
-    framed = digitize.thicken(digitize.frame(ink[None]))
+    framed = digitize.framed(ink[None])
     sample = digitize.counts(framed)[0]
     if not sample.any():
         raise ImageError("no ink found: the marks are too faint or too small to read as a digit")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import data
+from . import augment, data
 from .config import TrainConfig
 from .functions import softmax
 from .fused import FusedSGD, single_threaded_blas
@@ -91,8 +91,11 @@ def train(config=None, callback=None, dtype=np.float32):
     started = time.perf_counter()
     X_all, y_all = data.digits()
     parts = data.split(config.seed, config.val_share)
-    standardizer = data.Standardizer.fit(X_all[parts.train])
-    X_train, y_train = standardizer(X_all[parts.train], dtype), y_all[parts.train]
+    X_fit, y_fit = X_all[parts.train], y_all[parts.train]
+    if config.augment:  # distorted copies of the training split only, from their own seeded stream
+        X_fit, y_fit = augment.augmented(X_fit, y_fit, config.augment, np.random.default_rng([config.seed, 1]))
+    standardizer = data.Standardizer.fit(X_fit)
+    X_train, y_train = standardizer(X_fit, dtype), y_fit
     X_val, y_val = standardizer(X_all[parts.val], dtype), y_all[parts.val]
     n = len(y_train)
     batch = min(config.batch, n)

@@ -1,0 +1,104 @@
+"""Data augmentation: new training digits that look like the ones people draw and upload.
+
+Each Digits sample is upsampled to a 24x24 ink image, its strokes made thinner or thicker,
+rotated, slanted and stretched on a larger canvas, and reduced back to 8x8 by the very path
+uploads take (``nncore.digitize``: crop, frame, thicken, count), with the frame's zoom and
+centre jittered the way a stray mark or a loose crop moves an upload's. Every random draw
+comes from the Generator passed in; the work is done on whole batches with NumPy.
+"""
+
+import numpy as np
+
+from . import digitize
+
+SOURCE = 24          # side of the upsampled Digits image (3 pixels per Digits cell)
+CANVAS = 36          # side of the canvas it is transformed onto (room for rotation and stretch)
+ROTATION = 20.0      # degrees, either way
+SLANT = 0.25         # horizontal shear, either way (handwriting leans)
+ASPECT = 0.25        # log of the width/height stretch, either way
+ZOOM = 0.1           # relative change of the frame's fill, either way
+SHIFT = 3.0          # frame pixels the digit moves off centre, each axis, either way
+THICKNESS = 0.1      # the ink level that becomes the stroke's edge moves this much from 0.5
+CHUNK = 1024         # digits transformed at once (bounds the memory)
+
+
+def _upsampling(n_in=8, n_out=SOURCE):
+    """(n_out, n_in) bilinear interpolation matrix between pixel centres, edges clamped."""
+    centres = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    weights = np.maximum(0.0, 1.0 - np.abs(centres[:, None] - np.arange(n_in)[None, :]))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def upsample(X):
+    """(n, SOURCE, SOURCE) ink images in 0..1 of Digits rows X (n, 64) in 0..16 (bilinear)."""
+    U = _upsampling()
+    return U @ (np.asarray(X, dtype=np.float64).reshape(-1, 8, 8) / 16.0) @ U.T
+
+
+def _restroke(images, level):
+    """Strokes thinned (level > 0.5) or thickened (level < 0.5): a soft threshold of blurry
+    ink images (n, H, W) at each image's ``level`` (n,), 0.25 wide, back to 0..1."""
+    return np.clip((images - level[:, None, None]) / 0.25 + 0.5, 0.0, 1.0)
+
+
+def _warp(images, matrices):
+    """Images (n, S, S) drawn onto (n, CANVAS, CANVAS) canvases through the 2x2 ``matrices``
+    (n, 2, 2) about the centres, with bilinear sampling (each canvas pixel looks up where it
+    comes from: the inverse matrix); outside the source is background. float32 for speed."""
+    n, side = images.shape[0], images.shape[1]
+    width = side + 2                                                       # a ring of background
+    flat = np.pad(images.astype(np.float32), ((0, 0), (1, 1), (1, 1))).reshape(-1)
+    grid = np.arange(CANVAS, dtype=np.float32) + 0.5 - CANVAS / 2
+    canvas_yx = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)  # (C*C, 2)
+    inverse = np.linalg.inv(matrices).astype(np.float32).transpose(0, 2, 1)
+    # padded-array coordinates where pixel i's centre is i + 1
+    source_yx = np.clip(canvas_yx @ inverse + (side / 2 + 0.5), 0, side + 1 - 1e-3)  # (n, C*C, 2)
+    corner = source_yx.astype(np.int64)                                    # floor: coordinates >= 0
+    fy, fx = (source_yx - corner).transpose(2, 0, 1)
+    index = corner[..., 0] * width + corner[..., 1] + (np.arange(n) * width * width)[:, None]
+    top = (1 - fx) * flat[index] + fx * flat[index + 1]
+    bottom = (1 - fx) * flat[index + width] + fx * flat[index + width + 1]
+    return ((1 - fy) * top + fy * bottom).reshape(n, CANVAS, CANVAS)
+
+
+def _random_matrices(rng, n):
+    """(n, 2, 2) random rotation @ slant @ stretch matrices acting on (y, x) coordinates."""
+    angle = np.deg2rad(rng.uniform(-ROTATION, ROTATION, n))
+    slant = rng.uniform(-SLANT, SLANT, n)
+    stretch = np.exp(rng.uniform(-ASPECT, ASPECT, n))
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotate = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)
+    shear = np.zeros((n, 2, 2))
+    shear[:, 0, 0] = shear[:, 1, 1] = 1.0
+    shear[:, 1, 0] = slant                                                  # x moves with y
+    scale = np.zeros((n, 2, 2))
+    scale[:, 0, 0], scale[:, 1, 1] = 1.0 / np.sqrt(stretch), np.sqrt(stretch)
+    return rotate @ shear @ scale
+
+
+def distort(X, rng):
+    """One random distortion of each Digits row X (n, 64) in 0..16, drawn from ``rng`` (a
+    numpy Generator): returns (n, 64) float64 rows in 0..16, made by the uploads' path."""
+    X = np.asarray(X, dtype=np.float64)
+    n = len(X)
+    levels = 0.5 + rng.uniform(-THICKNESS, THICKNESS, n)
+    matrices = _random_matrices(rng, n)
+    zoom = np.exp(rng.uniform(-ZOOM, ZOOM, n))
+    shift = rng.uniform(-SHIFT, SHIFT, (n, 2))
+    out = np.empty((n, 64))
+    for start in range(0, n, CHUNK):
+        part = slice(start, start + CHUNK)
+        canvas = _warp(_restroke(upsample(X[part]), levels[part]), matrices[part])
+        out[part] = digitize.ink_to_samples(canvas, zoom[part], shift[part])
+    return out
+
+
+def augmented(X, y, copies, rng):
+    """The rows X (n, 64) and labels y (n,) followed by ``copies`` distorted copies of each:
+    returns (X, y) with n * (1 + copies) rows. ``rng`` is a numpy Generator (or a seed)."""
+    rng = np.random.default_rng(rng)
+    X = np.asarray(X, dtype=np.float64)
+    if copies <= 0:
+        return X, np.asarray(y)
+    new = distort(np.tile(X, (copies, 1)), rng)
+    return np.concatenate([X, new]), np.concatenate([y] * (1 + copies))

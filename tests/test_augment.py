@@ -1,0 +1,133 @@
+"""nncore.augment: seeded distortions of Digits that keep their label, fast enough to train on."""
+
+import time
+
+import numpy as np
+import pytest
+
+from nncore import BOUNDS, ConfigError, TrainConfig, augment, digits, handwriting_config, split, train
+
+
+def test_the_same_seed_gives_the_same_digits_and_another_seed_others():
+    X, _ = digits()
+    a = augment.distort(X[:50], np.random.default_rng(3))
+    assert np.array_equal(a, augment.distort(X[:50], np.random.default_rng(3)))
+    assert not np.allclose(a, augment.distort(X[:50], np.random.default_rng(4)))
+
+
+def test_distorted_rows_are_digits_rows():
+    X, _ = digits()
+    rows = augment.distort(X[:200], np.random.default_rng(0))
+    assert rows.shape == (200, 64) and rows.dtype == np.float64
+    assert rows.min() >= 0 and rows.max() <= 16 and np.isfinite(rows).all()
+    assert 250 < rows.sum(axis=1).mean() < 400, "about as much ink as Digits (313 on average)"
+
+
+def test_augmented_appends_copies_with_their_labels():
+    X, y = digits()
+    X2, y2 = augment.augmented(X[:30], y[:30], 3, rng=0)
+    assert X2.shape == (120, 64) and np.array_equal(y2, np.tile(y[:30], 4))
+    assert np.array_equal(X2[:30], X[:30])
+    same, labels = augment.augmented(X[:30], y[:30], 0, rng=0)
+    assert np.array_equal(same, X[:30]) and np.array_equal(labels, y[:30])
+
+
+def shape(name):
+    """A simple 8x8 shape in Digits units: a bar (like a 1), a ring (like a 0), a cross (+)."""
+    image = np.zeros((8, 8))
+    if name == "bar":
+        image[:, 3:5] = 16
+    elif name == "ring":
+        image[0, 2:6] = image[7, 2:6] = image[1:7, 1] = image[1:7, 6] = 16
+    else:
+        image[:, 3:5] = image[3:5, 1:7] = 16
+    return image.reshape(64)
+
+
+def has_hole(row, level=6):
+    """Whether the 8x8 sample encloses background that the border cannot reach (4-connected)."""
+    ink = row.reshape(8, 8) >= level
+    outside = np.zeros((10, 10), dtype=bool)
+    outside[0, :] = outside[-1, :] = outside[:, 0] = outside[:, -1] = True
+    open_ = np.pad(~ink, 1, constant_values=True)
+    for _ in range(64):
+        grown = outside.copy()
+        grown[1:, :] |= outside[:-1, :]
+        grown[:-1, :] |= outside[1:, :]
+        grown[:, 1:] |= outside[:, :-1]
+        grown[:, :-1] |= outside[:, 1:]
+        grown &= open_
+        if np.array_equal(grown, outside):
+            break
+        outside = grown
+    return bool((open_ & ~outside).any())
+
+
+def widest_row(row, level=6):
+    """Columns between the first and last ink pixel of the widest row."""
+    ink = row.reshape(8, 8) >= level
+    return max((np.ptp(np.flatnonzero(r)) + 1 if r.any() else 0) for r in ink)
+
+
+def distorted(name, n=100):
+    return augment.distort(np.tile(shape(name), (n, 1)), np.random.default_rng(1))
+
+
+def test_a_distorted_ring_still_encloses_a_hole():
+    assert np.mean([has_hole(row) for row in distorted("ring")]) >= 0.95
+
+
+def test_a_distorted_bar_stays_a_narrow_stroke_without_a_hole():
+    rows = distorted("bar")
+    assert not any(has_hole(row) for row in rows)
+    assert max(widest_row(row) for row in rows) <= 4
+
+
+def test_a_distorted_cross_keeps_its_arms_and_no_hole():
+    rows = distorted("cross")
+    assert not any(has_hole(row) for row in rows)
+    assert min(widest_row(row) for row in rows) >= 4
+
+
+def test_a_model_trained_with_augmentation_reads_distorted_test_digits():
+    X, y = digits()
+    run = train(TrainConfig(epochs=20, hidden=128, augment=3, seed=0))
+    test = split(0).test
+    rows = augment.distort(X[test], np.random.default_rng(2))
+    assert (run.predict(rows) == y[test]).mean() >= 0.78, "the distortions keep the digit's label"
+
+
+def test_ten_copies_of_the_training_split_take_a_few_seconds():
+    X, y = digits()
+    started = time.perf_counter()
+    augment.augmented(X[:1078], y[:1078], 10, rng=0)
+    assert time.perf_counter() - started < 6.0
+
+
+def test_augment_is_a_bounded_setting_that_defaults_to_off():
+    assert TrainConfig().augment == 0 and "augment" in BOUNDS
+    assert TrainConfig(augment=5).name.endswith(" a5") and TrainConfig().name == "h64 lr0.1 b64 e30 s0"
+    for bad in (-1, 21, 2.5):
+        with pytest.raises(ConfigError, match="augment"):
+            TrainConfig(augment=bad)
+
+
+def test_augmentation_leaves_validation_and_test_alone_and_is_reproducible():
+    a = train(TrainConfig(epochs=2, hidden=16, augment=2, seed=5))
+    b = train(TrainConfig(epochs=2, hidden=16, augment=2, seed=5))
+    assert a.history == b.history
+    for name, value in a.model.parameters().items():
+        assert np.array_equal(value, b.model.parameters()[name])
+
+
+def test_the_handwriting_preset_is_a_valid_augmented_config():
+    preset = handwriting_config()
+    assert isinstance(preset, TrainConfig) and preset.augment > 0
+    assert TrainConfig.from_dict(preset.to_dict()) == preset
+
+
+@pytest.mark.slow
+def test_the_handwriting_preset_trains_quickly_and_keeps_digits_accuracy():
+    run = train(handwriting_config())
+    assert run.test_accuracy >= 0.96
+    assert run.seconds < 10.0
