@@ -115,3 +115,38 @@ def time_products(shapes, rounds=5):
 def floor_seconds(counts, timed, kind):
     """Sum over the products of count x the timed seconds of one product (kind 'matmul' or 'best')."""
     return sum(times * timed[shape][kind] for shape, times in counts.items())
+
+
+def elementwise_step(hidden, m, calls=2000, blocks=5):
+    """Timing of the elementwise NumPy calls of one SGD step of nncore.fused (all its calls but the
+    five products), in a tight loop on arrays of the step's shapes: what NumPy's per-call cost
+    adds to the products, whatever the FLOPs."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    H, dH = rng.standard_normal((m, hidden)).astype(f32), rng.standard_normal((m, hidden)).astype(f32)
+    logits, G = rng.standard_normal((N_OUT, m)).astype(f32), np.empty((N_OUT, m), f32)
+    shifted, onehot = np.empty((N_OUT, m), f32), np.zeros((N_OUT, m), f32)
+    b2, db2 = np.zeros(N_OUT, f32), np.empty(N_OUT, f32)
+    b2_column = b2[:, None]
+    row_max, denominator, scale, step = (np.empty(m, f32) for _ in range(4))
+    W1a, dW1a = np.zeros((N_IN + 1, hidden), f32), np.zeros((N_IN + 1, hidden), f32)
+    W2, dW2 = np.zeros((hidden, N_OUT), f32), np.zeros((hidden, N_OUT), f32)
+
+    def step_calls():
+        np.maximum(H, 0, out=H)
+        logits.__iadd__(b2_column)
+        np.maximum.reduce(logits, axis=0, out=row_max)
+        np.subtract(logits, row_max, out=shifted)
+        np.exp(shifted, out=G)
+        np.add.reduce(G, axis=0, out=denominator)
+        np.divide(step, denominator, out=scale)
+        G.__imul__(scale)
+        G.__isub__(onehot)
+        np.add.reduce(G, axis=1, out=db2)
+        dH.__imul__(H > 0)
+        W1a.__isub__(dW1a)
+        W2.__isub__(dW2)
+        b2.__isub__(db2)
+
+    step.fill(0.1 / m)
+    return per_call(step_calls, calls, blocks)
