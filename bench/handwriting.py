@@ -143,7 +143,8 @@ def main_tables(rows, y):
     text = [f"500 digits of `../shared/data/handwriting-dev.png`, each encoded as a PNG and read by "
             f"`nncore.image_to_digit` ({per_upload_ms:.2f} ms per upload); accuracy = share of the 500 "
             f"predicted right. For scale: the default config on the rows naively cropped to their ink and "
-            f"resized to 8x8 (aspect not kept, nothing else) gets {baseline[1]:.3f} (seed 0).", "", table(header, body), "",
+            f"resized to 8x8 (aspect not kept, nothing else) gets {baseline[1]:.3f} (seed 0).", "",
+            table(header, body), "",
             f"Preset targets: dev >= 0.80 (seed 0: {results['preset'][0][1]:.3f}), Digits test >= 0.96 (seed 0: "
             f"{results['preset'][0][0]:.3f}), training < 10 s (seed 0: {results['preset'][0][2]:.2f} s).", "",
             "Confusion matrix of the preset (seed 0) on the development set:", "",

@@ -4,7 +4,9 @@ Each Digits sample is upsampled to a 24x24 ink image, its strokes made thinner o
 rotated, slanted and stretched on a larger canvas, and reduced back to 8x8 by the very path
 uploads take (``nncore.digitize``: crop, frame, thicken, count), with the frame's zoom and
 centre jittered the way a stray mark or a loose crop moves an upload's. Every random draw
-comes from the Generator passed in; the work is done on whole batches with NumPy.
+comes from the Generator passed in; the work is done on whole batches with NumPy. What each
+distortion is worth on handwriting the network never trains on is measured by
+``python bench/handwriting.py --ablation`` (bench/RESULTS.md).
 """
 
 import numpy as np

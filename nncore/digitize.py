@@ -4,8 +4,11 @@ Digits (UCI optdigits) are 32x32 bitmaps of scanned handwriting reduced to 8x8 c
 in 4x4 blocks. Measured on Digits itself: the ink spans the full height of the frame and
 about 6 of the 8 block columns, centred, and covers about 30% of the 1,024 pixels (313 on
 average, 5th-95th percentile 261-368), whatever the digit. So an ink map is cropped to its
-bounding box, scaled to fit the frame with its aspect ratio kept, centred, its strokes
-thickened when they are too thin to carry that much ink, and counted in 4x4 blocks.
+bounding box; scaled to the frame's full height and at most 20 of its 32 pixels wide (aspect
+kept, except that a wider digit is squeezed rather than shrunk); centred; its strokes
+thickened when they carry less ink than Digits' average; binarised and counted in 4x4 blocks.
+Each choice was measured on handwriting the network never trains on: see
+``python bench/handwriting.py --ablation`` and bench/RESULTS.md.
 
 Everything works on a batch (n, H, W) of ink maps (ink 1, background 0) with plain NumPy, so
 an upload (n = 1) and thousands of augmented training digits take the very same path.
