@@ -16,6 +16,7 @@ WIDGETS = {
     "batch": ("Batch size", 8, None),
     "seed": ("Seed", 1, None),
     "val_share": ("Validation share", 0.05, "%.2f"),
+    "augment": ("Augmented copies", 1, None),
 }
 
 
@@ -49,7 +50,21 @@ def settings_controls():
                 label, min_value=kind(low), max_value=kind(high), step=kind(step), format=fmt, key=_key(name),
                 help=f"{help_text.capitalize()}. Allowed: {low:g} to {high:g}; default {getattr(defaults, name):g}.")
         clicked = st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:")
+        st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
+                  help="Settings that read digits people draw or upload far better: "
+                       f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
+                       "press Train to train them.")
+    clicked = clicked or st.session_state.pop("train_requested", False)
     return nncore.TrainConfig(**values), clicked
+
+
+def use_preset(train=False):
+    """Button callback: put ``nncore.handwriting_config()`` into the settings (and train it)."""
+    preset = nncore.handwriting_config()
+    for name in WIDGETS:
+        st.session_state[_key(name)] = getattr(preset, name)
+    if train:
+        st.session_state["train_requested"] = True
 
 
 def run_selector():

@@ -5,7 +5,7 @@ import streamlit as st
 from PIL import Image
 
 import nncore
-from app import analysis, figures, runs, views
+from app import analysis, figures, runs, sidebar, views
 
 st.title("Probe a digit")
 st.caption("Pick a digit from the test split, upload a picture of one, or draw one. The image is reduced to 8×8 the "
@@ -17,7 +17,7 @@ selected = runs.selected()
 source = st.segmented_control("Digit source", ["Test digit", "Upload", "Draw"], default="Test digit",
                               key="probe_source", required=True)
 
-sample, original, truth = None, None, None
+sample, steps, truth = None, None, None
 if source == "Test digit":
     if selected is None:
         views.no_runs_yet("then pick any of its test digits here, or upload or draw one.")
@@ -51,9 +51,8 @@ elif source == "Upload":
     if upload is None:
         st.info("Upload a photo or scan of one handwritten digit.", icon=":material/upload:")
         st.stop()
-    original = upload.getvalue()
     try:
-        sample = nncore.image_to_digit(original)
+        steps = nncore.digit_steps(upload.getvalue())
     except nncore.ImageError as exc:
         st.error(f"Could not read a digit from **{upload.name}**: {exc}", icon=":material/error:")
         st.stop()
@@ -71,17 +70,32 @@ else:
     if drawing is None or drawing[..., :3].min() > 200:
         st.info("Draw a digit on the canvas above.", icon=":material/draw:")
         st.stop()
-    original = drawing
     try:
-        sample = nncore.image_to_digit(Image.fromarray(drawing.astype(np.uint8)))
+        steps = nncore.digit_steps(Image.fromarray(drawing.astype(np.uint8)))
     except nncore.ImageError as exc:
         st.error(f"Could not read a digit from the drawing: {exc}", icon=":material/error:")
         st.stop()
 
+if steps is not None:
+    sample = steps.sample
+    if selected is not None and selected.config.augment == 0:
+        cells = st.columns([4, 1], vertical_alignment="center")
+        cells[0].info(f"**{selected.name}** was trained on the Digits scans only. Digits drawn with a mouse or "
+                      "photographed today look different: the handwriting preset trains on distorted copies too "
+                      "and reads them far better (see the README's figures).", icon=":material/lightbulb:")
+        cells[1].button("Train the handwriting preset", on_click=sidebar.use_preset, kwargs={"train": True},
+                        type="primary", help=nncore.handwriting_config().name)
+    st.caption("How the picture is read: ink found → cropped and fitted to a 32×32 frame like the Digits scans → "
+               "ink counted in 4×4 blocks.")
+    cells = st.columns(4)
+    cells[0].image(steps.grey, caption="your image (grey)", clamp=True, width=160)
+    cells[1].image(steps.ink, caption="ink found", clamp=True, width=160)
+    cells[2].image(1.0 - steps.frame, caption="32×32 frame", clamp=True, width=160)
+    with cells[3]:
+        st.image(figures.digit_picture(sample, 20), caption="8×8 input (0–16)", width=160)
+
 left, right = st.columns([2, 3])
 with left:
-    if original is not None:
-        st.image(original, caption="your image", width=200)
     st.plotly_chart(figures.digit_heatmap(sample), width="content")
     if truth is not None:
         st.caption(f"True digit: **{truth}**")

@@ -185,3 +185,28 @@ def test_hostile_link_values_are_clamped_or_ignored(app):
     assert at.number_input(key="setting_hidden").value == 64
     assert at.number_input(key="setting_batch").value == 1
     assert [run.config.hidden for run in session_runs(at) if run.config.epochs == 1] == [2048]
+
+
+def test_handwriting_preset_button_fills_in_the_settings(app):
+    next(b for b in app.sidebar.button if b.label == "Handwriting preset").click().run()
+    preset = nncore.handwriting_config()
+    for name in ("epochs", "hidden", "augment"):
+        assert app.number_input(key=f"setting_{name}").value == getattr(preset, name)
+    assert not session_runs(app), "the preset fills in the settings; Train trains them"
+
+
+def test_probe_page_reads_a_photo_of_a_handwritten_7_and_suggests_the_preset(trained):
+    from tests.drawn import photo_of_digit
+    trained.switch_page(PAGES["probe"]).run()
+    trained.segmented_control(key="probe_source").set_value("Upload").run()
+    trained.file_uploader(key="probe_upload").set_value(("seven.jpg", photo_of_digit(7), "image/jpeg"))
+    trained.run()
+    assert not trained.exception and not errors(trained)
+    assert any(m.value.startswith("**Prediction: 7**") for m in trained.markdown)
+    assert any("handwriting preset" in i.value for i in trained.info)
+    next(b for b in trained.button if b.label == "Train the handwriting preset").click().run()
+    assert not trained.exception
+    newest = session_runs(trained)[-1]
+    assert newest.config == nncore.handwriting_config()
+    assert trained.selectbox(key="selected_run").value == newest.name
+    assert not any("handwriting preset" in i.value for i in trained.info), "no suggestion for an augmented run"

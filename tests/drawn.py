@@ -1,0 +1,33 @@
+"""Generated pictures of handwritten-looking digits for the tests (no files from elsewhere)."""
+
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+# Strokes of a few digits on a 100x100 canvas, as polylines.
+STROKES = {
+    1: [[(45, 15), (55, 10), (55, 90)]],
+    4: [[(60, 10), (20, 65), (80, 65)], [(60, 10), (60, 92)]],
+    7: [[(20, 15), (80, 15), (42, 92)], [(35, 52), (68, 52)]],
+    0: [[(50, 10), (75, 25), (80, 55), (70, 85), (50, 92), (30, 85), (20, 55), (25, 25), (50, 10)]],
+}
+
+
+def photo_of_digit(digit, size=(640, 480), fmt="JPEG", seed=0):
+    """A 'phone photo' of a digit in dark blue ink on uneven greyish paper, as file bytes."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    paper = 200 + 30 * xs / width - 20 * ys / height + rng.normal(0, 4, (height, width))  # light, uneven
+    rgb = np.stack([paper, paper * 0.98, paper * 0.93], axis=-1).clip(0, 255).astype(np.uint8)
+    picture = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(picture)
+    scale, left, top = height * 0.6 / 100, width * 0.35, height * 0.2
+    for line in STROKES[digit]:
+        points = [(left + x * scale, top + y * scale) for x, y in line]
+        draw.line(points, fill=(30, 40, 110), width=int(9 * scale), joint="curve")
+    picture = picture.filter(ImageFilter.GaussianBlur(1.2))
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt, quality=85) if fmt == "JPEG" else picture.save(buffer, format=fmt)
+    return buffer.getvalue()
