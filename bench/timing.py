@@ -72,10 +72,13 @@ def machine():
     import sklearn
     from threadpoolctl import threadpool_info
 
-    cpu = platform.processor() or "?"
+    cpu, simd = platform.processor() or "?", "?"
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            info = f.read().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+        flags = set(next(line.split(":", 1)[1].split() for line in info if line.startswith("flags")))
+        simd = ", ".join(flag for flag in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if flag in flags)
     except (OSError, StopIteration):
         pass
     blas = [f"{p.get('internal_api')} {p.get('version')} ({p.get('threading_layer')}, {p.get('architecture')}, "
@@ -86,7 +89,8 @@ def machine():
     except ImportError:
         torch_version = "not installed"
     return {
-        "CPU": cpu, "cores": os.cpu_count(), "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "CPU": cpu, "SIMD": simd, "cores": os.cpu_count(),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "Python": platform.python_version(), "NumPy": np.__version__, "BLAS": "; ".join(blas) or "?",
         "scikit-learn": sklearn.__version__, "PyTorch": torch_version,
     }

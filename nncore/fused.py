@@ -8,7 +8,9 @@ arrays allocated once, with no Python work per example:
   with ``W1a = [W1; b1]`` (n_in + 1, hidden), and the gradient of b1 is the last row of
   ``Xa.T @ dZ1`` -- one matrix product instead of a product, a sum and an add;
 * the logits are kept transposed, (n_out, batch): the per-example max and sum over the 10
-  classes are then reductions over 10 contiguous rows rather than over 64 rows of 10;
+  classes are then reductions over 10 contiguous rows rather than over 64 rows of 10; W2 is
+  stored transposed too (W2T, (n_out, hidden)), the layout in which OpenBLAS's small-matrix
+  kernels do the three products that involve it fastest;
 * the softmax-cross-entropy gradient is fused, ``p - onehot``, and already multiplied by the
   step size lr / batch, so the SGD update is a plain ``W -= dW``;
 * the loss and accuracy of the epoch are computed once at its end, from the shifted logits and
@@ -54,7 +56,7 @@ class FusedSGD:
         self.activation = ACTIVATIONS[model.activation]
         self.derivative = DERIVATIVES[model.activation]
         self.W1a = np.concatenate([model.W1, model.b1[None, :]]).astype(dtype)  # (n_in + 1, hidden)
-        self.W2 = model.W2.astype(dtype)                                        # (hidden, n_out)
+        self.W2T = model.W2.T.astype(dtype, order="C")                          # (n_out, hidden)
         self.b2 = model.b2.astype(dtype)                                        # (n_out,)
         self.X = np.ones((n, n_in + 1), dtype)                                  # [X, 1]
         self.X[:, :n_in] = X
@@ -74,7 +76,7 @@ class FusedSGD:
         self._lr = None
 
         self.dW1a = np.empty_like(self.W1a)
-        self.dW2 = np.empty_like(self.W2)
+        self.dW2T = np.empty_like(self.W2T)
         self.db2 = np.empty_like(self.b2)
         per_size = {}
         self.steps = []
@@ -89,7 +91,7 @@ class FusedSGD:
 
     def parameters(self):
         """Views of the current weights: W1 (n_in, hidden), b1, W2 (hidden, n_out), b2."""
-        return {"W1": self.W1a[:-1], "b1": self.W1a[-1], "W2": self.W2, "b2": self.b2}
+        return {"W1": self.W1a[:-1], "b1": self.W1a[-1], "W2": self.W2T.T, "b2": self.b2}
 
     def epoch(self, order, lr):
         """One pass over the rows in ``order`` (a permutation of range(n)), an SGD step per batch.
@@ -107,13 +109,13 @@ class FusedSGD:
         np.multiply(self._is_label, self.step_size, out=self.onehot_step)
 
         activation, derivative = self.activation, self.derivative
-        W1a, W2, b2, dW1a, dW2, db2 = self.W1a, self.W2, self.b2, self.dW1a, self.dW2, self.db2
+        W1a, W2T, b2, dW1a, dW2T, db2 = self.W1a, self.W2T, self.b2, self.dW1a, self.dW2T, self.db2
         b2_column = b2[:, None]
         for Xa, shifted, denominator, step_size, onehot_step, H, logits, G, row_max, scale, dH in self.steps:
             # forward; logits and G are transposed: (n_out, m)
             np.dot(Xa, W1a, out=H)                              # Z1 = X @ W1 + b1      (m, hidden)
             activation(H, out=H)                                # H = relu(Z1)
-            np.dot(W2.T, H.T, out=logits)                       # (H @ W2).T            (n_out, m)
+            np.dot(W2T, H.T, out=logits)                        # (H @ W2).T            (n_out, m)
             logits += b2_column
             # softmax and the fused cross-entropy gradient, times the step: G = lr/m (p - onehot)
             np.maximum.reduce(logits, axis=0, out=row_max)
@@ -124,13 +126,13 @@ class FusedSGD:
             G *= scale
             G -= onehot_step
             # backward, then the SGD step
-            np.dot(H.T, G.T, out=dW2)                           # (hidden, n_out)
+            np.dot(G, H, out=dW2T)                              # (H.T @ G.T).T         (n_out, hidden)
             np.add.reduce(G, axis=1, out=db2)
-            np.dot(G.T, W2.T, out=dH)                           # (m, hidden), with W2 before its step
+            np.dot(G.T, W2T, out=dH)                            # (m, hidden), with W2 before its step
             derivative(dH, H)                                   # dZ1
             np.dot(Xa.T, dH, out=dW1a)                          # (n_in + 1, hidden): dW1 and db1
             W1a -= dW1a
-            W2 -= dW2
+            W2T -= dW2T
             b2 -= db2
 
         return _loss_and_correct(self.shifted, self.denominator, self.y_order)
@@ -142,7 +144,7 @@ class FusedSGD:
         H = X @ params["W1"]
         H += params["b1"]
         self.activation(H, out=H)                               # (n, hidden)
-        logits = self.W2.T @ H.T                                # (n_out, n)
+        logits = self.W2T @ H.T                                 # (n_out, n)
         logits += self.b2[:, None]
         shifted = np.subtract(logits, np.maximum.reduce(logits, axis=0), out=logits)
         denominator = np.add.reduce(np.exp(shifted), axis=0)
