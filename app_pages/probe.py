@@ -63,7 +63,8 @@ else:
         st.error(f"The drawing canvas is not available here ({exc}). Install `streamlit-drawable-canvas` "
                  "or upload an image instead.")
         st.stop()
-    st.caption("Draw one digit with the mouse, large and centred. Use the bin icon under the canvas to start over.")
+    st.caption("Draw one digit with the mouse, large and centred. The bin icon above the canvas starts over.")
+    st.write("")  # room for the canvas's toolbar, which floats above it
     canvas = st_canvas(stroke_width=22, stroke_color="#000000", background_color="#ffffff", height=280, width=280,
                        drawing_mode="freedraw", key="probe_canvas", return_image_data=True)
     drawing = canvas.image_data if canvas is not None else None
@@ -105,7 +106,11 @@ with right:
         views.no_runs_yet("then this shows what the network answers for this digit.")
         st.stop()
     names = [run.name for run in all_runs]
-    chosen = st.multiselect("Runs", names, default=[selected.name], key="probe_runs",
+    if st.session_state.get("probe_runs_for") != selected.name:  # a new selection starts a new comparison
+        st.session_state["probe_runs_for"] = selected.name
+        st.session_state["probe_runs"] = [selected.name]
+    st.session_state["probe_runs"] = [name for name in st.session_state.get("probe_runs", []) if name in names]
+    chosen = st.multiselect("Runs", names, key="probe_runs",
                             help="Pick several runs to see their answers side by side.") or [selected.name]
     probs = {name: runs.get(name).result.predict_proba(sample)[0] for name in chosen}
     for name, p in probs.items():

@@ -209,4 +209,5 @@ def test_probe_page_reads_a_photo_of_a_handwritten_7_and_suggests_the_preset(tra
     newest = session_runs(trained)[-1]
     assert newest.config == nncore.handwriting_config()
     assert trained.selectbox(key="selected_run").value == newest.name
+    assert trained.multiselect(key="probe_runs").value == [newest.name], "the answer shown is the new run's"
     assert not any("handwriting preset" in i.value for i in trained.info), "no suggestion for an augmented run"
