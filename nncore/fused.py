@@ -17,6 +17,8 @@ arrays allocated once, with no Python work per example:
   softmax denominators stored for every example, not once per batch.
 """
 
+import threading
+from contextlib import contextmanager
 from functools import cache
 
 import numpy as np
@@ -30,15 +32,31 @@ def _blas():
     return ThreadpoolController()  # finds the loaded BLAS once (~0.1 ms); limiting it is then ~10 us
 
 
+_limit_lock = threading.Lock()
+_limit = {"users": 0, "limiter": None}
+
+
+@contextmanager
 def single_threaded_blas():
     """Context manager running NumPy's BLAS on one thread.
 
     Our matrices are small: one thread is as fast on an idle machine (a 64x64x64 product is
     below OpenBLAS's threading threshold anyway), and on a busy one -- a 2-core box also serving
     the app -- a second BLAS thread waiting for a core made the default training 2-6x slower.
-    The limit is process-wide while it lasts (threadpoolctl comes with scikit-learn).
+    The limit is process-wide (threadpoolctl comes with scikit-learn), so it is counted: with
+    trainings overlapping in several threads (app sessions) it is lifted when the last one ends.
     """
-    return _blas().limit(limits=1, user_api="blas")
+    with _limit_lock:
+        if _limit["users"] == 0:
+            _limit["limiter"] = _blas().limit(limits=1, user_api="blas")
+        _limit["users"] += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit["users"] -= 1
+            if _limit["users"] == 0:
+                _limit["limiter"].restore_original_limits()
 
 
 class FusedSGD:

@@ -77,3 +77,19 @@ def test_single_threaded_blas_still_computes_the_same_product():
     with single_threaded_blas():
         inside = A @ B
     np.testing.assert_allclose(inside, A @ B, rtol=1e-12)
+
+
+def test_overlapping_single_threaded_blas_restores_the_threads_when_the_last_one_ends():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    first, second = single_threaded_blas(), single_threaded_blas()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first training ends while the second still runs
+    assert all(n == 1 for n in blas_threads())
+    second.__exit__(None, None, None)
+    assert blas_threads() == before
