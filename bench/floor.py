@@ -128,7 +128,7 @@ def elementwise_step(hidden, m, calls=2000, blocks=5):
     shifted, onehot = np.empty((N_OUT, m), f32), np.zeros((N_OUT, m), f32)
     b2, db2 = np.zeros(N_OUT, f32), np.empty(N_OUT, f32)
     b2_column = b2[:, None]
-    row_max, denominator, scale, step = (np.empty(m, f32) for _ in range(4))
+    row_max, denominator = np.empty(m, f32), np.ones(m, f32)
     W1a, dW1a = np.zeros((N_IN + 1, hidden), f32), np.zeros((N_IN + 1, hidden), f32)
     W2, dW2 = np.zeros((hidden, N_OUT), f32), np.zeros((hidden, N_OUT), f32)
 
@@ -139,14 +139,13 @@ def elementwise_step(hidden, m, calls=2000, blocks=5):
         np.subtract(logits, row_max, out=shifted)
         np.exp(shifted, out=G)
         np.add.reduce(G, axis=0, out=denominator)
-        np.divide(step, denominator, out=scale)
-        G.__imul__(scale)
+        G.__itruediv__(denominator)
         G.__isub__(onehot)
+        G.__imul__(0.1 / m)
         np.add.reduce(G, axis=1, out=db2)
         dH.__imul__(H > 0)
         W1a.__isub__(dW1a)
         W2.__isub__(dW2)
         b2.__isub__(db2)
 
-    step.fill(0.1 / m)
     return per_call(step_calls, calls, blocks)

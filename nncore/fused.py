@@ -79,19 +79,15 @@ class FusedSGD:
         self.X = np.ones((n, n_in + 1), dtype)                                  # [X, 1]
         self.X[:, :n_in] = X
         self.y = np.asarray(y)
-        self.classes = np.arange(n_out)[:, None]
+        self.onehot = np.eye(n_out, dtype=dtype)[self.y]                        # (n, n_out)
 
-        # Per epoch, in visiting order: the rows, their labels, and per example the shifted
-        # logits (n_out, n), the softmax denominator (n,), the step lr / len(its batch) (n,)
-        # and the one-hot label times that step (n_out, n).
+        # Per epoch, in visiting order: the rows, their labels and one-hot labels, and per
+        # example the shifted logits (n_out, n) and the softmax denominator (n,).
         self.X_order = np.empty_like(self.X)
         self.y_order = np.empty_like(self.y)
+        self.onehot_order = np.empty_like(self.onehot)
         self.shifted = np.empty((n_out, n), dtype)
         self.denominator = np.empty(n, dtype)
-        self.step_size = np.empty(n, dtype)
-        self.onehot_step = np.empty((n_out, n), dtype)
-        self._is_label = np.empty((n_out, n), bool)
-        self._lr = None
 
         self.dW1a = np.empty_like(self.W1a)
         self.dW2T = np.empty_like(self.W2T)
@@ -103,9 +99,9 @@ class FusedSGD:
             m = stop - start
             if m not in per_size:  # at most two sizes: the full batch and the remainder
                 per_size[m] = (np.empty((m, hidden), dtype), np.empty((n_out, m), dtype), np.empty((n_out, m), dtype),
-                               np.empty(m, dtype), np.empty(m, dtype), np.empty((m, hidden), dtype))
-            self.steps.append((self.X_order[start:stop], self.shifted[:, start:stop], self.denominator[start:stop],
-                               self.step_size[start:stop], self.onehot_step[:, start:stop], *per_size[m]))
+                               np.empty(m, dtype), np.empty((m, hidden), dtype))
+            self.steps.append((self.X_order[start:stop], self.onehot_order[start:stop].T, self.shifted[:, start:stop],
+                               self.denominator[start:stop], *per_size[m]))
 
     def parameters(self):
         """Views of the current weights: W1 (n_in, hidden), b1, W2 (hidden, n_out), b2."""
@@ -119,18 +115,13 @@ class FusedSGD:
         """
         np.take(self.X, order, axis=0, out=self.X_order)
         np.take(self.y, order, out=self.y_order)
-        if lr != self._lr:
-            for _, _, _, step_size, *_ in self.steps:
-                step_size[...] = lr / len(step_size)
-            self._lr = lr
-        np.equal(self.classes, self.y_order, out=self._is_label)
-        np.multiply(self._is_label, self.step_size, out=self.onehot_step)
+        np.take(self.onehot, order, axis=0, out=self.onehot_order)
 
         activation, derivative = self.activation, self.derivative
         W1a, W2T, b2, dW1a, dW2T, db2 = self.W1a, self.W2T, self.b2, self.dW1a, self.dW2T, self.db2
         b2_column = b2[:, None]
-        for Xa, shifted, denominator, step_size, onehot_step, H, logits, G, row_max, scale, dH in self.steps:
-            # forward; logits and G are transposed: (n_out, m)
+        for Xa, onehot, shifted, denominator, H, logits, G, row_max, dH in self.steps:
+            # forward; logits, G and onehot are transposed: (n_out, m)
             np.dot(Xa, W1a, out=H)                              # Z1 = X @ W1 + b1      (m, hidden)
             activation(H, out=H)                                # H = relu(Z1)
             np.dot(W2T, H.T, out=logits)                        # (H @ W2).T            (n_out, m)
@@ -140,9 +131,9 @@ class FusedSGD:
             np.subtract(logits, row_max, out=shifted)           # stable: max of each example is 0
             np.exp(shifted, out=G)
             np.add.reduce(G, axis=0, out=denominator)
-            np.divide(step_size, denominator, out=scale)
-            G *= scale
-            G -= onehot_step
+            G /= denominator                                    # p
+            G -= onehot
+            G *= lr / len(denominator)
             # backward, then the SGD step
             np.dot(G, H, out=dW2T)                              # (H.T @ G.T).T         (n_out, hidden)
             np.add.reduce(G, axis=1, out=db2)
