@@ -74,8 +74,10 @@ class TrainResult:
         return softmax(self.model.forward(self.standardizer(X, self.model.dtype)).astype(np.float64))
 
     def predict(self, X):
-        """Predicted digits (n,) of raw rows X (n, 64)."""
-        return self.predict_proba(X).argmax(axis=1)
+        """Predicted digits (n,) of raw rows X (n, 64): the argmax of the logits, which is the
+        argmax of ``predict_proba`` without computing the softmax."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        return self.model.forward(self.standardizer(X, self.model.dtype)).argmax(axis=1)
 
 
 def train(config=None, callback=None, dtype=np.float32):
