@@ -8,8 +8,7 @@ from app import runs, sidebar, trainer
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", url_path="overview",
-            default=True),
+    st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", default=True),  # at /
     st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
     st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),

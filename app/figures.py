@@ -25,10 +25,11 @@ def training_curves(runs, metric="loss", title=None):
     for i, (name, history, best_epoch) in enumerate(runs):
         color = COLORS[i % len(COLORS)]
         epochs = list(range(1, len(history[val_key]) + 1))
+        mode = "lines" if len(epochs) > 1 else "markers"  # a line of one point would not show (live, epoch 1)
         fig.add_trace(go.Scatter(x=epochs, y=history[train_key], name=f"{name} · training" if several else "training",
-                                 mode="lines", line=dict(color=color, dash="dash"), legendgroup=name,
+                                 mode=mode, line=dict(color=color, dash="dash"), legendgroup=name,
                                  showlegend=not several))
-        fig.add_trace(go.Scatter(x=epochs, y=history[val_key], name=name if several else "validation", mode="lines",
+        fig.add_trace(go.Scatter(x=epochs, y=history[val_key], name=name if several else "validation", mode=mode,
                                  line=dict(color=color), legendgroup=name))
         if best_epoch:
             fig.add_trace(go.Scatter(
