@@ -95,11 +95,15 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """pytest-playwright's launch options: Debian's Chromium when present, with the flags it needs."""
+def browser_type_launch_args(browser_type_launch_args, browser_type):
+    """pytest-playwright's launch options: Debian's Chromium when present, with the flags it needs.
+    No browser at all fails the tests (never skips them) with what to run."""
     args = {**browser_type_launch_args, "args": CHROMIUM_FLAGS}
     if DEBIAN_CHROMIUM.exists():
         args["executable_path"] = str(DEBIAN_CHROMIUM)
+    elif not Path(browser_type.executable_path).exists():
+        pytest.fail("No Chromium for the browser tests: run `bash scripts/ensure-browser.sh` (or `python -m "
+                    "playwright install chromium`, or `apt-get install chromium`), then the tests again.", False)
     return args
 
 
