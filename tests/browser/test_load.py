@@ -1,0 +1,139 @@
+"""Many users at once (issue 4): people using the app together each keep to their own runs, with
+no error, and a person who leaves while training does not leave the training running.
+
+The sessions are driven by bench/loadtest.py (this is its smaller version), against a server of
+this module's own: the sessions must train seeds nobody trained before, and the disconnect test
+must see a server that is otherwise idle.
+"""
+
+import asyncio
+import re
+import time
+
+import pytest
+from playwright.async_api import async_playwright
+
+from bench import loadtest
+
+SEEDS = range(3000, 3004)  # four sessions at once
+BOUND_S = 90  # a stuck session fails the test instead of hanging it (all four take ~25 s here)
+
+# About 0.15 s per epoch on one core here: 500 epochs would train for over a minute.
+LONG_TRAINING = [
+    ("Epochs", "epochs", 500),
+    ("Hidden units", "hidden", 2048),
+    ("Batch size", "batch", 16),
+    ("Augmented copies", "augment", 5),
+]
+WINDOW_S = 2.0  # CPU time is compared over windows this long
+BUSY_CPU_S = 0.3  # at least this much CPU per window in the training thread (measured: ~1.8, one core)
+IDLE_CPU_S = 0.1  # at most this much in the whole server once idle (measured: ~0.01)
+SETTLE_S = 15.0  # time the server has after the disconnect to become idle
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    server = loadtest.Server(tmp_path_factory.mktemp("load") / "server.log")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def sessions(app_server):
+    """Four sessions driven at once through bench/loadtest.py's visit (train, every page, an upload)."""
+    return loadtest.drive(app_server.url, SEEDS, BOUND_S)
+
+
+def _failures(sessions):
+    return [(s.seed, s.step, s.errors) for s in sessions if not s.held]
+
+
+def test_every_session_completes_every_step(sessions):
+    assert _failures(sessions) == []
+    assert all(s.train_seconds is not None and re.fullmatch(r"\d", s.prediction or "") for s in sessions)
+
+
+def test_no_session_meets_an_error(sessions, app_server):
+    assert [(s.seed, s.errors) for s in sessions if s.errors] == []
+    assert loadtest.log_errors(app_server.output()) == []
+
+
+def test_each_session_sees_only_its_own_run(sessions):
+    seen = {s.seed: (s.runs_seen, s.url_runs) for s in sessions}
+    assert seen == {seed: ([loadtest.run_name(seed)], [f"seed:{seed}"]) for seed in SEEDS}
+
+
+async def _seconds_until(condition, limit=SETTLE_S):
+    """Seconds until ``condition()`` holds (polled every 0.1 s), or None if not within ``limit``."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if condition():
+            return time.perf_counter() - start
+        await asyncio.sleep(0.1)
+    return None
+
+
+async def _quiet_since(pid):
+    """Seconds from now until the start of the first WINDOW_S window in which the server used at
+    most IDLE_CPU_S of CPU (sampled every 0.25 s), or None if there is none within SETTLE_S."""
+    start = time.perf_counter()
+    samples = [(0.0, loadtest.cpu_seconds(pid))]
+    while samples[-1][0] < SETTLE_S:
+        await asyncio.sleep(0.25)
+        now, cpu = time.perf_counter() - start, loadtest.cpu_seconds(pid)
+        samples.append((now, cpu))
+        window = [sample for sample in samples if sample[0] <= now - WINDOW_S]
+        if window and cpu - window[-1][1] <= IDLE_CPU_S:
+            return window[-1][0]
+    return None
+
+
+async def _train_then_disconnect(url, pid):
+    """Start a long training in a new session; once an epoch is shown, find the thread that
+    trains (the server's busiest over WINDOW_S), close the session's browser context and
+    measure that thread and the server. Returns the figures."""
+    figures = {}
+    async with async_playwright() as playwright:
+        browser = await loadtest.launch(playwright)
+        try:
+            context, page = await loadtest.open_app(browser, url, 60)
+            for label, key, value in LONG_TRAINING:
+                await loadtest.set_number(page, label, value, key)
+            figures["threads idle"] = loadtest.thread_count(pid)
+            await page.locator(loadtest.SIDEBAR).get_by_role("button", name="Train", exact=True).click()
+            progress = page.locator("[data-testid=stProgress]")
+            await progress.get_by_text(re.compile(r"epoch \d+/500")).wait_for()
+            figures["threads training"] = loadtest.thread_count(pid)
+            threads, cpu = loadtest.thread_cpu_seconds(pid), loadtest.cpu_seconds(pid)
+            await asyncio.sleep(WINDOW_S)
+            used = {tid: seconds - threads.get(tid, 0.0) for tid, seconds in loadtest.thread_cpu_seconds(pid).items()}
+            trainer = max(used, key=used.get)
+            figures["server cpu per window, training"] = loadtest.cpu_seconds(pid) - cpu
+            figures["training thread cpu per window"] = used[trainer]
+            figures["shown at disconnect"] = (await progress.inner_text()).split(" · ")[0]
+            await context.close()
+            ended, quiet = await asyncio.gather(
+                _seconds_until(lambda: trainer not in loadtest.thread_cpu_seconds(pid)), _quiet_since(pid)
+            )
+            figures["training thread gone after s"], figures["server quiet after s"] = ended, quiet
+            cpu = loadtest.cpu_seconds(pid)
+            await asyncio.sleep(WINDOW_S)
+            figures["server cpu per window, after"] = loadtest.cpu_seconds(pid) - cpu
+            figures["threads after"] = loadtest.thread_count(pid)
+        finally:
+            await browser.close()
+    return figures
+
+
+def test_a_session_that_disconnects_while_training_stops_the_training(app_server):
+    figures = loadtest.in_thread(_train_then_disconnect, app_server.url, app_server.process.pid)
+    print(f"disconnect while training: {figures}")
+    # What training looks like: what would still be measured if it outlived its session.
+    assert figures["training thread cpu per window"] >= BUSY_CPU_S, figures
+    # After the disconnect: the thread that trained ends and the server's CPU time stops growing.
+    assert figures["training thread gone after s"] is not None, figures
+    assert figures["server quiet after s"] is not None, figures
+    assert figures["server cpu per window, after"] <= IDLE_CPU_S, figures
