@@ -44,7 +44,7 @@ def train_parser():
     parser = Parser(prog="main.py", description="Train the NumPy MLP on scikit-learn's Digits.",
                                      epilog="Use 'main.py predict --weights PATH' to score saved weights.")
     defaults = nncore.TrainConfig()
-    for name in ("epochs", "hidden", "lr", "batch", "seed", "val_share", "augment"):
+    for name in BOUNDS:
         *_, help_text = BOUNDS[name]
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=bounded(name),
                             default=getattr(defaults, name), help=f"{help_text} (default %(default)s)")

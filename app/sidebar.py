@@ -17,6 +17,7 @@ WIDGETS = {
     "seed": ("Seed", 1, None),
     "val_share": ("Validation share", 0.05, "%.2f"),
     "augment": ("Augmented copies", 1, None),
+    "ensemble": ("Averaged networks", 1, None),
 }
 
 

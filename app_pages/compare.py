@@ -41,6 +41,7 @@ if not all_runs:
 table = pd.DataFrame([{
     "run": run.name, "hidden": run.config.hidden, "lr": run.config.lr, "batch": run.config.batch,
     "epochs": run.result.epochs_run, "seed": run.config.seed, "val share": run.config.val_share,
+    "augment": run.config.augment, "networks": run.config.ensemble,
     "best val acc": run.result.best_val_accuracy if run.result.best_epoch else None,
     "test acc": run.result.test_accuracy, "best epoch": run.result.best_epoch,
     "time (s)": run.result.seconds, "status": run.status, "pinned": run.pinned,

@@ -52,7 +52,9 @@ ABLATIONS = [
     ("no stroke-thickness change", {augment: {"THICKNESS": 0.0}}, {}),
     ("stroke-thickness change 0.2 instead of 0.1", {augment: {"THICKNESS": 0.2}}, {}),
     ("hidden 64 instead of 256", {}, {"hidden": 64}),
-    ("30 epochs instead of 60", {}, {"epochs": 30}),
+    ("one network instead of 3 averaged (ensemble=1)", {}, {"ensemble": 1}),
+    ("one network of 60 epochs instead of 3 of 30", {}, {"ensemble": 1, "epochs": 60}),
+    ("60 epochs instead of 30", {}, {"epochs": 60}),
 ]
 
 

@@ -146,9 +146,9 @@ class FusedSGD:
 
         return _loss_and_correct(self.shifted, self.denominator, self.y_order)
 
-    def evaluate(self, X, y):
-        """(mean cross-entropy, number classified correctly) of the current weights on rows X
-        (n, n_in) with labels y (n,)."""
+    def _shifted_logits(self, X):
+        """Max-shifted logits (n_out, n) of the current weights on rows X (n, n_in) and their
+        softmax denominators (n,)."""
         params = self.parameters()
         H = X @ params["W1"]
         H += params["b1"]
@@ -156,8 +156,31 @@ class FusedSGD:
         logits = self.W2T @ H.T                                 # (n_out, n)
         logits += self.b2[:, None]
         shifted = np.subtract(logits, np.maximum.reduce(logits, axis=0), out=logits)
-        denominator = np.add.reduce(np.exp(shifted), axis=0)
-        return _loss_and_correct(shifted, denominator, y)
+        return shifted, np.add.reduce(np.exp(shifted), axis=0)
+
+    def evaluate(self, X, y):
+        """(mean cross-entropy, number classified correctly) of the current weights on rows X
+        (n, n_in) with labels y (n,)."""
+        return _loss_and_correct(*self._shifted_logits(X), y)
+
+
+
+def evaluate_average(sgds, X, y):
+    """(mean cross-entropy, number classified correctly) of the average of several networks'
+    softmax outputs on rows X (n, n_in) with labels y (n,). The loss is taken in log space
+    (log-sum-exp over the networks' log-probabilities), so a confident mistake gives a large
+    finite loss rather than log(0)."""
+    columns = np.arange(len(y))
+    log_p = []                                                   # per network: log p(true class), (n,)
+    p_sum = 0.0
+    for sgd in sgds:
+        shifted, denominator = sgd._shifted_logits(X)
+        log_p.append(shifted[y, columns] - np.log(denominator, dtype=np.float64))
+        p_sum = p_sum + np.exp(shifted) / denominator            # (n_out, n)
+    log_p = np.array(log_p)
+    top = log_p.max(axis=0)
+    log_mean = top + np.log(np.mean(np.exp(log_p - top), axis=0))
+    return float(-np.mean(log_mean)), int(np.count_nonzero(p_sum.argmax(axis=0) == y))
 
 
 def _loss_and_correct(shifted, denominator, y):

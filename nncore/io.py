@@ -2,6 +2,7 @@
 
 The file holds plain numeric arrays only (it is read with ``allow_pickle=False``): the weights,
 the standardization, the history, the scores, the config as JSON text and a format version.
+An ensemble's further networks are stored as ``W1_2``, ``b1_2``, ... up to its size.
 """
 
 import io
@@ -14,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from .config import TrainConfig
+from .config import BOUNDS, TrainConfig
 from .data import Standardizer
 from .errors import ConfigError, WeightsFileError
 from .model import MLP
@@ -25,11 +26,20 @@ MAX_FILE_BYTES = 64 * 2**20
 _WEIGHTS = ("W1", "b1", "W2", "b2")
 _SCALARS = ("format_version", "best_epoch", "test_accuracy", "diverged_epoch", "seconds")
 _KEYS = set(_WEIGHTS) | set(_SCALARS) | set(HISTORY_KEYS) | {"mean", "std", "config"}
+_MAX_ENSEMBLE = BOUNDS["ensemble"][2]
+_MEMBER_KEYS = {f"{name}_{k}": k for k in range(2, _MAX_ENSEMBLE + 1) for name in _WEIGHTS}
+
+
+def _member_keys(ensemble):
+    """The entries holding networks 2..ensemble of an ensemble."""
+    return {key for key, k in _MEMBER_KEYS.items() if k <= ensemble}
 
 
 def to_bytes(result):
     """The .npz file of ``result`` as bytes (what ``save`` writes)."""
-    arrays = {name: value for name, value in result.model.parameters().items()}
+    arrays = dict(result.model.parameters())
+    for k, model in enumerate(result.more_models, 2):
+        arrays.update({f"{name}_{k}": value for name, value in model.parameters().items()})
     arrays.update(
         mean=result.standardizer.mean, std=result.standardizer.std,
         config=np.array(json.dumps(result.config.to_dict())),
@@ -118,8 +128,9 @@ def _read_arrays(source):
             _check_members(archive)
         with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
             names = set(npz.files)
-            if names - _KEYS:
-                raise WeightsFileError(f"unexpected entries in the file: {', '.join(sorted(names - _KEYS))}")
+            unexpected = names - _KEYS - set(_MEMBER_KEYS)
+            if unexpected:
+                raise WeightsFileError(f"unexpected entries in the file: {', '.join(sorted(unexpected))}")
             if _KEYS - names:
                 raise WeightsFileError(f"entries missing from the file: {', '.join(sorted(_KEYS - names))}")
             arrays = {name: npz[name] for name in npz.files}
@@ -167,14 +178,20 @@ def load(source):
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
         raise WeightsFileError(f"'config' is not a valid settings record: {exc}") from None
 
-    W1 = arrays["W1"]
-    if W1.ndim != 2 or W1.shape[0] != 64 or W1.shape[1] != config.hidden:
-        raise WeightsFileError(f"'W1' should have shape (64, {config.hidden}), got {W1.shape}")
-    expected = {"b1": (config.hidden,), "W2": (config.hidden, 10), "b2": (10,), "mean": (64,), "std": (64,)}
+    members = _member_keys(config.ensemble)
+    present = set(arrays) & set(_MEMBER_KEYS)
+    if present - members:
+        raise WeightsFileError(f"the settings say {config.ensemble} averaged network(s), but the file also holds "
+                               f"{', '.join(sorted(present - members))}")
+    if members - present:
+        raise WeightsFileError(f"entries missing from the file: {', '.join(sorted(members - present))}")
+    weights = [*_WEIGHTS, *sorted(members)]
+    shapes = {"W1": (64, config.hidden), "b1": (config.hidden,), "W2": (config.hidden, 10), "b2": (10,)}
+    expected = {name: shapes[name.split("_")[0]] for name in weights} | {"mean": (64,), "std": (64,)}
     for name, shape in expected.items():
         if arrays[name].shape != shape:
             raise WeightsFileError(f"'{name}' should have shape {shape}, got {arrays[name].shape}")
-    for name in (*_WEIGHTS, "mean", "std", *HISTORY_KEYS):
+    for name in (*weights, "mean", "std", *HISTORY_KEYS):
         value = arrays[name]
         if value.dtype.kind != "f":
             raise WeightsFileError(f"'{name}' should hold floating-point numbers, got {value.dtype}")
@@ -182,7 +199,7 @@ def load(source):
             raise WeightsFileError(f"'{name}' contains NaN or infinite values")
     if np.any(arrays["std"] <= 0):
         raise WeightsFileError("'std' must be positive")
-    dtypes = {arrays[name].dtype for name in _WEIGHTS}
+    dtypes = {arrays[name].dtype for name in weights}
     if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
         raise WeightsFileError("the weights should all be float32 or all float64")
     lengths = {arrays[key].shape for key in HISTORY_KEYS}
@@ -198,6 +215,8 @@ def load(source):
 
     return TrainResult(
         config=config, model=MLP.from_arrays(*(arrays[name] for name in _WEIGHTS)),
+        more_models=[MLP.from_arrays(*(arrays[f"{name}_{k}"] for name in _WEIGHTS))
+                     for k in range(2, config.ensemble + 1)],
         standardizer=Standardizer(arrays["mean"].astype(np.float64), arrays["std"].astype(np.float64)),
         history={key: [float(v) for v in arrays[key]] for key in HISTORY_KEYS},
         best_epoch=int(best_epoch), test_accuracy=float(_scalar(arrays, "test_accuracy", "f")),

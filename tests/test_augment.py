@@ -127,7 +127,6 @@ def test_the_handwriting_preset_is_a_valid_augmented_config():
 
 
 @pytest.mark.slow
-def test_the_handwriting_preset_trains_quickly_and_keeps_digits_accuracy():
-    run = train(handwriting_config())
+def test_the_handwriting_preset_keeps_digits_accuracy():
+    run = train(handwriting_config())  # its training time (< 10 s) is measured by bench/handwriting.py
     assert run.test_accuracy >= 0.96
-    assert run.seconds < 10.0

@@ -92,3 +92,28 @@ def test_missing_path_is_refused(tmp_path):
 
 def test_weights_file_error_is_a_value_error():
     assert issubclass(WeightsFileError, ValueError)
+
+
+@pytest.fixture(scope="module")
+def ensemble_run():
+    return train(TrainConfig(epochs=3, hidden=16, seed=1, ensemble=3))
+
+
+def test_an_ensemble_round_trips_with_all_its_networks(ensemble_run):
+    loaded = load(to_bytes(ensemble_run))
+    X = digits()[0]
+    assert len(loaded.models) == 3 and loaded.config == ensemble_run.config
+    assert np.array_equal(loaded.predict_proba(X), ensemble_run.predict_proba(X))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda r: mutated(r, W2_3=None), "missing.*W2_3"),
+    (lambda r: mutated(r, W1_4=np.zeros((64, 16), np.float32)), "3 averaged network.*W1_4"),
+    (lambda r: mutated(r, W1_9=np.zeros((64, 16), np.float32)), "unexpected.*W1_9"),
+    (lambda r: mutated(r, b1_2=np.zeros(3, np.float32)), "b1_2.*shape"),
+    (lambda r: mutated(r, W2_2=np.full((16, 10), np.nan, np.float32)), "W2_2.*NaN"),
+    (lambda r: mutated(r, W1_3=np.zeros((64, 16), np.float64)), "all be float32 or all float64"),
+])
+def test_an_ensemble_file_with_wrong_networks_is_refused(ensemble_run, make, message):
+    with pytest.raises(WeightsFileError, match=message):
+        load(make(ensemble_run))

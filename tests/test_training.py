@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nncore import TrainConfig, data, digits, train
+from nncore import TrainConfig, data, digits, softmax, train
 
 DEFAULT = TrainConfig(epochs=30, hidden=64, lr=0.1, batch=64, seed=0)
 
@@ -70,4 +70,52 @@ def test_diverging_learning_rate_stops_and_keeps_a_clean_history():
     assert run.epochs_run == run.diverged_epoch - 1
     for values in run.history.values():
         assert np.isfinite(values).all()
+    assert np.isfinite(run.predict_proba(digits()[0][:5])).all()
+
+
+# --- several networks averaged (TrainConfig.ensemble) --------------------------------------
+
+@pytest.fixture(scope="module")
+def ensemble_run():
+    return train(TrainConfig(ensemble=3, seed=2))
+
+
+def test_an_ensemble_averages_the_softmax_of_its_networks(ensemble_run):
+    X = digits()[0][:50]
+    assert len(ensemble_run.models) == 3
+    singles = [softmax(model.forward(ensemble_run.standardizer(X, model.dtype)).astype(np.float64))
+               for model in ensemble_run.models]
+    probs = ensemble_run.predict_proba(X)
+    assert np.allclose(probs, np.mean(singles, axis=0))
+    assert np.allclose(probs.sum(axis=1), 1)
+    assert np.array_equal(ensemble_run.predict(X), probs.argmax(axis=1))
+    # the networks differ (own initial weights, shuffling): an average of copies would be pointless
+    assert not np.allclose(ensemble_run.models[0].W1, ensemble_run.models[1].W1)
+
+
+def test_an_ensembles_first_network_is_the_single_network_of_its_settings():
+    def stop_after_two(stats):
+        return stats.epoch == 2
+
+    single = train(TrainConfig(seed=2), callback=stop_after_two)
+    ensemble = train(TrainConfig(seed=2, ensemble=3), callback=stop_after_two)
+    assert single.best_epoch == ensemble.best_epoch == 2
+    for name, value in single.model.parameters().items():
+        assert np.array_equal(value, ensemble.model.parameters()[name])
+
+
+def test_an_ensemble_is_accurate_deterministic_and_tracked_per_epoch(ensemble_run):
+    assert ensemble_run.test_accuracy >= 0.95
+    assert len(ensemble_run.history["val_acc"]) == 30
+    assert all(np.isfinite(v) for key in ensemble_run.history for v in ensemble_run.history[key])
+    again = train(TrainConfig(ensemble=3, seed=2))
+    assert again.history == ensemble_run.history
+    for a, b in zip(again.models, ensemble_run.models, strict=True):
+        assert np.array_equal(a.W1, b.W1) and np.array_equal(a.W2, b.W2)
+
+
+def test_a_diverging_ensemble_stops_with_a_clean_history():
+    run = train(TrainConfig(ensemble=2, lr=100.0, epochs=20))
+    assert run.diverged_epoch is not None
+    assert all(np.isfinite(v) for key in run.history for v in run.history[key])
     assert np.isfinite(run.predict_proba(digits()[0][:5])).all()

@@ -190,7 +190,7 @@ def test_hostile_link_values_are_clamped_or_ignored(app):
 def test_handwriting_preset_button_fills_in_the_settings(app):
     next(b for b in app.sidebar.button if b.label == "Handwriting preset").click().run()
     preset = nncore.handwriting_config()
-    for name in ("epochs", "hidden", "augment"):
+    for name in ("epochs", "hidden", "augment", "ensemble"):
         assert app.number_input(key=f"setting_{name}").value == getattr(preset, name)
     assert not session_runs(app), "the preset fills in the settings; Train trains them"
 
