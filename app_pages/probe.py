@@ -24,18 +24,23 @@ if source == "Test digit":
         views.dataset_overview()
         st.stop()
     evaluation = selected.evaluation()
-    how = st.radio("Pick by", ["index", "class", "misclassified"], horizontal=True, key="probe_pick",
+    how = st.radio("Pick by", ["index", "class", "random", "misclassified"], horizontal=True, key="probe_pick",
                    captions=[f"0–{len(evaluation.y) - 1} in the test split", "a random test digit of one class",
-                             "the run's mistakes, most confident first"])
+                             "any test digit", "the run's mistakes, most confident first"])
     if how == "index":
         position = st.number_input("Test digit", 0, len(evaluation.y) - 1, 0, key="probe_index")
-    elif how == "class":
+    elif how in ("class", "random"):
         cells = st.columns([2, 1], vertical_alignment="bottom")
-        digit = cells[0].selectbox("Class", range(10), key="probe_class")
-        members = np.flatnonzero(evaluation.y == digit)
+        if how == "class":
+            digit = cells[0].selectbox("Class", range(10), key="probe_class")
+            members = np.flatnonzero(evaluation.y == digit)
+        else:
+            members = np.arange(len(evaluation.y))
         if cells[1].button("Another one", icon=":material/casino:") or "probe_draw" not in st.session_state:
             st.session_state["probe_draw"] = int(np.random.default_rng().integers(1 << 30))
         position = int(members[st.session_state["probe_draw"] % len(members)])
+        if how == "random":
+            cells[0].markdown(f"Test digit **#{position}**")
     else:
         wrong = evaluation.misclassified()
         if len(wrong) == 0:

@@ -121,6 +121,24 @@ def test_probe_page_predicts_a_test_digit(trained):
     assert any(m.value.startswith("**Prediction:") for m in trained.markdown)
 
 
+@pytest.mark.parametrize("how", ["class", "random", "misclassified"])
+def test_probe_page_picks_test_digits_every_way(trained, how):
+    trained.switch_page(PAGES["probe"]).run()
+    trained.radio(key="probe_pick").set_value(how).run()
+    if how == "class":
+        trained.selectbox(key="probe_class").set_value(4).run()
+    assert not trained.exception and not errors(trained)
+    truths = [m.value for m in trained.markdown if m.value.startswith("True digit:")] + [
+        c.value for c in trained.caption if c.value.startswith("True digit:")]
+    assert truths, "the true digit is shown"
+    if how == "class":
+        assert truths[0] == "True digit: **4**"
+    if how == "misclassified":
+        assert any("✗" in m.value for m in trained.markdown if m.value.startswith("**Prediction:"))
+    else:
+        assert any(m.value.startswith("**Prediction:") for m in trained.markdown)
+
+
 def test_probe_page_compares_several_runs(trained):
     train(trained, hidden=16)
     trained.switch_page(PAGES["probe"]).run()
