@@ -185,8 +185,10 @@ def evaluate_average(sgds, X, y):
 
 def _loss_and_correct(shifted, denominator, y):
     """Mean cross-entropy and number of correct argmaxes from transposed, max-shifted logits
-    (n_out, n) and their softmax denominators (n,): loss_i = log(denominator_i) - shifted[y_i, i]."""
+    (n_out, n) and their softmax denominators (n,): loss_i = log(denominator_i) - shifted[y_i, i].
+    The true class is the argmax exactly where its shifted logit is 0 (the maximum was
+    subtracted), which spares an argmax over the strided (n_out, n) array (~6% of a training)."""
     picked = shifted[y, np.arange(len(y))]
     loss = np.mean(np.log(denominator, dtype=np.float64) - picked)
-    correct = np.count_nonzero(shifted.argmax(axis=0) == y)
+    correct = np.count_nonzero(picked == 0)
     return float(loss), int(correct)
