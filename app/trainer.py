@@ -1,7 +1,9 @@
 """Training from the app: a cache shared by all sessions, and live progress while training.
 
-The cache holds one slot per config (``st.cache_resource``, bounded in entries; a run is at most
-a few hundred kB, so the cache stays under ~40 MB). Training happens outside the cached function,
+The cache holds one slot per config (``st.cache_resource``, bounded in entries) and the runs in
+the slots are bounded in bytes too (``CACHE_BYTES``: a run of 5 averaged 2048-unit networks is
+~3 MB, so entries alone would allow ~200 MB): beyond it the least recently used runs are let go
+and would be trained again (identically) when asked for. Training happens outside the cached function,
 so no Streamlit element is recorded into the cache, and a slot's lock keeps two sessions from
 training the same config at once. A click anywhere while training (the Stop button, or any
 widget) interrupts the script: the run stops after its current epoch and is kept, named by the
@@ -12,6 +14,7 @@ stops the same way, so no training outlives its session.
 import dataclasses
 import threading
 import time
+from collections import OrderedDict
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
@@ -22,6 +25,7 @@ from . import figures
 from .links import config_token
 
 CACHE_ENTRIES = 64
+CACHE_BYTES = 48 * 2**20
 REDRAW_SECONDS = 0.25
 
 
@@ -31,9 +35,46 @@ class _Slot:
         self.result = None
 
 
+class ByteBudget:
+    """The slots holding a run, least recently used first, with the bytes of their weights;
+    keeps the total under ``limit`` by emptying the oldest slots (the newest always stays)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.slots = OrderedDict()  # slot -> bytes
+
+    @staticmethod
+    def size(result):
+        return sum(array.nbytes for model in result.models for array in model.parameters().values())
+
+    def keep(self, slot, result):
+        with self.lock:
+            slot.result = result
+            self.slots[slot] = self.size(result)
+            self.slots.move_to_end(slot)
+            while sum(self.slots.values()) > self.limit and len(self.slots) > 1:
+                oldest, _ = self.slots.popitem(last=False)
+                oldest.result = None
+
+    def used(self, slot):
+        with self.lock:
+            if slot in self.slots:
+                self.slots.move_to_end(slot)
+
+    @property
+    def total(self):
+        return sum(self.slots.values())
+
+
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _slot(token):
     return _Slot()
+
+
+@st.cache_resource(show_spinner=False)
+def _budget():
+    return ByteBudget(CACHE_BYTES)
 
 
 class _LiveView:
@@ -73,12 +114,15 @@ def train(config, area, label="Training"):
     training short, or None. After an interruption the caller must make no Streamlit call (they
     would raise again) but store the run with ``runs.add`` and re-raise the interruption.
     """
-    slot = _slot(config_token(config))
-    if slot.result is not None:
-        return slot.result, None
+    slot, budget = _slot(config_token(config)), _budget()
+    result = slot.result
+    if result is not None:
+        budget.used(slot)
+        return result, None
     with slot.lock:
-        if slot.result is not None:
-            return slot.result, None
+        result = slot.result  # read once: the budget may empty the slot meanwhile
+        if result is not None:
+            return result, None
         view = _LiveView(area, config, label)
         interruption = None
 
@@ -95,7 +139,7 @@ def train(config, area, label="Training"):
         if result.stopped_early:  # it is the run of the epochs it finished: name it so
             result = dataclasses.replace(result, config=dataclasses.replace(config, epochs=result.epochs_run))
         else:
-            slot.result = result
+            budget.keep(slot, result)
     if interruption is None:  # after an interruption any Streamlit call would raise it again
         area.empty()
     return result, interruption
