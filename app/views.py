@@ -52,6 +52,9 @@ def run_summary(run):
     cells[2].metric("Best epoch", f"{r.best_epoch} of {r.epochs_run}" if r.best_epoch else "none")
     cells[3].metric("Training time", f"{r.seconds:.2f} s")
     cells[4].metric("Status", run.status.split(" at ")[0], help=run.status)
+    if len(r.models) > 1:
+        st.caption(f"{len(r.models)} networks of {r.config.hidden} hidden units, trained side by side and averaged: "
+                   "the figures and curves are those of their averaged softmax output (training curves: their mean).")
     if r.diverged:
         st.error(f"**Diverged at epoch {r.diverged_epoch}**: the loss became NaN or infinite, so training stopped "
                  f"there. The run keeps the weights of its best epoch before that"
