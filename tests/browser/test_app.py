@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.drawn import photo_of_digit
+from tests.drawn import MOUSE_STROKES, photo_of_digit
 
 PAGES = ["Train & overview", "Curves & confusion", "Compare runs", "Probe a digit"]
 PATHS = ["", "curves", "compare", "probe"]  # the first page lives at /
@@ -155,7 +155,7 @@ def draw(page, strokes):
         page.mouse.up()
 
 
-def test_draw_a_digit_on_the_canvas_and_read_the_prediction(page, server, shot):
+def test_draw_each_digit_on_the_canvas_and_read_the_predictions(page, server, shot):
     open_app(page, server)
     page.get_by_role("button", name="Handwriting preset").click()
     settle(page)
@@ -164,12 +164,20 @@ def test_draw_a_digit_on_the_canvas_and_read_the_prediction(page, server, shot):
     page.locator("[data-testid=stButtonGroup] button", has_text="Draw").click()
     settle(page)
     expect(page.get_by_text("Draw a digit on the canvas above.")).to_be_visible()
-    draw(page, [[(0.3, 0.2), (0.72, 0.2), (0.45, 0.85)]])  # a 7: the bar, then the long diagonal
-    settle(page)
-    expect(page.get_by_text(re.compile(r"Prediction: 7"))).to_be_visible()
-    expect(page.get_by_text("8×8 input (0–16)")).to_be_visible()
-    no_errors(page)
-    shot(page, "drawn-7")
+    answers = {}
+    for digit, strokes in MOUSE_STROKES.items():
+        page.get_by_role("button", name="Reset canvas & history").click()  # the bin icon: start over
+        settle(page)
+        draw(page, strokes)
+        settle(page)
+        verdict = page.get_by_text(re.compile(r"^Prediction: \d")).first
+        expect(verdict).to_be_visible()
+        answers[digit] = int(re.search(r"Prediction: (\d)", verdict.inner_text()).group(1))
+        expect(page.get_by_text("8×8 input (0–16)")).to_be_visible()
+        no_errors(page)
+        shot(page, f"drawn-{digit}")
+    right = [digit for digit, answer in answers.items() if answer == digit]
+    assert answers[7] == 7 and len(right) >= 8, answers  # measured: 9 of 10 (the flagged 1 read as 3)
 
 
 def test_a_long_training_shows_progress_and_stop_keeps_the_run(page, server, shot):
