@@ -15,25 +15,13 @@
 
 import os
 import re
-import socket
-import subprocess
-import sys
+import tempfile
 import time
 from pathlib import Path
 
-import requests
 from timing import Timing
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.browser.appserver import ROOT, Server, chromium_options
 
 
 def _rss_mb(pid):
@@ -78,40 +66,25 @@ def server_figures(repeats, runs=10):
 
     health, rendered, page_load, clicks = [], [], [], []
     memory = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as logs:
+        browser = p.chromium.launch(headless=True, **chromium_options())
         for attempt in range(repeats):
-            port = _free_port()
-            command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-                       "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-            started = time.perf_counter()
-            server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            server = Server(Path(logs) / f"server-{attempt}.log")  # the clock starts just before the spawn
             try:
-                while True:
-                    try:
-                        answer = requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                        if answer.status_code == 200 and answer.text.strip() == "ok":
-                            break
-                    except requests.ConnectionError:
-                        pass
-                    if server.poll() is not None or time.perf_counter() - started > 60:
-                        raise RuntimeError("streamlit did not answer its health check within 60 s")
-                    time.sleep(0.01)
-                health.append(time.perf_counter() - started)
+                health.append(server.wait_healthy())
                 page = browser.new_page()
                 loading = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/")
+                page.goto(server.url)
                 _rendered(page)
-                rendered.append(time.perf_counter() - started)
+                rendered.append(time.perf_counter() - server.started)
                 page_load.append(time.perf_counter() - loading)
                 if attempt == repeats - 1:
-                    memory["after first render"] = _rss_mb(server.pid)
+                    memory["after first render"] = _rss_mb(server.process.pid)
                     clicks = [_train_seed(page, seed) for seed in range(runs)]
-                    memory[f"after {runs} runs"] = _rss_mb(server.pid)
+                    memory[f"after {runs} runs"] = _rss_mb(server.process.pid)
                 page.close()
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                server.stop()
         browser.close()
     return {"start -> health endpoint answers": Timing(tuple(health)),
             "start -> first page rendered (Chromium)": Timing(tuple(rendered)),

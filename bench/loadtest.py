@@ -4,7 +4,7 @@
     python bench/loadtest.py --sessions 1 4 --timeout 120     # other N; seconds allowed per N
 
 For each N: a fresh ``streamlit run streamlit_app.py`` on a free loopback port (``Server`` from
-tests/browser/conftest.py) and one headless Chromium holding N browser contexts, i.e. N separate
+tests/browser/appserver.py) and one headless Chromium holding N browser contexts, i.e. N separate
 Streamlit sessions, driven concurrently with Playwright's async API. Each session opens the app,
 types its own seed (so each trains a config no other session has: no hit in the shared training
 cache), clicks Train and waits for its run, visits Curves & confusion, Compare runs (the table)
@@ -33,6 +33,7 @@ from glob import glob
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
 
@@ -44,7 +45,7 @@ from handwriting import replace_section  # noqa: E402  (bench/handwriting.py: on
 from report import table  # noqa: E402
 
 import nncore  # noqa: E402
-from tests.browser.conftest import CHROMIUM_FLAGS, DEBIAN_CHROMIUM, Server  # noqa: E402
+from tests.browser.appserver import Server, chromium_options  # noqa: E402
 from tests.drawn import STROKES  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -225,11 +226,8 @@ async def _visit(page, title, ready):
 
 
 async def launch(playwright):
-    """Headless Chromium: Debian's when it is there (as in tests/browser/conftest.py)."""
-    options = {"args": CHROMIUM_FLAGS, "headless": True}
-    if DEBIAN_CHROMIUM.exists():
-        options["executable_path"] = str(DEBIAN_CHROMIUM)
-    return await playwright.chromium.launch(**options)
+    """Headless Chromium: Debian's when it is there (tests/browser/appserver.py)."""
+    return await playwright.chromium.launch(headless=True, **chromium_options())
 
 
 async def open_app(browser, url, timeout_s):
@@ -448,17 +446,6 @@ def measure(n, timeout_s, first_seed=FIRST_SEED, log_dir=LOGS):
     return Load(sessions, baseline, sampler.peak_mb, peak, after, log_errors(server.output()), seconds, cpu)
 
 
-def percentile(values, q):
-    """The ``q``-th percentile (0-100) of ``values``, linear between the nearest ranks."""
-    values = sorted(values)
-    if len(values) == 1:
-        return values[0]
-    position = (len(values) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
-
-
 HEADER = [
     "sessions",
     "held",
@@ -499,7 +486,7 @@ def rows(loads):
                 f"{load.high_water_mb:.0f}",
                 f"{load.after_mb:.0f}",
                 f"{statistics.median(times):.2f}" if times else "-",
-                f"{percentile(times, 95):.2f}" if times else "-",
+                f"{np.percentile(times, 95):.2f}" if times else "-",
                 f"{load.seconds:.1f}",
                 f"{load.cpu_s:.1f}",
                 ", ".join(f"{digit}: {count}" for digit, count in predictions) or "-",
