@@ -116,14 +116,20 @@ def test_a_reloaded_link_brings_back_the_settings_and_the_runs(page, server):
     no_errors(page)
 
 
-def test_upload_a_photo_of_a_digit_and_read_the_prediction(page, server, shot, tmp_path):
+def probe_with_the_preset(page, server, source):
+    """A fresh session trains the handwriting preset and opens Probe a digit with ``source``
+    ("Upload" or "Draw") chosen."""
     open_app(page, server)
     page.get_by_role("button", name="Handwriting preset").click()
     settle(page)
     train(page)
     go(page, "Probe a digit")
-    page.locator("[data-testid=stButtonGroup] button", has_text="Upload").click()
+    page.locator("[data-testid=stButtonGroup] button", has_text=source).click()
     settle(page)
+
+
+def test_upload_a_photo_of_a_digit_and_read_the_prediction(page, server, shot, tmp_path):
+    probe_with_the_preset(page, server, "Upload")
     photo = tmp_path / "seven.jpg"
     photo.write_bytes(photo_of_digit(7))
     page.locator("input[type=file]").set_input_files(str(photo))
@@ -156,13 +162,7 @@ def draw(page, strokes):
 
 
 def test_draw_each_digit_on_the_canvas_and_read_the_predictions(page, server, shot):
-    open_app(page, server)
-    page.get_by_role("button", name="Handwriting preset").click()
-    settle(page)
-    train(page)
-    go(page, "Probe a digit")
-    page.locator("[data-testid=stButtonGroup] button", has_text="Draw").click()
-    settle(page)
+    probe_with_the_preset(page, server, "Draw")
     expect(page.get_by_text("Draw a digit on the canvas above.")).to_be_visible()
     answers = {}
     for digit, strokes in MOUSE_STROKES.items():
