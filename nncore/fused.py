@@ -146,9 +146,9 @@ class FusedSGD:
 
         return _loss_and_correct(self.shifted, self.denominator, self.y_order)
 
-    def _shifted_logits(self, X):
-        """Max-shifted logits (n_out, n) of the current weights on rows X (n, n_in) and their
-        softmax denominators (n,)."""
+    def _softmax_parts(self, X):
+        """Max-shifted logits (n_out, n) of the current weights on rows X (n, n_in), their
+        exponentials (n_out, n) and the softmax denominators (n,)."""
         params = self.parameters()
         H = X @ params["W1"]
         H += params["b1"]
@@ -156,13 +156,14 @@ class FusedSGD:
         logits = self.W2T @ H.T                                 # (n_out, n)
         logits += self.b2[:, None]
         shifted = np.subtract(logits, np.maximum.reduce(logits, axis=0), out=logits)
-        return shifted, np.add.reduce(np.exp(shifted), axis=0)
+        exps = np.exp(shifted)
+        return shifted, exps, np.add.reduce(exps, axis=0)
 
     def evaluate(self, X, y):
         """(mean cross-entropy, number classified correctly) of the current weights on rows X
         (n, n_in) with labels y (n,)."""
-        return _loss_and_correct(*self._shifted_logits(X), y)
-
+        shifted, _, denominator = self._softmax_parts(X)
+        return _loss_and_correct(shifted, denominator, y)
 
 
 def evaluate_average(sgds, X, y):
@@ -174,9 +175,9 @@ def evaluate_average(sgds, X, y):
     log_p = []                                                   # per network: log p(true class), (n,)
     p_sum = 0.0
     for sgd in sgds:
-        shifted, denominator = sgd._shifted_logits(X)
+        shifted, exps, denominator = sgd._softmax_parts(X)
         log_p.append(shifted[y, columns] - np.log(denominator, dtype=np.float64))
-        p_sum = p_sum + np.exp(shifted) / denominator            # (n_out, n)
+        p_sum = p_sum + exps / denominator                       # (n_out, n)
     log_p = np.array(log_p)
     top = log_p.max(axis=0)
     log_mean = top + np.log(np.mean(np.exp(log_p - top), axis=0))

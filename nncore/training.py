@@ -122,7 +122,8 @@ def train(config=None, callback=None, dtype=np.float32):
     standardizer = data.Standardizer.fit(X_fit)
     X_train, y_train = standardizer(X_fit, dtype), y_fit
     X_val, y_val = standardizer(X_all[parts.val], dtype), y_all[parts.val]
-    batch = min(config.batch, len(y_train))
+    n = len(y_train)
+    batch = min(config.batch, n)
 
     # Network 0 is the single network of ensemble=1; the others draw their initial weights and
     # shuffling from streams of their own.
@@ -136,7 +137,6 @@ def train(config=None, callback=None, dtype=np.float32):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), single_threaded_blas():
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
-            n = len(y_train)
             train_loss, train_acc = 0.0, 0.0
             for sgd, rng in zip(sgds, rngs, strict=True):
                 loss, correct = sgd.epoch(rng.permutation(n), config.lr)
