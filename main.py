@@ -10,23 +10,29 @@ import sys
 
 import nncore
 from nncore.config import BOUNDS, check_setting
+from nncore.errors import shorten
 
 DEFAULT_OUT = os.path.join("runs", "best.npz")
 
 
 def bounded(name):
     """argparse type for setting ``name``: parsed and checked against nncore's BOUNDS."""
-    kind, low, high, _ = BOUNDS[name]
+    setting = BOUNDS[name]
 
     def parse(text):
+        if setting.choices:
+            if text not in setting.choices:
+                raise argparse.ArgumentTypeError(f"{shorten(repr(text))} is not one of {setting.allowed()}")
+            return text
         try:
-            value = kind(text)
+            value = setting.kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+            kind = "whole number" if setting.kind is int else "number"
+            raise argparse.ArgumentTypeError(f"{shorten(repr(text))} is not a {kind}") from None
         try:
             check_setting(name, value)
         except nncore.ConfigError:
-            raise argparse.ArgumentTypeError(f"{text} is outside [{low:g}, {high:g}]") from None
+            raise argparse.ArgumentTypeError(f"{shorten(text)} is outside {setting.allowed()}") from None
         return value
 
     parse.__name__ = name
@@ -44,10 +50,10 @@ def train_parser():
     parser = Parser(prog="main.py", description="Train the NumPy MLP on scikit-learn's Digits.",
                                      epilog="Use 'main.py predict --weights PATH' to score saved weights.")
     defaults = nncore.TrainConfig()
-    for name in BOUNDS:
-        *_, help_text = BOUNDS[name]
+    for name, setting in BOUNDS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=bounded(name),
-                            default=getattr(defaults, name), help=f"{help_text} (default %(default)s)")
+                            default=getattr(defaults, name), metavar="{" + ",".join(setting.choices) + "}"
+                            if setting.choices else None, help=f"{setting.help} (default %(default)s)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="where to save the best weights (default %(default)s)")
     return parser
 
@@ -68,7 +74,9 @@ def run_train(args):
 
     result = nncore.train(config, callback=report)
     if result.diverged:
-        print(f"diverged at epoch {result.diverged_epoch} (loss became NaN or inf): try a smaller --lr")
+        print(f"{result.ending}: try a smaller --lr")
+    elif result.ended == "early stopping":
+        print(result.ending)
     folder = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(folder, exist_ok=True)
     nncore.save(result, args.out)

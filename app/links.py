@@ -14,8 +14,8 @@ MAX_LINKED_RUNS = 8
 
 
 def _text(value):
-    """Exact, short text of a setting: 30, 0.1, 1e-05."""
-    return repr(value)
+    """Exact, short text of a setting: 30, 0.1, 1e-05, tanh."""
+    return value if isinstance(value, str) else repr(value)
 
 
 def config_token(config):

@@ -8,17 +8,24 @@ from nncore.config import BOUNDS
 
 from . import links, runs
 
-# setting -> (label, step, format); the bounds and help come from nncore's BOUNDS.
+# setting -> (label, step, format); the bounds, choices and help come from nncore's BOUNDS.
 WIDGETS = {
     "epochs": ("Epochs", 1, None),
     "hidden": ("Hidden units", 8, None),
     "lr": ("Learning rate", 0.01, "%g"),
     "batch": ("Batch size", 8, None),
     "seed": ("Seed", 1, None),
+    "optimizer": ("Optimizer", None, None),
+    "activation": ("Activation", None, None),
+    "momentum": ("Momentum", 0.05, "%g"),
+    "l2": ("L2 weight decay", 0.0001, "%g"),
+    "schedule": ("Learning-rate schedule", None, None),
+    "patience": ("Early-stopping patience", 1, None),
     "val_share": ("Validation share", 0.05, "%.2f"),
     "augment": ("Augmented copies", 1, None),
     "ensemble": ("Averaged networks", 1, None),
 }
+MORE = ("momentum", "l2", "schedule", "patience", "val_share", "augment", "ensemble")
 
 
 def _key(name):
@@ -44,12 +51,19 @@ def settings_controls():
     values = {}
     with st.sidebar:
         st.header("Train the network")
+        more = st.expander("More settings", icon=":material/tune:")
         for name, (label, step, fmt) in WIDGETS.items():
-            kind, low, high, help_text = BOUNDS[name]
+            setting = BOUNDS[name]
             st.session_state.setdefault(_key(name), getattr(defaults, name))
-            values[name] = st.number_input(
-                label, min_value=kind(low), max_value=kind(high), step=kind(step), format=fmt, key=_key(name),
-                help=f"{help_text.capitalize()}. Allowed: {low:g} to {high:g}; default {getattr(defaults, name):g}.")
+            where = more if name in MORE else st
+            help_text = f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; default " \
+                        f"{getattr(defaults, name)}."
+            if setting.choices:
+                values[name] = where.selectbox(label, setting.choices, key=_key(name), help=help_text)
+            else:
+                values[name] = where.number_input(
+                    label, min_value=setting.kind(setting.low), max_value=setting.kind(setting.high),
+                    step=setting.kind(step), format=fmt, key=_key(name), help=help_text)
         clicked = st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:")
         st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                   help="Settings that read digits people draw or upload far better: "

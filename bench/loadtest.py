@@ -244,6 +244,8 @@ async def open_app(browser, url, timeout_s):
 async def set_number(page, label, value, url_key):
     """Type ``value`` into the sidebar's number input ``label``; wait until the URL carries it."""
     box = page.locator(SIDEBAR).get_by_role("spinbutton", name=label, exact=True)
+    if not await box.is_visible():  # in the sidebar's "More settings"
+        await page.locator(SIDEBAR).get_by_text("More settings").click()
     await box.fill(str(value))
     await box.press("Enter")
     await page.wait_for_url(re.compile(rf"[?&]{url_key}={value}(&|$)"))

@@ -29,7 +29,7 @@ import timing  # noqa: E402
 
 import nncore  # noqa: E402
 from nncore import data  # noqa: E402
-from nncore.fused import single_threaded_blas  # noqa: E402
+from nncore.training import single_threaded_blas  # noqa: E402
 
 OURS = "ours (nncore, float32)"
 

@@ -7,10 +7,10 @@ call this same code.
 from .config import BOUNDS, TrainConfig, handwriting_config
 from .data import Standardizer, digits, split, test_set
 from .errors import ConfigError, ImageError, NNCoreError, WeightsFileError
-from .functions import cross_entropy, log_softmax, softmax
+from .functions import cross_entropy, log_softmax, logsumexp, softmax
 from .image import DigitSteps, digit_steps, image_to_digit
 from .io import FORMAT_VERSION, load, save, to_bytes
-from .model import MLP
+from .model import MLP, Ensemble
 from .training import EpochStats, TrainResult, train
 
 __all__ = [

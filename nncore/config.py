@@ -1,49 +1,95 @@
 """TrainConfig: every setting of a training run, validated once, at construction.
 
 The config is the run's identity: it is the cache key of the app, the run's name, the URL's
-query parameters, the command line's flags and what is saved with the weights.
+query parameters, the command line's flags and what is saved with the weights. BOUNDS says,
+for each setting, what it may be and what it means; all of those read it.
 """
 
 import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
-from .errors import ConfigError
+from .errors import ConfigError, shorten
 
-# name -> (type, lowest, highest, help); both ends are allowed.
+
+@dataclass(frozen=True)
+class Setting:
+    """What one setting may be: numbers of ``kind`` (int or float) in [low, high], or one of
+    ``choices`` (kind str); ``help`` says what it does, in a phrase."""
+
+    kind: type
+    low: float = None
+    high: float = None
+    help: str = ""
+    choices: tuple = ()
+
+    def allowed(self):
+        """The allowed values in words: '1 to 500', '0.00001 to 100', 'relu, tanh, ...'."""
+        if self.choices:
+            return ", ".join(self.choices)
+        return f"{number_text(self.low)} to {number_text(self.high)}"
+
+
+def number_text(value):
+    """A number as a person writes it: 500, 0.1, 0.00001 (never 1e-05), 2147483647."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0")
+
+
 BOUNDS = {
-    "epochs": (int, 1, 500, "passes over the training split"),
-    "hidden": (int, 1, 2048, "units in the hidden ReLU layer"),
-    "lr": (float, 1e-5, 100.0, "SGD learning rate (step size); large values make training diverge"),
-    "batch": (int, 1, 4096, "examples per SGD step (larger than the split = full batch)"),
-    "seed": (int, 0, 2**31 - 1, "seeds the weights, the shuffling and the validation split"),
-    "val_share": (float, 0.05, 0.5, "share of all digits held out for validation"),
-    "augment": (int, 0, 20, "distorted copies of each training digit (rotated, slanted, stretched, "
-                            "thinner or thicker) added to training; helps with drawn and uploaded digits; 0 = off"),
-    "ensemble": (int, 1, 5, "networks trained side by side (each with its own initial weights and shuffling) "
-                            "whose softmax outputs are averaged; steadier on new handwriting, N times the training"),
+    "epochs": Setting(int, 1, 500, "passes over the training split"),
+    "hidden": Setting(int, 1, 2048, "units in the hidden layer"),
+    "lr": Setting(float, 1e-5, 100.0, "learning rate (step size); SGD learns well at 0.05-0.5, momentum at "
+                                      "0.01-0.1, Adam at 0.001-0.01; too large and training diverges"),
+    "batch": Setting(int, 1, 4096, "examples per gradient step (larger than the split = full batch)"),
+    "seed": Setting(int, 0, 2**31 - 1, "seeds the weights, the shuffling and the validation split"),
+    "val_share": Setting(float, 0.05, 0.5, "share of all digits held out for validation"),
+    "augment": Setting(int, 0, 20, "distorted copies of each training digit (rotated, slanted, stretched, "
+                                   "thinner or thicker) added to training; helps with drawn and uploaded digits; "
+                                   "0 = off"),
+    "ensemble": Setting(int, 1, 5, "networks trained side by side (each with its own initial weights and "
+                                   "shuffling) whose softmax outputs are averaged; steadier on new handwriting, "
+                                   "N times the training"),
+    "activation": Setting(str, help="the hidden layer's nonlinearity f in H = f(X W1 + b1)",
+                          choices=("relu", "leaky_relu", "tanh", "sigmoid")),
+    "optimizer": Setting(str, help="how the gradient moves the weights: plain SGD, SGD with momentum, or Adam "
+                                   "(wants a learning rate near 0.001-0.01)",
+                         choices=("sgd", "momentum", "adam")),
+    "momentum": Setting(float, 0.0, 0.999, "share of the previous step kept in the next (momentum optimizer "
+                                           "only): v = momentum * v + gradient"),
+    "l2": Setting(float, 0.0, 1.0, "weight decay: adds l2/2 * (|W1|^2 + |W2|^2) to the loss, pulling weights "
+                                   "towards 0; 0.0001-0.01 is typical; 0 = off"),
+    "schedule": Setting(str, help="the learning rate over the epochs: constant, halved every third of the run "
+                                  "(step), or falling to 0 along a cosine", choices=("constant", "step", "cosine")),
+    "patience": Setting(int, 0, 500, "early stopping: stop when the validation loss has not improved for this "
+                                     "many epochs; 0 = off"),
 }
 
 
 def check_setting(name, value):
-    """``value`` converted to setting ``name``'s type; raises ConfigError if it is out of bounds."""
-    kind, low, high, _ = BOUNDS[name]
+    """``value`` converted to setting ``name``'s type; raises ConfigError if it is not allowed."""
+    setting = BOUNDS[name]
+    if setting.choices:
+        if not isinstance(value, str) or value not in setting.choices:
+            raise ConfigError(f"{name} must be one of {setting.allowed()}, got {shorten(repr(value))}")
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
+        raise ConfigError(f"{name} must be a number, got {shorten(repr(value))}")
     try:
         as_float = float(value)
     except OverflowError:  # an int beyond float's range: certainly out of bounds
-        raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got a number far outside it") from None
-    if kind is int:
+        raise ConfigError(f"{name} must be {setting.allowed()}, got a number far outside that") from None
+    if setting.kind is int:
         if not math.isfinite(as_float) or as_float != int(as_float):
-            raise ConfigError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
+            raise ConfigError(f"{name} must be a whole number from {setting.allowed()}, got {shorten(repr(value))}")
         value = int(value)
     else:
         value = as_float
         if not math.isfinite(value):
             raise ConfigError(f"{name} must be a finite number, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
+    if not setting.low <= value <= setting.high:
+        raise ConfigError(f"{name} must be {setting.allowed()}, got {shorten(repr(value))}")
     return value
 
 
@@ -59,6 +105,12 @@ class TrainConfig:
     val_share: float = 0.2
     augment: int = 0
     ensemble: int = 1
+    activation: str = "relu"
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    l2: float = 0.0
+    schedule: str = "constant"
+    patience: int = 0
 
     def __post_init__(self):
         for f in fields(self):
@@ -66,15 +118,21 @@ class TrainConfig:
 
     @property
     def name(self):
-        """Short human name of the run, e.g. 'h64 lr0.1 b64 e30 s0'."""
+        """Short name of the run: 'h64 lr0.1 b64 e30 s0', then the settings that differ from
+        the defaults ('tanh', 'adam', 'l2=0.001', 'cosine', ...)."""
         text = f"h{self.hidden} lr{self.lr:g} b{self.batch} e{self.epochs} s{self.seed}"
-        if self.val_share != 0.2:
-            text += f" v{self.val_share:g}"
-        if self.augment:
-            text += f" a{self.augment}"
-        if self.ensemble > 1:
-            text += f" n{self.ensemble}"
-        return text
+        extras = [
+            self.val_share != 0.2 and f"v{self.val_share:g}",
+            self.augment and f"a{self.augment}",
+            self.ensemble > 1 and f"n{self.ensemble}",
+            self.activation != "relu" and self.activation,
+            self.optimizer == "momentum" and f"momentum{self.momentum:g}",
+            self.optimizer == "adam" and "adam",
+            self.l2 and f"l2={self.l2:g}",
+            self.schedule != "constant" and self.schedule,
+            self.patience and f"patience{self.patience}",
+        ]
+        return " ".join([text, *(extra for extra in extras if extra)])
 
     def to_dict(self):
         """Plain dict of the settings (JSON-safe)."""
@@ -82,47 +140,53 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values):
-        """Build from a dict; unknown keys are refused, missing keys take their defaults."""
+        """Build from a dict; unknown keys are refused, missing keys take their defaults (so a run
+        saved before a setting existed still loads)."""
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
+            raise ConfigError(f"unknown setting(s): {shorten(', '.join(sorted(map(str, unknown))))}")
         return cls(**values)
 
     @classmethod
     def clamped(cls, values, base=None):
         """Lenient construction for untrusted text (URL query parameters).
 
-        Each value is parsed as a number and clamped to its bounds; a value that is not a
-        number, or NaN, falls back to ``base``'s (or the default). Returns (config, notes), where
-        notes are sentences saying what was changed.
+        Each number is parsed and clamped to its bounds; a value that is not a number, or NaN,
+        or not one of a setting's choices, falls back to ``base``'s (or the default). Returns
+        (config, notes), where notes are sentences saying what was changed.
         """
         base = base or cls()
         result, notes = base.to_dict(), []
         for name, raw in values.items():
             if name not in BOUNDS:
                 continue
-            kind, low, high, _ = BOUNDS[name]
+            setting = BOUNDS[name]
+            if setting.choices:
+                if raw in setting.choices:
+                    result[name] = raw
+                else:
+                    notes.append(f"ignored {name}={shorten(repr(raw))}: not one of {setting.allowed()}")
+                continue
             try:
                 number = float(raw)
-            except (TypeError, ValueError):
-                notes.append(f"ignored {name}={raw!r}: not a number")
+            except (TypeError, ValueError, OverflowError):
+                notes.append(f"ignored {name}={shorten(repr(raw))}: not a number")
                 continue
             if not math.isfinite(number):
-                notes.append(f"ignored {name}={raw!r}: not a finite number")
+                notes.append(f"ignored {name}={shorten(repr(raw))}: not a finite number")
                 continue
-            if kind is int:
+            if setting.kind is int:
                 number = int(round(number))
-            fixed = min(max(number, low), high)
+            fixed = min(max(number, setting.low), setting.high)
             if fixed != number:
-                notes.append(f"{name}={raw} is outside [{low:g}, {high:g}]; used {fixed:g}")
-            result[name] = kind(fixed)
+                notes.append(f"{name}={shorten(str(raw))} is outside {setting.allowed()}; used {number_text(fixed)}")
+            result[name] = setting.kind(fixed)
         return cls(**result), notes
 
 
 def handwriting_config():
     """The preset for digits people draw or upload: a TrainConfig with 10 distorted copies of
     each training digit, a 256-unit hidden layer, 30 epochs, and 3 such networks averaged.
-    Measured with ``python bench/handwriting.py`` (see bench/RESULTS.md): far better on new
-    handwriting taken through ``image_to_digit`` than the default, as good on the Digits test
-    split, a few seconds to train."""
+    Measured with ``python bench/handwriting.py`` (bench/RESULTS.md): far better than the
+    default on new handwriting taken through ``image_to_digit``, as good on the Digits test split."""
     return TrainConfig(epochs=30, hidden=256, augment=10, ensemble=3)

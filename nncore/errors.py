@@ -19,3 +19,10 @@ class WeightsFileError(NNCoreError):
 
 class ImageError(NNCoreError):
     """An image given to ``nncore.image_to_digit`` cannot be turned into a digit."""
+
+
+def shorten(text, limit=80):
+    """``text`` cut to at most ``limit`` characters (with '…'): user-supplied text quoted in an
+    error message must not make the message itself a flood."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -18,7 +18,7 @@ import numpy as np
 from .config import BOUNDS, TrainConfig
 from .data import Standardizer
 from .errors import ConfigError, WeightsFileError
-from .model import MLP
+from .model import MLP, Ensemble
 from .training import HISTORY_KEYS, TrainResult
 
 FORMAT_VERSION = 1
@@ -26,7 +26,7 @@ MAX_FILE_BYTES = 64 * 2**20
 _WEIGHTS = ("W1", "b1", "W2", "b2")
 _SCALARS = ("format_version", "best_epoch", "test_accuracy", "diverged_epoch", "seconds")
 _KEYS = set(_WEIGHTS) | set(_SCALARS) | set(HISTORY_KEYS) | {"mean", "std", "config"}
-_MAX_ENSEMBLE = BOUNDS["ensemble"][2]
+_MAX_ENSEMBLE = BOUNDS["ensemble"].high
 _MEMBER_KEYS = {f"{name}_{k}": k for k in range(2, _MAX_ENSEMBLE + 1) for name in _WEIGHTS}
 
 
@@ -37,8 +37,8 @@ def _member_keys(ensemble):
 
 def to_bytes(result):
     """The .npz file of ``result`` as bytes (what ``save`` writes)."""
-    arrays = dict(result.model.parameters())
-    for k, model in enumerate(result.more_models, 2):
+    arrays = dict(result.ensemble[0].parameters())
+    for k, model in enumerate(result.ensemble[1:], 2):
         arrays.update({f"{name}_{k}": value for name, value in model.parameters().items()})
     arrays.update(
         mean=result.standardizer.mean, std=result.standardizer.std,
@@ -213,10 +213,11 @@ def load(source):
     if not 0 <= diverged_epoch <= epochs_run + 1:
         raise WeightsFileError(f"'diverged_epoch' {diverged_epoch} is not between 0 and {epochs_run + 1}")
 
+    suffixes = ["", *(f"_{k}" for k in range(2, config.ensemble + 1))]
     return TrainResult(
-        config=config, model=MLP.from_arrays(*(arrays[name] for name in _WEIGHTS)),
-        more_models=[MLP.from_arrays(*(arrays[f"{name}_{k}"] for name in _WEIGHTS))
-                     for k in range(2, config.ensemble + 1)],
+        config=config,
+        ensemble=Ensemble(MLP.from_arrays(*(arrays[name + suffix] for name in _WEIGHTS), activation=config.activation)
+                          for suffix in suffixes),
         standardizer=Standardizer(arrays["mean"].astype(np.float64), arrays["std"].astype(np.float64)),
         history={key: [float(v) for v in arrays[key]] for key in HISTORY_KEYS},
         best_epoch=int(best_epoch), test_accuracy=float(_scalar(arrays, "test_accuracy", "f")),

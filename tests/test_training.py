@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from nncore import TrainConfig, data, digits, softmax, train
+from nncore import MLP, ConfigError, TrainConfig, data, digits, optim, softmax, train
+from nncore.training import SNAPSHOT_BYTES, snapshot_epochs
 
 DEFAULT = TrainConfig(epochs=30, hidden=64, lr=0.1, batch=64, seed=0)
 
@@ -61,7 +62,7 @@ def test_callback_sees_every_epoch_and_can_stop_training():
     run = train(TrainConfig(epochs=10), callback=callback)
     assert [s.epoch for s in seen] == [1, 2, 3]
     assert seen[0].epochs == 10 and 0 <= seen[0].val_acc <= 1
-    assert run.epochs_run == 3 and run.stopped_early
+    assert run.epochs_run == 3 and run.stopped_early and run.ending == "stopped at epoch 3 of 10"
 
 
 def test_diverging_learning_rate_stops_and_keeps_a_clean_history():
@@ -71,6 +72,113 @@ def test_diverging_learning_rate_stops_and_keeps_a_clean_history():
     for values in run.history.values():
         assert np.isfinite(values).all()
     assert np.isfinite(run.predict_proba(digits()[0][:5])).all()
+
+
+def test_divergence_keeps_the_batch_losses_up_to_the_first_non_finite_one():
+    run = train(TrainConfig(epochs=5, lr=50.0))
+    assert run.diverged_epoch == 1 and run.epochs_run == 0 and run.ended == "diverged"
+    losses = run.diverged_losses
+    assert len(losses) >= 2 and not np.isfinite(losses[-1]) and np.isfinite(losses[:-1]).all()
+    assert "diverged at epoch 1" in run.ending
+
+
+def test_a_config_of_the_wrong_type_is_refused_with_the_librarys_error():
+    with pytest.raises(ConfigError, match="TrainConfig"):
+        train("x")
+
+
+def test_every_batch_runs_forward_backward_and_an_optimizer_step(monkeypatch):
+    calls = {"forward": 0, "backward": 0, "step": 0}
+
+    def counting(cls, name):
+        original = getattr(cls, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+        monkeypatch.setattr(cls, name, wrapper)
+
+    counting(MLP, "forward")
+    counting(MLP, "backward")
+    counting(optim.Adam, "step")
+    config = TrainConfig(epochs=3, optimizer="adam", lr=0.01)
+    train(config)
+    batches = 3 * -(-len(data.split(0).train) // 64)
+    assert calls["backward"] == calls["step"] == batches
+    assert calls["forward"] >= batches
+
+
+# --- the choices a learner can make -------------------------------------------------------
+
+RECOMMENDED_LR = {"sgd": 0.1, "momentum": 0.02, "adam": 0.003}
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("optimizer", list(RECOMMENDED_LR))
+def test_every_activation_and_optimizer_learns_digits(activation, optimizer):
+    lr = RECOMMENDED_LR[optimizer] * (5 if activation == "sigmoid" and optimizer == "sgd" else 1)
+    run = train(TrainConfig(activation=activation, optimizer=optimizer, lr=lr))
+    assert run.test_accuracy >= 0.95, (activation, optimizer, lr, run.test_accuracy)
+
+
+def test_weight_decay_keeps_the_weights_smaller():
+    plain, decayed = train(TrainConfig(epochs=15)), train(TrainConfig(epochs=15, l2=0.01))
+    assert np.linalg.norm(decayed.model.W1) < 0.8 * np.linalg.norm(plain.model.W1)
+    assert decayed.test_accuracy >= 0.93
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "cosine"])
+def test_the_learning_rate_follows_the_schedule(schedule):
+    seen = []
+    train(TrainConfig(epochs=9, schedule=schedule, lr=0.2), callback=lambda stats: seen.append(stats.lr))
+    assert seen == pytest.approx([optim.SCHEDULES[schedule](0.2, epoch, 9) for epoch in range(1, 10)])
+
+
+def test_early_stopping_stops_when_validation_loss_stalls_and_says_so():
+    run = train(TrainConfig(epochs=300, lr=0.3, patience=3))
+    losses = run.history["val_loss"]
+    assert run.ended == "early stopping" and run.epochs_run < 300
+    assert min(losses[-3:]) >= min(losses[:-3]), "the last 3 epochs did not improve on the best"
+    assert "had not improved for 3 epochs" in run.ending
+
+
+# --- what the run keeps for looking back ------------------------------------------------------
+
+def test_a_small_run_keeps_the_weights_of_every_epoch_and_they_replay_its_history():
+    run = train(TrainConfig(epochs=6, hidden=16))
+    assert sorted(run.snapshots) == list(range(7))
+    X_val, y_val = digits()[0][data.split(0).val], digits()[1][data.split(0).val]
+    for epoch in (1, 6):
+        ensemble, kept = run.ensemble_at(epoch)
+        assert kept == epoch
+        _, accuracy = ensemble.evaluate(run.standardizer(X_val, np.float32), y_val)
+        assert accuracy == pytest.approx(run.history["val_acc"][epoch - 1])
+
+
+def test_a_large_run_keeps_snapshots_within_the_memory_bound():
+    run = train(TrainConfig(epochs=40, hidden=1024, batch=1024))
+    assert 0 in run.snapshots and 40 in run.snapshots and 2 < len(run.snapshots) < 41
+    assert run.snapshot_bytes() <= SNAPSHOT_BYTES
+
+
+def test_snapshot_epochs_spread_evenly_and_keep_at_least_the_last():
+    assert snapshot_epochs(30, 1000) == set(range(31))
+    assert snapshot_epochs(100, SNAPSHOT_BYTES // 5) == {0, 25, 50, 75, 100}
+    assert snapshot_epochs(100, SNAPSHOT_BYTES * 2) == {100}
+
+
+def test_input_gradient_matches_finite_differences_of_predict_proba(default_runs):
+    run = default_runs[0]
+    row = digits()[0][7].copy()
+    for digit in (int(run.predict(row)[0]), 3):
+        gradient = run.input_gradient(row, digit)
+        numeric = np.zeros(64)
+        for i in range(64):
+            up, down = row.copy(), row.copy()
+            up[i] += 1e-4
+            down[i] -= 1e-4
+            numeric[i] = (run.predict_proba(up)[0, digit] - run.predict_proba(down)[0, digit]) / 2e-4
+        assert np.abs(gradient - numeric).max() <= 1e-6 + 1e-4 * np.abs(numeric).max()
 
 
 # --- several networks averaged (TrainConfig.ensemble) --------------------------------------
@@ -112,6 +220,18 @@ def test_an_ensemble_is_accurate_deterministic_and_tracked_per_epoch(ensemble_ru
     assert again.history == ensemble_run.history
     for a, b in zip(again.models, ensemble_run.models, strict=True):
         assert np.array_equal(a.W1, b.W1) and np.array_equal(a.W2, b.W2)
+
+
+def test_an_ensembles_input_gradient_is_that_of_its_averaged_probability(ensemble_run):
+    row = digits()[0][11]
+    numeric = np.zeros(64)
+    for i in range(64):
+        up, down = row.copy(), row.copy()
+        up[i] += 1e-4
+        down[i] -= 1e-4
+        numeric[i] = (ensemble_run.predict_proba(up)[0, 5] - ensemble_run.predict_proba(down)[0, 5]) / 2e-4
+    gradient = ensemble_run.input_gradient(row, 5)
+    assert np.abs(gradient - numeric).max() <= 1e-6 + 1e-4 * np.abs(numeric).max()
 
 
 def test_a_diverging_ensemble_stops_with_a_clean_history():

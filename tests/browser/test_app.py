@@ -38,6 +38,8 @@ def go(page, name):
 
 def set_setting(page, label, value):
     box = page.get_by_label(label, exact=True)
+    if not box.is_visible():  # in the sidebar's "More settings"
+        page.get_by_text("More settings").click()
     box.fill(str(value))
     box.press("Enter")
     settle(page)
@@ -191,7 +193,7 @@ def test_a_long_training_shows_progress_and_stop_keeps_the_run(page, server, sho
     live_curve = page.locator("[data-testid=stPlotlyChart]").first.locator("path.js-line")
     expect(live_curve.first).to_be_visible()  # the curves drawn so far
     shot(page, "live")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     settle(page)
     runs = selected_runs(page)
     assert len(runs) == 1 and re.fullmatch(r"h1024 lr0\.1 b64 e\d+ s0 a4", runs[0]), runs
