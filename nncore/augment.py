@@ -4,10 +4,12 @@ Each Digits sample is upsampled to a 24x24 ink image, its strokes made thinner o
 rotated, slanted and stretched on a larger canvas, and reduced back to 8x8 by the very path
 uploads take (``nncore.digitize``: crop, frame, thicken, count), with the frame's zoom and
 centre jittered the way a stray mark or a loose crop moves an upload's. Every random draw
-comes from the Generator passed in; the work is done on whole batches with NumPy. What each
-distortion is worth on handwriting the network never trains on is measured by
-``python bench/handwriting.py --ablation`` (bench/RESULTS.md).
+comes from the Generator passed in, and how far each distortion goes from an AugmentSettings
+passed in; the work is done on whole batches with NumPy. What each distortion is worth on
+handwriting the network never trains on is in bench/RESULTS.md.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,13 +17,34 @@ from . import digitize
 
 SOURCE = 24          # side of the upsampled Digits image (3 pixels per Digits cell)
 CANVAS = 36          # side of the canvas it is transformed onto (room for rotation and stretch)
-ROTATION = 20.0      # degrees, either way
-SLANT = 0.25         # horizontal shear, either way (handwriting leans)
-ASPECT = 0.25        # log of the width/height stretch, either way
-ZOOM = 0.1           # relative change of the frame's fill, either way
-SHIFT = 3.0          # frame pixels the digit moves off centre, each axis, either way
-THICKNESS = 0.1      # the ink level that becomes the stroke's edge moves this much from 0.5
 CHUNK = 1024         # digits transformed at once (bounds the memory)
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    """How far each distortion may go, either way, with the values measured best as defaults.
+
+    ``rotation``: degrees; ``slant``: horizontal shear (handwriting leans); ``aspect``: log of
+    the width/height stretch; ``zoom``: relative change of the frame's fill; ``shift``: frame
+    pixels the digit moves off centre, each axis; ``thickness``: how far the ink level that
+    becomes the stroke's edge moves from 0.5; ``digitization``: the DigitizeSettings of the
+    image path that reduces the distorted digits to 8x8, the uploads' own. Raises ConfigError
+    naming a setting out of its range."""
+
+    rotation: float = 20.0
+    slant: float = 0.25
+    aspect: float = 0.25
+    zoom: float = 0.1
+    shift: float = 3.0
+    thickness: float = 0.1
+    digitization: digitize.DigitizeSettings = digitize.DEFAULTS
+
+    def __post_init__(self):
+        digitize.check_ranges(self, {"rotation": (0.0, 180.0), "slant": (0.0, 2.0), "aspect": (0.0, 1.0),
+                                     "zoom": (0.0, 1.0), "shift": (0.0, 8.0), "thickness": (0.0, 0.25)})
+
+
+DEFAULTS = AugmentSettings()
 
 
 def _upsampling(n_in=8, n_out=SOURCE):
@@ -63,11 +86,11 @@ def _warp(images, matrices):
     return ((1 - fy) * top + fy * bottom).reshape(n, CANVAS, CANVAS)
 
 
-def _random_matrices(rng, n):
+def _random_matrices(rng, n, settings):
     """(n, 2, 2) random rotation @ slant @ stretch matrices acting on (y, x) coordinates."""
-    angle = np.deg2rad(rng.uniform(-ROTATION, ROTATION, n))
-    slant = rng.uniform(-SLANT, SLANT, n)
-    stretch = np.exp(rng.uniform(-ASPECT, ASPECT, n))
+    angle = np.deg2rad(rng.uniform(-settings.rotation, settings.rotation, n))
+    slant = rng.uniform(-settings.slant, settings.slant, n)
+    stretch = np.exp(rng.uniform(-settings.aspect, settings.aspect, n))
     cos, sin = np.cos(angle), np.sin(angle)
     rotate = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)
     shear = np.zeros((n, 2, 2))
@@ -78,29 +101,31 @@ def _random_matrices(rng, n):
     return rotate @ shear @ scale
 
 
-def distort(X, rng):
+def distort(X, rng, settings=DEFAULTS):
     """One random distortion of each Digits row X (n, 64) in 0..16, drawn from ``rng`` (a
-    numpy Generator): returns (n, 64) float64 rows in 0..16, made by the uploads' path."""
+    numpy Generator) within ``settings`` (an AugmentSettings): returns (n, 64) float64 rows in
+    0..16, made by the uploads' path."""
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
-    levels = 0.5 + rng.uniform(-THICKNESS, THICKNESS, n)
-    matrices = _random_matrices(rng, n)
-    zoom = np.exp(rng.uniform(-ZOOM, ZOOM, n))
-    shift = rng.uniform(-SHIFT, SHIFT, (n, 2))
+    levels = 0.5 + rng.uniform(-settings.thickness, settings.thickness, n)
+    matrices = _random_matrices(rng, n, settings)
+    zoom = np.exp(rng.uniform(-settings.zoom, settings.zoom, n))
+    shift = rng.uniform(-settings.shift, settings.shift, (n, 2))
     out = np.empty((n, 64))
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)
         canvas = _warp(_restroke(upsample(X[part]), levels[part]), matrices[part])
-        out[part] = digitize.ink_to_samples(canvas, zoom[part], shift[part])
+        out[part] = digitize.ink_to_samples(canvas, zoom[part], shift[part], settings.digitization)
     return out
 
 
-def augmented(X, y, copies, rng):
-    """The rows X (n, 64) and labels y (n,) followed by ``copies`` distorted copies of each:
-    returns (X, y) with n * (1 + copies) rows. ``rng`` is a numpy Generator (or a seed)."""
+def augmented(X, y, copies, rng, settings=DEFAULTS):
+    """The rows X (n, 64) and labels y (n,) followed by ``copies`` distorted copies of each
+    (within ``settings``, an AugmentSettings): returns (X, y) with n * (1 + copies) rows.
+    ``rng`` is a numpy Generator (or a seed)."""
     rng = np.random.default_rng(rng)
     X = np.asarray(X, dtype=np.float64)
     if copies <= 0:
         return X, np.asarray(y)
-    new = distort(np.tile(X, (copies, 1)), rng)
+    new = distort(np.tile(X, (copies, 1)), rng, settings)
     return np.concatenate([X, new]), np.concatenate([y] * (1 + copies))
