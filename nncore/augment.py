@@ -17,7 +17,7 @@ from . import digitize
 
 SOURCE = 24          # side of the upsampled Digits image (3 pixels per Digits cell)
 CANVAS = 36          # side of the canvas it is transformed onto (room for rotation and stretch)
-CHUNK = 1024         # digits transformed at once (bounds the memory)
+CHUNK = 128          # digits taken through at once: their arrays stay in the CPU's cache
 
 
 @dataclass(frozen=True)
@@ -55,35 +55,53 @@ def _upsampling(n_in=8, n_out=SOURCE):
 
 
 def upsample(X):
-    """(n, SOURCE, SOURCE) ink images in 0..1 of Digits rows X (n, 64) in 0..16 (bilinear)."""
-    U = _upsampling()
-    return U @ (np.asarray(X, dtype=np.float64).reshape(-1, 8, 8) / 16.0) @ U.T
+    """(n, SOURCE, SOURCE) float32 ink images in 0..1 of Digits rows X (n, 64) in 0..16 (bilinear)."""
+    U = _upsampling().astype(np.float32)
+    return U @ (np.asarray(X, dtype=np.float32).reshape(-1, 8, 8) / 16) @ U.T
 
 
 def _restroke(images, level):
     """Strokes thinned (level > 0.5) or thickened (level < 0.5): a soft threshold of blurry
     ink images (n, H, W) at each image's ``level`` (n,), 0.25 wide, back to 0..1."""
-    return np.clip((images - level[:, None, None]) / 0.25 + 0.5, 0.0, 1.0)
+    return np.clip((images - level[:, None, None].astype(images.dtype)) / 0.25 + 0.5, 0.0, 1.0)
 
 
 def _warp(images, matrices):
-    """Images (n, S, S) drawn onto (n, CANVAS, CANVAS) canvases through the 2x2 ``matrices``
-    (n, 2, 2) about the centres, with bilinear sampling (each canvas pixel looks up where it
-    comes from: the inverse matrix); outside the source is background. float32 for speed."""
+    """float32 images (n, S, S) drawn onto (n, CANVAS, CANVAS) canvases through the 2x2
+    ``matrices`` (n, 2, 2) about the centres, with bilinear sampling (each canvas pixel looks
+    up where it comes from: the inverse matrix); outside the source is background."""
     n, side = images.shape[0], images.shape[1]
     width = side + 2                                                       # a ring of background
-    flat = np.pad(images.astype(np.float32), ((0, 0), (1, 1), (1, 1))).reshape(-1)
-    grid = np.arange(CANVAS, dtype=np.float32) + 0.5 - CANVAS / 2
-    canvas_yx = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)  # (C*C, 2)
-    inverse = np.linalg.inv(matrices).astype(np.float32).transpose(0, 2, 1)
-    # padded-array coordinates where pixel i's centre is i + 1
-    source_yx = np.clip(canvas_yx @ inverse + (side / 2 + 0.5), 0, side + 1 - 1e-3)  # (n, C*C, 2)
-    corner = source_yx.astype(np.int64)                                    # floor: coordinates >= 0
-    fy, fx = (source_yx - corner).transpose(2, 0, 1)
-    index = corner[..., 0] * width + corner[..., 1] + (np.arange(n) * width * width)[:, None]
-    top = (1 - fx) * flat[index] + fx * flat[index + 1]
-    bottom = (1 - fx) * flat[index + width] + fx * flat[index + width + 1]
-    return ((1 - fy) * top + fy * bottom).reshape(n, CANVAS, CANVAS)
+    flat = np.pad(images, ((0, 0), (1, 1), (1, 1))).reshape(-1)
+    grid = np.arange(CANVAS, dtype=np.float32) + 0.5 - CANVAS / 2          # canvas centre at 0
+    inverse = np.linalg.inv(matrices).astype(np.float32)[:, :, :, None, None]
+    # Where each canvas pixel (row i, column j) comes from, in padded-array coordinates where
+    # pixel k's centre is k + 1; an affine map is the sum of a row part and a column part.
+    y = inverse[:, 0, 0] * grid[:, None] + (inverse[:, 0, 1] * grid + (side / 2 + 0.5))  # (n, C, C)
+    x = inverse[:, 1, 0] * grid[:, None] + (inverse[:, 1, 1] * grid + (side / 2 + 0.5))
+    np.clip(y, 0, side + 1 - 1e-3, out=y)                                  # outside: the ring
+    np.clip(x, 0, side + 1 - 1e-3, out=x)
+    row, col = np.floor(y), np.floor(x)
+    y -= row
+    x -= col                                                               # now the fractions
+    row *= width
+    row += col
+    index = row.astype(np.intp)                                            # of the top-left pixel
+    index += (np.arange(n) * width * width)[:, None, None]                 # in image k of the batch
+    # bilinear: interpolate across the top and the bottom pair, then down between them;
+    # flat[k:][index] is the pixel k places after flat[index] (k = 1: right, width: below)
+    top, right = flat[index], flat[1:][index]
+    right -= top
+    right *= x
+    top += right
+    bottom, right = flat[width:][index], flat[width + 1:][index]
+    right -= bottom
+    right *= x
+    bottom += right
+    bottom -= top
+    bottom *= y
+    top += bottom
+    return top
 
 
 def _random_matrices(rng, n, settings):
@@ -129,3 +147,4 @@ def augmented(X, y, copies, rng, settings=DEFAULTS):
         return X, np.asarray(y)
     new = distort(np.tile(X, (copies, 1)), rng, settings)
     return np.concatenate([X, new]), np.concatenate([y] * (1 + copies))
+

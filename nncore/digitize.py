@@ -74,21 +74,26 @@ def bounding_boxes(ink, level):
     return boxes, rows.any(axis=1)
 
 
-def _resampling(start, stop, scale, offset, n_in, n_out=FRAME):
-    """(n, n_out, n_in) weights mapping source pixels [start, stop) to output pixels, with the
-    source pixel ``start`` landing at output coordinate ``offset`` and ``scale`` output pixels
-    per source pixel. A triangle filter widened on downscaling (as Pillow's bilinear resize),
-    so thin strokes are averaged, not skipped; source pixels outside [start, stop) count as
-    background, as if the map had been cropped there."""
+def _resampling(start, stop, scale, offset, n_in, dtype, n_out=FRAME):
+    """(n, n_out, n_in) weights of ``dtype`` mapping source pixels [start, stop) to output
+    pixels, with the source pixel ``start`` landing at output coordinate ``offset`` and
+    ``scale`` output pixels per source pixel. A triangle filter widened on downscaling (as
+    Pillow's bilinear resize), so thin strokes are averaged, not skipped; source pixels outside
+    [start, stop) count as background, as if the map had been cropped there."""
     out_centres = np.arange(n_out) + 0.5                                      # (n_out,)
     src = start[:, None] + (out_centres[None, :] - offset[:, None]) / scale[:, None]  # (n, n_out)
-    radius = np.maximum(1.0, 1.0 / scale)[:, None, None]
-    centres = np.arange(n_in) + 0.5
-    weights = np.maximum(0.0, 1.0 - np.abs(centres[None, None, :] - src[:, :, None]) / radius)
+    radius = np.maximum(1.0, 1.0 / scale).astype(dtype)[:, None, None]
+    centres = np.arange(n_in, dtype=dtype) + 0.5
+    weights = np.abs(centres[None, None, :] - src[:, :, None].astype(dtype))  # (n, n_out, n_in)
+    weights /= radius
+    np.subtract(1.0, weights, out=weights)
+    np.maximum(weights, 0.0, out=weights)
     total = weights.sum(axis=2, keepdims=True)
-    weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    total[total == 0] = 1.0                                                   # rows of 0 stay 0
+    weights /= total
     inside = (centres[None, :] >= start[:, None]) & (centres[None, :] < stop[:, None])  # (n, n_in)
-    return weights * inside[:, None, :]
+    weights *= inside[:, None, :]
+    return weights
 
 
 def frame(ink, zoom=None, shift=None, settings=DEFAULTS):
@@ -96,11 +101,14 @@ def frame(ink, zoom=None, shift=None, settings=DEFAULTS):
     (above ``settings.ink_level``) cropped to its bounding box, scaled to fit ``settings.fit`` =
     (height, width), and centred. The aspect ratio is kept, except that a digit too wide for the
     frame is squeezed (up to ``settings.squeeze`` times) rather than shrunk, as in Digits, whose
-    ink always spans the full height. A map without ink gives an empty frame.
+    ink always spans the full height. A map without ink gives an empty frame. Computed in
+    float32 for float32 maps (augmentation's thousands), in float64 otherwise (uploads).
 
     Augmentation (not uploads) may pass ``zoom`` (n,), a factor on each fitted size, and
     ``shift`` (n, 2), frame pixels (down, right) to move each digit off centre."""
-    ink = np.asarray(ink, dtype=np.float64)
+    ink = np.asarray(ink)
+    dtype = np.float32 if ink.dtype == np.float32 else np.float64
+    ink = ink.astype(dtype, copy=False)
     n = len(ink)
     zoom = np.ones(n) if zoom is None else np.asarray(zoom, dtype=np.float64)
     shift = np.zeros((n, 2)) if shift is None else np.asarray(shift, dtype=np.float64)
@@ -111,18 +119,20 @@ def frame(ink, zoom=None, shift=None, settings=DEFAULTS):
     across = np.minimum(fit_height / height, fit_width / width)              # frame px per map px
     down = np.minimum(fit_height / height, across * settings.squeeze)
     across, down = across * zoom, down * zoom
-    rows = _resampling(top, bottom, down, (FRAME - height * down) / 2 + shift[:, 0], ink.shape[1])
-    cols = _resampling(left, right, across, (FRAME - width * across) / 2 + shift[:, 1], ink.shape[2])
+    rows = _resampling(top, bottom, down, (FRAME - height * down) / 2 + shift[:, 0], ink.shape[1], dtype)
+    cols = _resampling(left, right, across, (FRAME - width * across) / 2 + shift[:, 1], ink.shape[2], dtype)
     framed = rows @ ink @ cols.transpose(0, 2, 1)                             # (n, 32, 32)
     framed[~has_ink] = 0.0
-    return np.clip(framed, 0.0, 1.0)
+    return np.clip(framed, 0.0, 1.0, out=framed)
 
 
 def _dilate(frames):
     """3x3 grey dilation (maximum over each pixel's neighbourhood) of frames (n, 32, 32)."""
     padded = np.pad(frames, ((0, 0), (1, 1), (1, 1)))
-    rows = np.maximum(np.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
-    return np.maximum(np.maximum(rows[:, :, :-2], rows[:, :, 1:-1]), rows[:, :, 2:])
+    rows = np.maximum(padded[:, :-2], padded[:, 1:-1])
+    np.maximum(rows, padded[:, 2:], out=rows)
+    out = np.maximum(rows[:, :, :-2], rows[:, :, 1:-1])
+    return np.maximum(out, rows[:, :, 2:], out=out)
 
 
 def thicken(frames, settings=DEFAULTS):
@@ -133,31 +143,33 @@ def thicken(frames, settings=DEFAULTS):
     far less. Frames are dilated step by step and blended between the last two steps to reach
     it exactly (or stop after ``settings.max_dilations``); frames with enough ink are kept.
     Strokes thinner than a frame pixel were averaged to grey: their contrast is restored first,
-    so that each frame's strongest ink is 1."""
-    frames = np.asarray(frames, dtype=np.float64)
+    so that each frame's strongest ink is 1. float32 frames stay float32, others are float64."""
+    frames = np.asarray(frames)
+    frames = frames.astype(np.float32 if frames.dtype == np.float32 else np.float64)  # a copy
     peak = frames.max(axis=(1, 2), keepdims=True)
-    frames = np.divide(frames, peak, out=np.zeros_like(frames), where=peak > 0)
-    min_mass, max_dilations = settings.min_mass, settings.max_dilations
-    steps = [frames]
-    for _ in range(max_dilations):
-        steps.append(_dilate(steps[-1]))
-    steps = np.stack(steps, axis=1)                                           # (n, k+1, 32, 32)
-    mass = steps.sum(axis=(2, 3))                                             # (n, k+1), rising
-    k = np.clip((mass < min_mass).sum(axis=1) - 1, 0, max_dilations - 1)      # last step below
-    rows = np.arange(len(frames))
-    low, high = mass[rows, k], mass[rows, k + 1]
-    share = np.clip(np.divide(min_mass - low, high - low, out=np.zeros_like(low), where=high > low), 0, 1)
-    blended = steps[rows, k] + share[:, None, None] * (steps[rows, k + 1] - steps[rows, k])
-    return np.where((mass[:, 0] >= min_mass)[:, None, None], frames, blended)
+    np.divide(frames, peak, out=frames, where=peak > 0)
+    # Only the frames still short of ink are dilated again: most need one step, few need three.
+    thin = np.flatnonzero(frames.sum(axis=(1, 2)) < settings.min_mass)
+    low = frames[thin]
+    low_mass = low.sum(axis=(1, 2))
+    for step in range(1, settings.max_dilations + 1):
+        high = _dilate(low)
+        high_mass = high.sum(axis=(1, 2))
+        done = (high_mass >= settings.min_mass) | (step == settings.max_dilations)
+        share = np.divide(settings.min_mass - low_mass[done], high_mass[done] - low_mass[done],
+                          out=np.zeros(done.sum(), frames.dtype), where=high_mass[done] > low_mass[done])
+        share = np.clip(share, 0, 1)[:, None, None]
+        frames[thin[done]] = low[done] + share * (high[done] - low[done])
+        thin, low, low_mass = thin[~done], high[~done], high_mass[~done]
+    return frames
 
 
 def counts(frames, settings=DEFAULTS):
     """Digits samples (n, 64) in 0..16 of frames (n, 32, 32): the pixels of each 4x4 block
     above ``settings.binarise``."""
-    frames = (np.asarray(frames) > settings.binarise).astype(np.float64)
-    n = len(frames)
-    blocks = frames.reshape(n, FRAME // BLOCK, BLOCK, FRAME // BLOCK, BLOCK)
-    return blocks.sum(axis=(2, 4)).reshape(n, -1)
+    ink = (np.asarray(frames) > settings.binarise).astype(np.float32)
+    blocks = np.kron(np.eye(FRAME // BLOCK, dtype=np.float32), np.ones(BLOCK, dtype=np.float32))  # (8, 32)
+    return (blocks @ ink @ blocks.T).reshape(len(ink), -1).astype(np.float64)   # whole counts: exact
 
 
 def framed(ink, zoom=None, shift=None, settings=DEFAULTS):
