@@ -10,10 +10,11 @@ handwriting the network never trains on is in bench/RESULTS.md.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from . import digitize
+from . import data, digitize
 
 SOURCE = 24          # side of the upsampled Digits image (3 pixels per Digits cell)
 CANVAS = 36          # side of the canvas it is transformed onto (room for rotation and stretch)
@@ -147,4 +148,19 @@ def augmented(X, y, copies, rng, settings=DEFAULTS):
         return X, np.asarray(y)
     new = distort(np.tile(X, (copies, 1)), rng, settings)
     return np.concatenate([X, new]), np.concatenate([y] * (1 + copies))
+
+
+@lru_cache(maxsize=4)
+def training_rows(seed, val_share, copies, settings=DEFAULTS):
+    """(X, y): the rows a training run of ``seed``, ``val_share`` and ``augment=copies`` trains
+    on -- the Digits training split of ``data.split(seed, val_share)`` followed by ``copies``
+    distorted copies of it (``augmented``, drawn from the stream ``[seed, 1]``). Read-only
+    arrays, built once and kept for the last few (seed, val_share, copies, settings), so
+    runs that differ only in the network's settings share them."""
+    X, y = data.digits()
+    train = data.split(seed, val_share).train
+    X_fit, y_fit = augmented(X[train], y[train], copies, np.random.default_rng([seed, 1]), settings)
+    X_fit.flags.writeable = False
+    y_fit.flags.writeable = False
+    return X_fit, y_fit
 

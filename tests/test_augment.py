@@ -114,6 +114,32 @@ def test_augmentation_leaves_validation_and_test_alone():
     # the run's validation and test scores are those of the raw Digits rows of its split, all of them, unchanged
     assert run.best_val_accuracy == (run.predict(X[parts.val]) == y[parts.val]).mean()
     assert run.test_accuracy == (run.predict(X[parts.test]) == y[parts.test]).mean()
+    # while it trained on its training split followed by two distorted copies of it
+    X_fit, _ = augment.training_rows(config.seed, config.val_share, config.augment)
+    assert len(X_fit) == 3 * len(parts.train) and np.array_equal(run.standardizer.mean, X_fit.mean(axis=0))
+
+
+def test_training_rows_are_the_split_and_its_copies_built_once_and_read_only():
+    X, y = digits()
+    indices = split(7, 0.25).train
+    X_fit, y_fit = augment.training_rows(7, 0.25, 2)
+    assert np.array_equal(X_fit[:len(indices)], X[indices]) and np.array_equal(y_fit, np.tile(y[indices], 3))
+    again = augment.training_rows(7, 0.25, 2)
+    assert again[0] is X_fit and again[1] is y_fit
+    with pytest.raises(ValueError, match="read-only"):
+        X_fit[0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        y_fit[0] = 1
+
+
+def test_training_rows_keep_only_the_last_few():
+    first, _ = augment.training_rows(8, 0.2, 1)
+    kept = augment.training_rows.cache_info().maxsize
+    assert 1 <= kept <= 8, "a few entries of a few MB each"
+    for seed in range(100, 100 + kept):
+        augment.training_rows(seed, 0.2, 1)
+    rebuilt, _ = augment.training_rows(8, 0.2, 1)
+    assert rebuilt is not first and np.array_equal(rebuilt, first)
 
 
 def test_augmented_training_is_reproducible():
