@@ -89,20 +89,19 @@ def _warp(images, matrices):
     row += col
     index = row.astype(np.intp)                                            # of the top-left pixel
     index += (np.arange(n) * width * width)[:, None, None]                 # in image k of the batch
-    # bilinear: interpolate across the top and the bottom pair, then down between them;
-    # flat[k:][index] is the pixel k places after flat[index] (k = 1: right, width: below)
-    top, right = flat[index], flat[1:][index]
-    right -= top
-    right *= x
-    top += right
-    bottom, right = flat[width:][index], flat[width + 1:][index]
-    right -= bottom
-    right *= x
-    bottom += right
-    bottom -= top
-    bottom *= y
-    top += bottom
-    return top
+    # bilinear: across the top and the bottom pair, then down between them; flat[k:][index]
+    # is the pixel k places after flat[index] (k = 1: right, width: below)
+    top = _lerp(flat[index], flat[1:][index], x)
+    bottom = _lerp(flat[width:][index], flat[width + 1:][index], x)
+    return _lerp(top, bottom, y)
+
+
+def _lerp(a, b, t):
+    """a + t * (b - a), computed in the memory of ``a`` and ``b`` (both are overwritten)."""
+    b -= a
+    b *= t
+    a += b
+    return a
 
 
 def _random_matrices(rng, n, settings):

@@ -155,7 +155,7 @@ def thicken(frames, settings=DEFAULTS):
     for step in range(1, settings.max_dilations + 1):
         high = _dilate(low)
         high_mass = high.sum(axis=(1, 2))
-        done = (high_mass >= settings.min_mass) | (step == settings.max_dilations)
+        done = (high_mass >= settings.min_mass) | (step == settings.max_dilations)  # or as far as allowed
         share = np.divide(settings.min_mass - low_mass[done], high_mass[done] - low_mass[done],
                           out=np.zeros(done.sum(), frames.dtype), where=high_mass[done] > low_mass[done])
         share = np.clip(share, 0, 1)[:, None, None]
@@ -168,7 +168,8 @@ def counts(frames, settings=DEFAULTS):
     """Digits samples (n, 64) in 0..16 of frames (n, 32, 32): the pixels of each 4x4 block
     above ``settings.binarise``."""
     ink = (np.asarray(frames) > settings.binarise).astype(np.float32)
-    blocks = np.kron(np.eye(FRAME // BLOCK, dtype=np.float32), np.ones(BLOCK, dtype=np.float32))  # (8, 32)
+    # (8, 32): row k adds up pixels 4k to 4k+3, so blocks @ ink @ blocks.T adds up each 4x4 block
+    blocks = np.kron(np.eye(FRAME // BLOCK, dtype=np.float32), np.ones(BLOCK, dtype=np.float32))
     return (blocks @ ink @ blocks.T).reshape(len(ink), -1).astype(np.float64)   # whole counts: exact
 
 
