@@ -157,26 +157,27 @@ def ink_map(grey):
     return np.clip(ink / contrast, 0.0, 1.0)
 
 
-def digit_steps(image):
+def digit_steps(image, settings=digitize.DEFAULTS):
     """The intermediate images of ``image_to_digit`` as a DigitSteps (for showing how an upload
     was read). Takes and raises as ``image_to_digit``."""
     picture = _open(image)
     grey = _grey(picture)
     ink = ink_map(grey)
-    framed = digitize.framed(ink[None])
-    sample = digitize.counts(framed)[0]
+    framed = digitize.framed(ink[None], settings=settings)
+    sample = digitize.counts(framed, settings)[0]
     if not sample.any():
         raise ImageError("no ink found: the marks are too faint or too small to read as a digit")
     return DigitSteps(grey=grey, ink=ink, frame=framed[0], sample=sample)
 
 
-def image_to_digit(image):
+def image_to_digit(image, settings=digitize.DEFAULTS):
     """A Digits-like sample of ``image``: float64 (64,) in 0..16, as a row of
     ``sklearn.datasets.load_digits().data``, ready for ``TrainResult.predict_proba``.
 
     ``image`` is an image file's bytes, a binary file object or a PIL image, in any common
     format and colour mode, dark ink on light or light on dark, with or without transparency.
+    ``settings``, a ``digitize.DigitizeSettings``, holds the image path's tunable choices.
     Raises ImageError, with a sentence saying why, when it is not a usable image: not an
     image, an unsupported format, truncated or damaged, too large, or no ink found.
     """
-    return digit_steps(image).sample
+    return digit_steps(image, settings).sample

@@ -1,11 +1,12 @@
 """nncore.augment: seeded distortions of Digits that keep their label, fast enough to train on."""
 
-import time
+import hashlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from nncore import BOUNDS, ConfigError, TrainConfig, augment, digits, handwriting_config, split, train
+from nncore import BOUNDS, ConfigError, TrainConfig, augment, digitize, digits, handwriting_config, split, train
 
 
 def test_the_same_seed_gives_the_same_digits_and_another_seed_others():
@@ -97,13 +98,6 @@ def test_a_model_trained_with_augmentation_reads_distorted_test_digits():
     assert (run.predict(rows) == y[test]).mean() >= 0.78, "the distortions keep the digit's label"
 
 
-def test_ten_copies_of_the_training_split_take_a_few_seconds():
-    X, y = digits()
-    started = time.perf_counter()
-    augment.augmented(X[:1078], y[:1078], 10, rng=0)
-    assert time.perf_counter() - started < 6.0
-
-
 def test_augment_is_a_bounded_setting_that_defaults_to_off():
     assert TrainConfig().augment == 0 and "augment" in BOUNDS
     assert TrainConfig(augment=5).name.endswith(" a5") and TrainConfig().name == "h64 lr0.1 b64 e30 s0"
@@ -112,7 +106,43 @@ def test_augment_is_a_bounded_setting_that_defaults_to_off():
             TrainConfig(augment=bad)
 
 
-def test_augmentation_leaves_validation_and_test_alone_and_is_reproducible():
+def test_augmentation_leaves_validation_and_test_alone():
+    config = TrainConfig(epochs=2, hidden=16, augment=2, seed=5)
+    run = train(config)
+    X, y = digits()
+    parts = split(config.seed, config.val_share)
+    # the run's validation and test scores are those of the raw Digits rows of its split, all of them, unchanged
+    assert run.best_val_accuracy == (run.predict(X[parts.val]) == y[parts.val]).mean()
+    assert run.test_accuracy == (run.predict(X[parts.test]) == y[parts.test]).mean()
+    # while it trained on its training split followed by two distorted copies of it
+    X_fit, _ = augment.training_rows(config.seed, config.val_share, config.augment)
+    assert len(X_fit) == 3 * len(parts.train) and np.array_equal(run.standardizer.mean, X_fit.mean(axis=0))
+
+
+def test_training_rows_are_the_split_and_its_copies_built_once_and_read_only():
+    X, y = digits()
+    indices = split(7, 0.25).train
+    X_fit, y_fit = augment.training_rows(7, 0.25, 2)
+    assert np.array_equal(X_fit[:len(indices)], X[indices]) and np.array_equal(y_fit, np.tile(y[indices], 3))
+    again = augment.training_rows(7, 0.25, 2)
+    assert again[0] is X_fit and again[1] is y_fit
+    with pytest.raises(ValueError, match="read-only"):
+        X_fit[0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        y_fit[0] = 1
+
+
+def test_training_rows_keep_only_the_last_few():
+    first, _ = augment.training_rows(8, 0.2, 1)
+    kept = augment.training_rows.cache_info().maxsize
+    assert 1 <= kept <= 8, "a few entries of a few MB each"
+    for seed in range(100, 100 + kept):
+        augment.training_rows(seed, 0.2, 1)
+    rebuilt, _ = augment.training_rows(8, 0.2, 1)
+    assert rebuilt is not first and np.array_equal(rebuilt, first)
+
+
+def test_augmented_training_is_reproducible():
     a = train(TrainConfig(epochs=2, hidden=16, augment=2, seed=5))
     b = train(TrainConfig(epochs=2, hidden=16, augment=2, seed=5))
     assert a.history == b.history
@@ -130,3 +160,39 @@ def test_the_handwriting_preset_is_a_valid_augmented_config():
 def test_the_handwriting_preset_keeps_digits_accuracy():
     run = train(handwriting_config())  # its training time (< 10 s) is measured by bench/handwriting.py
     assert run.test_accuracy >= 0.96
+
+
+def digest(rows):
+    """A short fingerprint of distorted rows (whole counts 0..16, so exact across float quirks)."""
+    return hashlib.sha256(np.asarray(rows, dtype=np.uint8).tobytes()).hexdigest()[:16]
+
+
+def test_the_default_settings_give_the_digits_they_always_gave():
+    X, _ = digits()
+    rows = augment.distort(X[:40], np.random.default_rng(0), augment.AugmentSettings())
+    assert digest(rows) == "94a5bc55b0eb6abd", "the defaults are the shipped distortions, draw for draw"
+
+
+@pytest.mark.parametrize("change", [{"rotation": 0.0}, {"slant": 0.0}, {"aspect": 0.0}, {"zoom": 0.0},
+                                    {"shift": 0.0}, {"thickness": 0.2},
+                                    {"digitization": replace(digitize.DigitizeSettings(), min_mass=0.0)}])
+def test_a_variant_of_the_settings_distorts_differently(change):
+    X, _ = digits()
+    variant = replace(augment.AugmentSettings(), **change)
+    rows = augment.distort(X[:40], np.random.default_rng(0), variant)
+    assert not np.array_equal(rows, augment.distort(X[:40], np.random.default_rng(0)))
+
+
+def test_without_any_distortion_every_copy_of_a_digit_is_the_same():
+    X, _ = digits()
+    still = augment.AugmentSettings(rotation=0.0, slant=0.0, aspect=0.0, zoom=0.0, shift=0.0, thickness=0.0)
+    rows = augment.distort(np.tile(X[:5], (4, 1)), np.random.default_rng(0), still)
+    assert np.array_equal(rows, np.tile(rows[:5], (4, 1)))
+
+
+@pytest.mark.parametrize("change, name", [({"rotation": -1.0}, "rotation"), ({"shift": 20.0}, "shift"),
+                                          ({"thickness": 0.5}, "thickness")])
+def test_augment_settings_out_of_range_are_refused_by_name(change, name):
+    with pytest.raises(ConfigError, match=name):
+        augment.AugmentSettings(**change)
+

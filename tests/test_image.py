@@ -1,12 +1,13 @@
 """nncore.image: any reasonable picture of a digit becomes a Digits-like 8x8 sample."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from nncore import DigitSteps, ImageError, digit_steps, digits, image_to_digit
+from nncore import ConfigError, DigitSteps, ImageError, digit_steps, digitize, digits, image_to_digit
 
 SEVEN = [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]
 FOUR = [(0.65, 0.9), (0.65, 0.1), (0.2, 0.65), (0.85, 0.65)]
@@ -135,3 +136,25 @@ def test_what_is_not_an_image_raises_image_error(payload):
 def test_a_path_or_array_is_refused_with_a_sentence():
     with pytest.raises(ImageError, match="bytes, a binary file or a PIL image"):
         image_to_digit("digit.png")
+
+
+def test_the_default_digitize_settings_are_the_path_taken_without_settings():
+    payload = encoded(drawn(FOUR))
+    assert np.array_equal(image_to_digit(payload, digitize.DigitizeSettings()), image_to_digit(payload))
+
+
+@pytest.mark.parametrize("change", [{"fit": (32, 32), "squeeze": 1.0}, {"min_mass": 0.0}, {"binarise": 0.9},
+                                    {"max_dilations": 1}])
+def test_a_variant_of_the_digitize_settings_reads_the_image_differently(change):
+    payload = encoded(drawn(FOUR, width=4))
+    variant = replace(digitize.DigitizeSettings(), **change)
+    assert not np.array_equal(image_to_digit(payload, variant), image_to_digit(payload))
+
+
+@pytest.mark.parametrize("change, name", [({"fit": (32, 40)}, "fit"), ({"squeeze": 0.5}, "squeeze"),
+                                          ({"binarise": 1.5}, "binarise"), ({"max_dilations": 0}, "max_dilations"),
+                                          ({"min_mass": -1.0}, "min_mass")])
+def test_digitize_settings_out_of_range_are_refused_by_name(change, name):
+    with pytest.raises(ConfigError, match=name):
+        digitize.DigitizeSettings(**change)
+
