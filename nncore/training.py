@@ -206,7 +206,7 @@ def run_epoch(model, optimizer, X, y, Y, batch, l2, rng):
     return losses, correct
 
 
-def train(config=None, callback=None, dtype=np.float32):
+def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEFAULTS):
     """Train on Digits with ``config`` (a TrainConfig; the defaults if None). Returns a TrainResult.
 
     After each epoch, ``callback(EpochStats)`` is called when given; returning True stops
@@ -218,6 +218,9 @@ def train(config=None, callback=None, dtype=np.float32):
     its own initial weights and shuffling (the first exactly as the single network of these
     settings); the history holds their mean training figures and the validation figures of their
     averaged softmax output, and the epoch kept is where that average validated best.
+
+    ``augmentation`` (an augment.AugmentSettings) shapes the distorted copies when
+    ``config.augment`` > 0; experiments pass variants, the app and the command line the defaults.
     """
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
@@ -226,8 +229,8 @@ def train(config=None, callback=None, dtype=np.float32):
     X_all, y_all = data.digits()
     parts = data.split(config.seed, config.val_share)
     X_fit, y_fit = X_all[parts.train], y_all[parts.train]
-    if config.augment:  # distorted copies of the training split only, from their own seeded stream
-        X_fit, y_fit = augment.augmented(X_fit, y_fit, config.augment, np.random.default_rng([config.seed, 1]))
+    if config.augment:  # the training split and its distorted copies, built once per seed and kept
+        X_fit, y_fit = augment.training_rows(config.seed, config.val_share, config.augment, augmentation)
     standardizer = data.Standardizer.fit(X_fit)
     X_train, y_train = standardizer(X_fit, dtype), y_fit
     Y_train = np.eye(10, dtype=dtype)[y_train]                              # one-hot rows (n, 10)
