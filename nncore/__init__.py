@@ -12,10 +12,11 @@ from .image import DigitSteps, digit_steps, image_to_digit
 from .io import FORMAT_VERSION, load, save, to_bytes
 from .model import MLP, Ensemble
 from .training import EpochStats, TrainResult, train
+from .cost import estimate_seconds
 
 __all__ = [
-    "BOUNDS", "ConfigError", "DigitSteps", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
+    "BOUNDS", "ConfigError", "DigitSteps", "Ensemble", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
     "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digit_steps", "digits",
-    "handwriting_config", "image_to_digit", "load", "log_softmax", "save", "softmax", "split", "test_set", "to_bytes",
+    "estimate_seconds", "handwriting_config", "image_to_digit", "load", "log_softmax", "logsumexp", "save", "softmax", "split", "test_set", "to_bytes",
     "train",
 ]

@@ -134,6 +134,14 @@ class TrainConfig:
         ]
         return " ".join([text, *(extra for extra in extras if extra)])
 
+    def command(self):
+        """The command line that trains this run: 'python main.py --hidden 128 --lr 0.05' (the
+        settings that differ from the defaults; every setting has its flag)."""
+        defaults = TrainConfig()
+        flags = [f"--{f.name.replace('_', '-')} {getattr(self, f.name)}" for f in fields(self)
+                 if getattr(self, f.name) != getattr(defaults, f.name)]
+        return " ".join(["python main.py", *flags])
+
     def to_dict(self):
         """Plain dict of the settings (JSON-safe)."""
         return asdict(self)

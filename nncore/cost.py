@@ -1,0 +1,59 @@
+"""What a training run will cost, known before it starts: seconds on this machine, estimated from
+its settings and a measured step of the same size.
+
+A run is epochs x networks x (steps per epoch), each step one forward, backward and optimizer
+step on a batch, plus a validation pass per epoch and the building of augmented copies. The
+time of one step of a given size is measured here once (a few steps of a throwaway network on
+random rows, on one BLAS thread as training runs) and kept, so the estimate follows the machine.
+"""
+
+import math
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from . import data, optim
+from .config import TrainConfig
+from .model import MLP
+
+AUGMENT_SECONDS_PER_DIGIT = 35e-6  # distorting one training digit (bench/handwriting.py: ~0.35 s for 10,770)
+
+
+@lru_cache(maxsize=256)
+def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
+    """Measured seconds of one training step (forward, backward, optimizer step) on ``batch`` rows
+    with ``hidden`` units: the fastest of 5 steps after 2 warm-up steps."""
+    from .training import single_threaded_blas  # training imports this module's callers, not this one
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((batch, 64)).astype(np.float32)
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    model = MLP(64, hidden, 10, seed=0, dtype=np.float32, activation=activation)
+    optimizer_ = optim.make(optimizer, model.parameters(), 1e-3)
+    best = math.inf
+    with single_threaded_blas():
+        for attempt in range(7):
+            started = time.perf_counter()
+            model.forward(X)
+            optimizer_.step(model.backward(Y))
+            if attempt >= 2:
+                best = min(best, time.perf_counter() - started)
+    return best
+
+
+def estimate_seconds(config):
+    """Estimated seconds to train ``config`` (a TrainConfig) on this machine, from scratch."""
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"estimate_seconds() takes a TrainConfig, got {type(config).__name__}")
+    parts = data.split(config.seed, config.val_share)
+    rows = len(parts.train) * (1 + config.augment)
+    batch = min(config.batch, rows)
+    full, rest = divmod(rows, batch)
+    per_epoch = full * seconds_per_step(config.hidden, batch, config.activation, config.optimizer)
+    if rest:
+        per_epoch += seconds_per_step(config.hidden, rest, config.activation, config.optimizer)
+    # the validation pass: a forward pass of the validation rows, about a third of a step of that size
+    per_epoch += seconds_per_step(config.hidden, len(parts.val), config.activation, "sgd") / 3
+    augmentation = len(parts.train) * config.augment * AUGMENT_SECONDS_PER_DIGIT
+    return config.epochs * config.ensemble * per_epoch + augmentation
