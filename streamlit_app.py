@@ -3,7 +3,8 @@ and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
 
 import streamlit as st
 
-from app import runs, sidebar, trainer
+from app import sidebar, trainer
+from nncore.errors import shorten
 
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
 
@@ -18,30 +19,12 @@ PAGES = [
 # with a "Page not found" dialog (and makes AppTest skip this script on reruns).
 page = st.navigation(PAGES)
 
-runs.wait_for_training()  # a click during training: let the interrupted run store its result first
-session = runs.current()  # kept at hand: after an interruption even reading session state raises
-to_restore, notes = sidebar.restore_from_url()
-settings, train_clicked = sidebar.settings_controls()
-live_area = st.empty()
-for note in notes:
-    st.toast(f"Link: {note}", icon=":material/info:")
-
-interruption = None
-with runs.training(session):
-    for position, config in enumerate(to_restore, 1):
-        label = f"Restoring run {position}/{len(to_restore)} from the link"
-        result, interruption = trainer.train(config, live_area, label)
-        runs.add(result, "link", session)
-        if interruption:
-            break
-    if train_clicked and interruption is None:
-        result, interruption = trainer.train(settings, live_area)
-        run, notice = runs.add(result, "trained", session)
-        if notice and interruption is None:
-            st.toast(notice, icon=":material/delete:")
-if interruption is not None:
-    raise interruption  # the click that stopped training: let Streamlit rerun with it
-
-sidebar.run_selector()
+shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
+for note in sidebar.restore_from_url():
+    st.toast(f"Link: {shorten(note, 200)}", icon=":material/info:")
+settings = sidebar.settings_controls()
+sidebar.teacher_link(settings)
+trainer.train_requested(st.container())
+sidebar.run_selector(shown_run)
 sidebar.write_url(settings)
 page.run()

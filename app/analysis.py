@@ -59,3 +59,16 @@ def top_guesses(probs, k=2):
     """The k most probable digits of one probability vector, as [(digit, probability), ...]."""
     order = np.argsort(-probs, kind="stable")[:k]
     return [(int(d), float(probs[d])) for d in order]
+
+
+def overfitting(history, epochs=3):
+    """The epoch after which the validation loss has risen for at least ``epochs`` epochs while the
+    training loss kept falling (the network memorising its training digits), or None."""
+    val, fit = np.asarray(history["val_loss"]), np.asarray(history["train_loss"])
+    if len(val) <= epochs:
+        return None
+    lowest = int(np.argmin(val))  # 0-based: the epoch lowest + 1
+    rising = len(val) - 1 - lowest
+    if rising >= epochs and val[-1] > val[lowest] * 1.02 and fit[-1] < fit[lowest]:
+        return lowest + 1
+    return None

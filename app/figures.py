@@ -1,30 +1,50 @@
 """Pure figure builders: plain data in, a Plotly figure out. Nothing here trains or reads state."""
 
+from typing import NamedTuple
+
 import numpy as np
 import plotly.graph_objects as go
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
           "#bcbd22")
 METRICS = {
-    "loss": ("train_loss", "val_loss", "cross-entropy loss"),
+    "loss": ("train_loss", "val_loss", "cross-entropy loss (log scale)"),
     "accuracy": ("train_acc", "val_acc", "accuracy"),
 }
-_LAYOUT = dict(margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
+KEPT = "kept epoch: the highest validation accuracy (on a tie, the later)"
+_LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
 
 
-def training_curves(runs, metric="loss", title=None):
-    """Training (dashed) and validation (solid) curves per epoch of one or more runs.
+class Curve(NamedTuple):
+    """One run's curves: its name, history (as TrainResult.history), kept epoch (0: none) and colour."""
 
-    runs: list of (name, history, best_epoch), history as in nncore.TrainResult.history.
-    The best validation epoch of each run is marked with a star on its validation curve. With
-    several runs the legend has one entry per run (its validation curve) to stay short.
-    """
+    name: str
+    history: dict
+    best_epoch: int
+    color: str
+
+
+def epoch_ticks(epochs):
+    """Tick spacing for an epoch axis: whole epochs, about eight ticks (1, 2, 5, 10, 20, 50...)."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100):
+        if epochs / step <= 8:
+            return step
+    return 100
+
+
+def training_curves(curves, metric="loss", title=None):
+    """Training (dashed) and validation (solid) curves per epoch of one or more runs (Curve).
+
+    Loss is on a log axis, so one run that blew up does not flatten the others, and accuracy on a
+    fixed 0-100% axis. Each run's kept epoch is starred on its validation curve. With several runs
+    the legend has one entry per run (its validation curve) to stay short."""
     train_key, val_key, label = METRICS[metric]
-    several = len(runs) > 1
+    several = len(curves) > 1
     fig = go.Figure()
-    for i, (name, history, best_epoch) in enumerate(runs):
-        color = COLORS[i % len(COLORS)]
+    longest = 1
+    for name, history, best_epoch, color in curves:
         epochs = list(range(1, len(history[val_key]) + 1))
+        longest = max(longest, len(epochs))
         mode = "lines" if len(epochs) > 1 else "markers"  # a line of one point would not show (live, epoch 1)
         fig.add_trace(go.Scatter(x=epochs, y=history[train_key], name=f"{name} · training" if several else "training",
                                  mode=mode, line=dict(color=color, dash="dash"), legendgroup=name,
@@ -34,54 +54,89 @@ def training_curves(runs, metric="loss", title=None):
         if best_epoch:
             fig.add_trace(go.Scatter(
                 x=[best_epoch], y=[history[val_key][best_epoch - 1]], mode="markers", legendgroup=name,
-                name=f"{name} · best epoch {best_epoch}" if several else f"best epoch {best_epoch}",
-                showlegend=not several,
+                name=f"{name} · kept epoch {best_epoch}" if several else f"kept epoch {best_epoch}",
+                showlegend=not several, hovertemplate=f"epoch %{{x}}: %{{y:.4g}}<br>{KEPT}<extra></extra>",
                 marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1))))
-    fig.update_layout(title=title or f"{label.capitalize()} per epoch", xaxis_title="epoch", yaxis_title=label,
-                      **_LAYOUT)
+    fig.update_layout(title=title or f"{label.split(' (')[0].capitalize()} per epoch", xaxis_title="epoch",
+                      yaxis_title=label, **_LAYOUT)
+    fig.update_xaxes(dtick=epoch_ticks(longest), tick0=1, rangemode="tozero" if longest == 1 else "normal")
     if metric == "accuracy":
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    else:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def batch_losses(losses, epoch, title=None):
+    """The loss of each batch of the epoch in which training diverged, up to the first that was
+    not a finite number (drawn as a red cross at the top of the axis), on a log axis."""
+    losses = np.asarray(losses, dtype=float)
+    finite = np.isfinite(losses)
+    batches = np.arange(1, len(losses) + 1)
+    fig = go.Figure(go.Scatter(x=batches[finite], y=losses[finite], mode="lines+markers", name="batch loss",
+                               line=dict(color=COLORS[1]), hovertemplate="batch %{x}: loss %{y:.4g}<extra></extra>"))
+    if not finite.all():
+        top = float(losses[finite].max()) if finite.any() else 1.0
+        fig.add_trace(go.Scatter(x=batches[~finite], y=[top * 10] * int((~finite).sum()), mode="markers",
+                                 name="loss became NaN or infinite", marker=dict(symbol="x", size=14, color="black"),
+                                 hovertemplate="batch %{x}: loss not a number<extra></extra>"))
+    fig.update_layout(title=title or f"Loss of each batch in epoch {epoch}, where training diverged",
+                      xaxis_title=f"batch of epoch {epoch}", yaxis_title="loss (log scale)", **_LAYOUT)
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(dtick=epoch_ticks(len(losses)), tick0=1)
     return fig
 
 
 def confusion_heatmap(counts, percentages, title="Confusion matrix on the test split"):
-    """Heatmap of a (10, 10) confusion matrix: counts in the cells, row percentages on hover."""
+    """Heatmap of a (10, 10) confusion matrix, counts in the cells and row percentages on hover:
+    correct answers (the diagonal) in blue, mistakes in red on their own scale, so that a cell
+    with a single mistake stands out rather than fading into white."""
+    counts = np.asarray(counts)
     labels = [str(d) for d in range(counts.shape[0])]
-    fig = go.Figure(go.Heatmap(
-        z=counts, x=labels, y=labels, colorscale="Blues", text=counts, texttemplate="%{text}",
-        customdata=percentages, showscale=False,
-        hovertemplate="true %{y}, predicted %{x}<br>%{z} digits (%{customdata:.1f}% of the true %{y}s)"
-                      "<extra></extra>"))
+    diagonal = np.eye(len(labels), dtype=bool)
+    mistakes = np.where(diagonal | (counts == 0), np.nan, counts)
+    right = np.where(diagonal, counts, np.nan)
+    hover = "true %{y}, predicted %{x}<br>%{text} digits (%{customdata:.1f}% of the true %{y}s)<extra></extra>"
+    top = max(1.0, float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 1.0)
+    fig = go.Figure([
+        go.Heatmap(z=right, x=labels, y=labels, colorscale="Blues", zmin=0, text=counts, texttemplate="%{text}",
+                   customdata=percentages, showscale=False, hovertemplate=hover, hoverongaps=False),
+        go.Heatmap(z=mistakes, x=labels, y=labels, colorscale=[[0, "#fcbba1"], [1, "#a50f15"]], zmin=0.5,
+                   zmax=top, text=counts, texttemplate="%{text}", customdata=percentages, showscale=False,
+                   hovertemplate=hover, hoverongaps=False),
+    ])
     fig.update_layout(title=title, xaxis_title="predicted digit", yaxis_title="true digit", height=430,
-                      margin=dict(l=60, r=20, t=50, b=50))
+                      margin=dict(l=60, r=20, t=50, b=50), plot_bgcolor="white")
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="bottom")
     return fig
 
 
 def per_class_bars(precision, recall, title="Precision and recall per digit"):
-    """Grouped bars of precision and recall (arrays of 10) per digit."""
+    """Grouped bars of precision and recall (arrays of 10) per digit, from 0, each labelled with its value."""
     digits = [str(d) for d in range(len(precision))]
     fig = go.Figure([
-        go.Bar(x=digits, y=precision, name="precision", marker_color=COLORS[0],
-               hovertemplate="digit %{x}: precision %{y:.1%}<extra></extra>"),
-        go.Bar(x=digits, y=recall, name="recall", marker_color=COLORS[3],
-               hovertemplate="digit %{x}: recall %{y:.1%}<extra></extra>"),
+        go.Bar(x=digits, y=precision, name="precision", marker_color=COLORS[0], text=[f"{p:.0%}" for p in precision],
+               textposition="inside", hovertemplate="digit %{x}: precision %{y:.1%}<extra></extra>"),
+        go.Bar(x=digits, y=recall, name="recall", marker_color=COLORS[3], text=[f"{r:.0%}" for r in recall],
+               textposition="inside", hovertemplate="digit %{x}: recall %{y:.1%}<extra></extra>"),
     ])
-    low = float(min(np.min(precision), np.min(recall)))
-    fig.update_layout(title=title, barmode="group", xaxis_title="digit", **_LAYOUT)
-    fig.update_yaxes(tickformat=".0%", range=[max(0.0, low - 0.05), 1.0])
+    fig.update_layout(title=title, barmode="group", xaxis_title="digit", uniformtext=dict(minsize=8, mode="hide"),
+                      **_LAYOUT)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.0])
     fig.update_xaxes(type="category")
     return fig
 
 
-def softmax_bars(probs_by_run, title="What the network answers (softmax output)"):
-    """Bars of the 10 class probabilities, one group per run: {run name: (10,) probabilities}."""
+def softmax_bars(probs_by_run, colors=None, title="What the network answers (softmax output)"):
+    """Bars of the 10 class probabilities, one group per run: {run name: (10,) probabilities};
+    ``colors`` {run name: colour} keeps each run's colour."""
     digits = [str(d) for d in range(10)]
     fig = go.Figure()
     for i, (name, probs) in enumerate(probs_by_run.items()):
         probs = np.asarray(probs, dtype=float)
-        fig.add_trace(go.Bar(x=digits, y=probs, name=name, marker_color=COLORS[i % len(COLORS)],
+        color = (colors or {}).get(name, COLORS[i % len(COLORS)])
+        fig.add_trace(go.Bar(x=digits, y=probs, name=name, marker_color=color,
                              text=[f"{p:.0%}" if p >= 0.05 else "" for p in probs], textposition="outside",
                              hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
     fig.update_layout(title=title, barmode="group", xaxis_title="digit", yaxis_title="probability",
@@ -96,7 +151,7 @@ def digit_heatmap(pixels, title="What the network sees (8×8, 0–16)"):
     grid = np.asarray(pixels, dtype=float).reshape(8, 8)
     fig = go.Figure(go.Heatmap(z=grid, zmin=0, zmax=16, colorscale="Greys", showscale=False,
                                hovertemplate="row %{y}, column %{x}: %{z:.1f}<extra></extra>"))
-    fig.update_layout(title=title, height=330, width=330, margin=dict(l=20, r=20, t=50, b=20))
+    fig.update_layout(title=title, height=300, width=300, margin=dict(l=20, r=20, t=50, b=20))
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
     fig.update_xaxes(visible=False)
     return fig

@@ -2,15 +2,20 @@
 
 A link carries the sidebar settings as one parameter per setting (``?hidden=128&lr=0.05``) and
 each run as a ``run`` parameter listing its non-default settings (``run=hidden:128,lr:0.05``;
-``run=default`` for the default config). Anyone can type a URL, so reading is lenient: values
-are clamped to their bounds or ignored, with a note saying so.
+``run=default`` for the default config), with its status when it is not a finished training:
+``stopped:37`` (stopped after epoch 37), ``uploaded:1`` (its weights came from a file). It also
+carries which run is shown (``selected``, a position in the list), the runs overlaid on Compare
+(``overlay``), and a teacher's locked or hidden settings (``lock``, ``hide``). Anyone can type a
+URL, so reading is lenient: values are clamped to their bounds or ignored, with a note saying so.
 """
 
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 
-from nncore import ConfigError, TrainConfig
+from nncore import BOUNDS, ConfigError, TrainConfig
+from nncore.errors import shorten
 
 MAX_LINKED_RUNS = 8
+STATUS_KEYS = ("stopped", "uploaded")
 
 
 def _text(value):
@@ -26,34 +31,114 @@ def config_token(config):
     return ",".join(parts) or "default"
 
 
-def config_from_token(token):
-    """Parse a ``config_token``; returns (config or None, notes)."""
-    if token == "default":
-        return TrainConfig(), []
-    values = {}
+def run_key(result):
+    """A run's identity: its settings' token, plus ',stopped:N' when it was stopped after epoch N."""
+    token = config_token(result.config)
+    return f"{token},stopped:{result.epochs_run}" if result.stopped_early else token
+
+
+@dataclass(frozen=True)
+class LinkedRun:
+    """A run named by a link: its settings, where it was stopped (None: it finished), and whether
+    its weights came from an uploaded file (which a link cannot carry)."""
+
+    config: TrainConfig
+    stop_at: int = None
+    uploaded: bool = False
+
+    @property
+    def key(self):
+        """The key of the run it restores (see ``run_key``)."""
+        token = config_token(self.config)
+        return f"{token},stopped:{self.stop_at}" if self.stop_at else token
+
+    @property
+    def token(self):
+        parts = [config_token(self.config)]
+        if self.stop_at:
+            parts.append(f"stopped:{self.stop_at}")
+        if self.uploaded:
+            parts.append("uploaded:1")
+        return ",".join(parts)
+
+
+@dataclass
+class Link:
+    """What a URL says: settings, runs, the selected run and overlay (positions in ``runs``), the
+    teacher's locked and hidden settings, and notes on what it got wrong."""
+
+    settings: TrainConfig
+    runs: list = field(default_factory=list)
+    selected: int = None
+    overlay: list = field(default_factory=list)
+    lock: list = field(default_factory=list)
+    hide: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def linked_run_from_token(token):
+    """Parse a run's URL text; returns (LinkedRun or None, notes)."""
+    values, status = {}, {}
     for part in str(token).split(","):
+        if part == "default":
+            continue
         name, sep, value = part.partition(":")
         if not sep:
-            return None, [f"ignored run {token!r}: expected name:value pairs"]
-        values[name.strip()] = value.strip()
+            return None, [f"ignored run {shorten(repr(token))}: expected name:value pairs"]
+        (status if name.strip() in STATUS_KEYS else values)[name.strip()] = value.strip()
     unknown = set(values) - {f.name for f in fields(TrainConfig)}
     if unknown:
-        return None, [f"ignored run {token!r}: unknown setting(s) {', '.join(sorted(unknown))}"]
+        return None, [f"ignored run {shorten(repr(token))}: unknown setting(s) {shorten(', '.join(sorted(unknown)))}"]
     try:
-        return TrainConfig.clamped(values)
+        config, notes = TrainConfig.clamped(values)
     except ConfigError as exc:  # clamped() only fails on a combination, never on one value
-        return None, [f"ignored run {token!r}: {exc}"]
+        return None, [f"ignored run {shorten(repr(token))}: {exc}"]
+    stop_at = None
+    if "stopped" in status:
+        try:
+            stop_at = int(status["stopped"])
+        except ValueError:
+            notes.append(f"ignored stopped={shorten(status['stopped'])}: not a whole number")
+        if stop_at is not None and not 1 <= stop_at < config.epochs:
+            notes.append(f"ignored stopped={stop_at}: not between 1 and {config.epochs - 1}")
+            stop_at = None
+    return LinkedRun(config, stop_at, status.get("uploaded") == "1"), notes
 
 
-def to_params(settings, run_configs):
-    """Query parameters for the sidebar ``settings`` (a TrainConfig) and the runs' configs."""
+def config_from_token(token):
+    """The settings of a run's URL text; returns (config or None, notes)."""
+    linked, notes = linked_run_from_token(token)
+    return (linked.config if linked else None), notes
+
+
+def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()):
+    """Query parameters for the sidebar ``settings`` (a TrainConfig), the runs (LinkedRun), the
+    selected run and overlay (positions in the list) and the teacher's locked and hidden settings."""
     params = {f.name: _text(getattr(settings, f.name)) for f in fields(settings)}
-    params["run"] = [config_token(c) for c in run_configs]
+    params["run"] = [run.token for run in linked_runs]
+    if selected is not None:
+        params["selected"] = str(selected)
+    if overlay:
+        params["overlay"] = ",".join(str(i) for i in overlay)
+    if lock:
+        params["lock"] = ",".join(lock)
+    if hide:
+        params["hide"] = ",".join(hide)
     return params
 
 
+def _positions(text, count, what, notes):
+    found = []
+    for part in str(text).split(","):
+        if part.strip().isdigit() and int(part) < count:
+            found.append(int(part))
+        elif part.strip():
+            notes.append(f"ignored {what} {shorten(repr(part))}: not a run of the link")
+    return found
+
+
 def from_params(params):
-    """Read (settings, run configs, notes) from query parameters (a mapping of str to str or list)."""
+    """Read a Link from query parameters (a mapping of str to str or list)."""
     def values(key):
         raw = params.get(key, [])
         return raw if isinstance(raw, list) else [raw]
@@ -62,11 +147,21 @@ def from_params(params):
     settings, notes = TrainConfig.clamped(single)
     runs = []
     for token in values("run"):
-        config, run_notes = config_from_token(token)
+        linked, run_notes = linked_run_from_token(token)
         notes += run_notes
-        if config is not None and config not in runs:
-            runs.append(config)
+        if linked is not None and all(linked.token != r.token for r in runs):
+            runs.append(linked)
     if len(runs) > MAX_LINKED_RUNS:
         notes.append(f"the link lists {len(runs)} runs; only the last {MAX_LINKED_RUNS} are restored")
         runs = runs[-MAX_LINKED_RUNS:]
-    return settings, runs, notes
+    link = Link(settings, runs, notes=notes)
+    selected = _positions(values("selected")[-1], len(runs), "selected run", notes) if values("selected") else []
+    link.selected = selected[0] if selected else None
+    link.overlay = _positions(values("overlay")[-1], len(runs), "overlay run", notes) if values("overlay") else []
+    for kind in ("lock", "hide"):
+        names = [n for n in ",".join(values(kind)).split(",") if n]
+        unknown = [n for n in names if n not in BOUNDS]
+        if unknown:
+            notes.append(f"ignored {kind} {shorten(', '.join(unknown))}: not a setting")
+        setattr(link, kind, [n for n in names if n in BOUNDS])
+    return link

@@ -1,18 +1,22 @@
-"""The session's runs: what one person trained or uploaded, kept in ``st.session_state``.
+"""The session's runs: what one person trained, restored or uploaded, kept in ``st.session_state``.
 
-Runs are named by their settings (one run per config); the newest is selected. At most
-MAX_RUNS are kept per session: beyond that the oldest unpinned run is dropped, with a notice.
+A run is known by its key: its settings, plus where it was stopped (a run stopped at epoch 37
+of 500 is not the 500-epoch run). Each run keeps one colour for as long as it lives, so it
+looks the same on every chart. At most MAX_RUNS are kept per session: beyond that the oldest
+unpinned run is dropped, with a notice. Training requests wait here until the trainer takes them.
 """
 
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
 
 from . import analysis
+from .links import run_key
 
 MAX_RUNS = 12
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+          "#bcbd22", "#393b79", "#ad494a")
 
 
 @dataclass(eq=False)
@@ -20,17 +24,27 @@ class Run:
     """One entry in the session's list: a trained nncore.TrainResult and where it came from."""
 
     result: object
-    source: str = "trained"      # "trained", "uploaded" or "link"
+    source: str = "trained"      # "trained", "uploaded", "link" or "sweep"
     pinned: bool = False
+    color: str = COLORS[0]
     _evaluation: object = field(default=None, repr=False)
-
-    @property
-    def name(self):
-        return self.result.config.name
 
     @property
     def config(self):
         return self.result.config
+
+    @property
+    def key(self):
+        """The run's identity: its settings' URL text, and where it was stopped if it was."""
+        return run_key(self.result)
+
+    @property
+    def name(self):
+        """The settings' short name, with the stop when there was one: 'h64 lr0.1 b64 e500 s0 · stopped at 37/500'."""
+        r = self.result
+        if r.stopped_early:
+            return f"{r.config.name} · stopped at {r.epochs_run}/{r.config.epochs}"
+        return r.config.name
 
     @property
     def status(self):
@@ -38,7 +52,9 @@ class Run:
         if r.diverged:
             return f"diverged at epoch {r.diverged_epoch}"
         if r.stopped_early:
-            return f"stopped at epoch {r.epochs_run}"
+            return f"stopped at {r.epochs_run}/{r.config.epochs}"
+        if r.ended == "early stopping":
+            return f"early stopping at {r.epochs_run}/{r.config.epochs}"
         return "uploaded" if self.source == "uploaded" else "finished"
 
     def evaluation(self):
@@ -48,8 +64,19 @@ class Run:
         return self._evaluation
 
 
+@dataclass(frozen=True)
+class Request:
+    """A training this session asked for: the settings, where to stop (None: the whole run), why
+    ("trained", "link"), and whether the person confirmed it after seeing its cost."""
+
+    config: object
+    stop_at: int = None
+    source: str = "trained"
+    confirmed: bool = False
+
+
 class _Session:
-    """The session's runs and pending selection, kept as one object in ``st.session_state``.
+    """The session's runs, pending requests and selection, kept as one object in session state.
 
     Changes mutate this object in place and never assign to ``st.session_state``: they must also
     work right after Streamlit has interrupted the script (a Stop click), when any Streamlit call,
@@ -58,102 +85,103 @@ class _Session:
 
     def __init__(self):
         self.runs = []
+        self.requests = []
         self.select_next = None
+        self.deleted = None            # (run, position) of the last deletion, for Undo
+        self.cancel = False            # Stop was pressed: drop the pending requests
         self.idle = threading.Event()  # cleared while this session trains
         self.idle.set()
 
+    def get(self, key):
+        return next((run for run in self.runs if run.key == key), None)
+
+    def add(self, result, source="trained"):
+        """Add a run (or return the one with the same key) and select it. Returns (run, notice):
+        notice says which run was dropped to stay within MAX_RUNS, or None."""
+        run, notice = self.get(run_key(result)), None
+        if run is None:
+            used = {r.color for r in self.runs}
+            color = next((c for c in COLORS if c not in used), COLORS[len(self.runs) % len(COLORS)])
+            run = Run(result, source, color=color)
+            self.runs.append(run)
+            while len(self.runs) > MAX_RUNS:
+                victim = next((r for r in self.runs if not r.pinned and r is not run), None)
+                if victim is None:
+                    break
+                self.runs.remove(victim)
+                notice = (f"Dropped the oldest run, {victim.name}: a session keeps at most {MAX_RUNS} runs. "
+                          "Pin runs on the Compare page to keep them.")
+        self.select_next = run.key
+        return run, notice
+
+    def request(self, config, stop_at=None, source="trained", confirmed=False):
+        """Ask for a training (once per settings and stop)."""
+        wanted = Request(config, stop_at, source, confirmed)
+        self.requests = [r for r in self.requests if (r.config, r.stop_at) != (config, stop_at)] + [wanted]
+
 
 def current():
-    """This session's store of runs (pass it to ``add`` when Streamlit calls may raise)."""
-    return _session()
-
-
-def _session():
+    """This session's store of runs (keep it at hand where Streamlit calls may raise)."""
     session = st.session_state.get("session_runs")
     if session is None:
         session = st.session_state["session_runs"] = _Session()
     return session
 
 
-@contextmanager
-def training(session):
-    """Mark ``session`` as training for the duration of the block (see ``wait_for_training``)."""
-    session.idle.clear()
-    try:
-        yield
-    finally:
-        session.idle.set()
-
-
-def wait_for_training(timeout=60.0):
-    """Wait until a training of this session that was interrupted has stored its run.
-
-    With Streamlit's fast reruns, a click during training starts the new script run at once while
-    the interrupted one is still finishing its epoch; waiting here lets the new run show that run.
-    """
-    _session().idle.wait(timeout)
-
-
-def _store():
-    return _session().runs
-
-
 def all_runs():
     """The session's runs, oldest first."""
-    return list(_store())
+    return list(current().runs)
 
 
-def get(name):
-    return next((run for run in _store() if run.name == name), None)
+def get(key):
+    """The run with this key (or this name), or None."""
+    session = current()
+    return session.get(key) or next((run for run in session.runs if run.name == key), None)
 
 
-def add(result, source="trained", session=None):
-    """Add a run (or return the existing one with the same settings) and select it.
-
-    ``session`` (from ``current()``) is needed after an interruption, when even reading
-    ``st.session_state`` raises. Returns (run, notice): notice says which run was dropped to stay
-    within MAX_RUNS, or None.
-    """
-    session = session or _session()
-    store, notice = session.runs, None
-    run = next((r for r in store if r.name == result.config.name), None)
-    if run is None:
-        run = Run(result, source)
-        store.append(run)
-        while len(store) > MAX_RUNS:
-            victim = next((r for r in store if not r.pinned and r is not run), None)
-            if victim is None:
-                break
-            store.remove(victim)
-            notice = (f"Dropped the oldest run, {victim.name}: a session keeps at most {MAX_RUNS} runs. "
-                      "Pin runs on the Compare page to keep them.")
-    session.select_next = run.name
-    return run, notice
+def add(result, source="trained"):
+    """Add a run to this session and select it; see _Session.add."""
+    return current().add(result, source)
 
 
-def remove(names):
-    """Delete the runs with these names; the selection moves to the newest remaining run."""
-    store = _store()
-    store[:] = [run for run in store if run.name not in set(names)]
-    if st.session_state.get("selected_run") in set(names):
-        select(store[-1].name if store else None)
+def remove(key):
+    """Delete a run (pinned runs are kept: unpin first); Undo brings it back. Returns the run or None."""
+    session = current()
+    run = session.get(key)
+    if run is None or run.pinned:
+        return None
+    session.deleted = (run, session.runs.index(run))
+    session.runs.remove(run)
+    if st.session_state.get("selected_run") == key:
+        select(session.runs[-1].key if session.runs else None)
+    return run
 
 
-def select(name):
-    """Make ``name`` the selected run (applied before the selector widget is drawn)."""
-    _session().select_next = name
+def undo_delete():
+    """Put the last deleted run back where it was."""
+    session = current()
+    if session.deleted is not None:
+        run, position = session.deleted
+        session.deleted = None
+        if session.get(run.key) is None:
+            session.runs.insert(min(position, len(session.runs)), run)
+        select(run.key)
+
+
+def select(key):
+    """Make the run with ``key`` the selected one (applied before the selector is drawn)."""
+    current().select_next = key
 
 
 def take_pending_selection():
-    """The run name ``select`` asked for since the selector was last drawn (once), or None."""
-    session = _session()
-    name, session.select_next = session.select_next, None
-    return name
+    """The key ``select`` asked for since the selector was last drawn (once), or None."""
+    session = current()
+    key, session.select_next = session.select_next, None
+    return key
 
 
 def selected():
     """The selected Run, or None when the session has no runs."""
-    name = st.session_state.get("selected_run")
-    run = get(name) if name else None
-    store = _store()
-    return run or (store[-1] if store else None)
+    session = current()
+    run = session.get(st.session_state.get("selected_run"))
+    return run or (session.runs[-1] if session.runs else None)

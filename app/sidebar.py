@@ -1,12 +1,14 @@
-"""The shared sidebar: training settings with their bounds, the Train button, the run selector,
-and keeping all of it in the URL so a link or a refresh brings the same settings and runs back."""
+"""The shared sidebar: the run shown (first, with its settings and "load these settings"), the
+settings to train next with their allowed values in words, the Train button, a teacher's link,
+and the URL that brings all of it back."""
 
 import streamlit as st
 
 import nncore
-from nncore.config import BOUNDS
+from nncore import BOUNDS, ConfigError
+from nncore.config import check_setting
 
-from . import links, runs
+from . import links, runs, views
 
 # setting -> (label, step, format); the bounds, choices and help come from nncore's BOUNDS.
 WIDGETS = {
@@ -32,74 +34,149 @@ def _key(name):
     return f"setting_{name}"
 
 
-def restore_from_url():
-    """On a session's first run: settings and runs from the URL. Returns the run configs to
-    restore (a list, empty when there is nothing to do) and notes on what the URL got wrong."""
-    if st.session_state.get("url_restored"):
-        return [], []
-    st.session_state["url_restored"] = True
-    settings, run_configs, notes = links.from_params(st.query_params.to_dict() | {
-        "run": st.query_params.get_all("run")})
+def _put(config):
+    """Put a config's values into the setting widgets (before they are drawn)."""
     for name in WIDGETS:
-        st.session_state[_key(name)] = getattr(settings, name)
-    return run_configs, notes
+        st.session_state[_key(name)] = getattr(config, name)
+
+
+def restore_from_url():
+    """On a session's first run: settings, runs, selection and a teacher's locks from the URL.
+    Returns notes on what the URL got wrong or could not bring back."""
+    if st.session_state.get("url_restored"):
+        return []
+    st.session_state["url_restored"] = True
+    link = links.from_params(st.query_params.to_dict() | {"run": st.query_params.get_all("run")})
+    _put(link.settings)
+    session = runs.current()
+    for linked in link.runs:
+        if linked.uploaded:
+            link.notes.append(f"{linked.config.name} came from an uploaded file, which a link cannot carry: "
+                              "upload it again on Compare runs (or train its settings)")
+        else:
+            session.request(linked.config, linked.stop_at, "link")
+    keys = [r.key for r in link.runs]
+    if link.selected is not None and not link.runs[link.selected].uploaded:
+        st.session_state["select_after_restore"] = keys[link.selected]
+    if link.overlay:
+        st.session_state["overlay_keys"] = [keys[i] for i in link.overlay if not link.runs[i].uploaded]
+    st.session_state["locked"], st.session_state["hidden"] = link.lock, link.hide
+    return link.notes
 
 
 def settings_controls():
-    """Draw the settings and the Train button; returns (TrainConfig, train clicked)."""
-    defaults = nncore.TrainConfig()
-    values = {}
+    """Draw the settings and the Train button; returns the TrainConfig the boxes show, or None
+    while a box holds a value that is not allowed (Train is then disabled)."""
+    defaults, values, problems = nncore.TrainConfig(), {}, []
+    locked, hidden = set(st.session_state.get("locked", [])), set(st.session_state.get("hidden", []))
     with st.sidebar:
-        st.header("Train the network")
+        st.subheader("Train a new run")
+        if locked:
+            st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked))}.")
         more = st.expander("More settings", icon=":material/tune:")
         for name, (label, step, fmt) in WIDGETS.items():
             setting = BOUNDS[name]
             st.session_state.setdefault(_key(name), getattr(defaults, name))
+            if name in hidden:
+                values[name] = st.session_state[_key(name)]
+                continue
             where = more if name in MORE else st
-            help_text = f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; default " \
-                        f"{getattr(defaults, name)}."
+            help_text = (f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; "
+                         f"default {getattr(defaults, name)}.")
             if setting.choices:
-                values[name] = where.selectbox(label, setting.choices, key=_key(name), help=help_text)
-            else:
-                values[name] = where.number_input(
-                    label, min_value=setting.kind(setting.low), max_value=setting.kind(setting.high),
-                    step=setting.kind(step), format=fmt, key=_key(name), help=help_text)
-        clicked = st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:")
-        st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
-                  help="Settings that read digits people draw or upload far better: "
-                       f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
-                       "press Train to train them.")
-    clicked = clicked or st.session_state.pop("train_requested", False)
-    return nncore.TrainConfig(**values), clicked
+                values[name] = where.selectbox(label, setting.choices, key=_key(name), help=help_text,
+                                               disabled=name in locked)
+                continue
+            # no min/max on the box: a value out of range stays as typed and is explained below it
+            values[name] = where.number_input(label, step=setting.kind(step), format=fmt, key=_key(name),
+                                              help=help_text, disabled=name in locked)
+            try:
+                check_setting(name, values[name])
+            except ConfigError:
+                problems.append(name)
+                where.markdown(f":red[:material/error: {label} must be {setting.allowed()}.]")
+        config = None if problems else nncore.TrainConfig(**values)
+        st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
+                  on_click=_request, args=(config,),
+                  help="Fix the settings marked in red first" if config is None else "Train these settings")
+        if not locked:
+            st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
+                      help="Settings that read digits people draw or upload far better: "
+                           f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
+                           "press Train to train them.")
+    return config
+
+
+def _request(config):
+    runs.current().request(config)
 
 
 def use_preset(train=False):
     """Button callback: put ``nncore.handwriting_config()`` into the settings (and train it)."""
-    preset = nncore.handwriting_config()
-    for name in WIDGETS:
-        st.session_state[_key(name)] = getattr(preset, name)
+    _put(nncore.handwriting_config())
     if train:
-        st.session_state["train_requested"] = True
+        _request(nncore.handwriting_config())
 
 
-def run_selector():
-    """The selected-run box (drawn after any training, so a new run can be selected at once)."""
-    pending = runs.take_pending_selection()
-    names = [run.name for run in reversed(runs.all_runs())]
-    if pending in names:
+def _load(config):
+    """Button callback: the shown run's settings into the boxes, to train a variation of it."""
+    locked = set(st.session_state.get("locked", []))
+    for name in WIDGETS:
+        if name not in locked:
+            st.session_state[_key(name)] = getattr(config, name)
+
+
+def run_selector(top):
+    """The run shown (in ``top``, the sidebar's first place): drawn after any training, so a new
+    run can be selected at once; its settings in words and a button to load them."""
+    pending = runs.take_pending_selection() or st.session_state.pop("select_after_restore", None)
+    keys = [run.key for run in reversed(runs.all_runs())]
+    if pending in keys:
         st.session_state["selected_run"] = pending
-    if not names:
-        st.sidebar.caption("No runs yet: press **Train**.")
-        return
-    if st.session_state.get("selected_run") not in names:
-        st.session_state["selected_run"] = names[0]
-    st.sidebar.selectbox("Selected run", names, key="selected_run",
-                         help="The run the pages show. Newest first; each run is named by its settings.")
+    with top:
+        if not keys:
+            st.caption("No runs yet: set the settings below and press **Train**.")
+            return
+        if st.session_state.get("selected_run") not in keys:
+            st.session_state["selected_run"] = keys[0]
+        st.selectbox("Showing run", keys, key="selected_run", format_func=lambda key: runs.get(key).name,
+                     help="The run every page shows, newest first. " + views.NAME_HELP)
+        run = runs.selected()
+        st.caption(f"{views.settings_text(run.config)} · {run.status}")
+        st.button("Load these settings", icon=":material/settings_backup_restore:", on_click=_load,
+                  args=(run.config,), width="stretch", help="Put this run's settings into the boxes below, to "
+                  "train a variation of it.")
+
+
+def teacher_link(settings):
+    """'Share with a class': a link that opens on these settings with only the chosen ones free."""
+    with st.sidebar.expander("Share with a class", icon=":material/school:"):
+        if settings is None:
+            st.caption("Fix the settings marked in red first.")
+            return
+        free = st.multiselect("Settings students may change", list(WIDGETS), default=["lr"], key="teacher_free",
+                              format_func=lambda name: WIDGETS[name][0])
+        hide = st.checkbox("Hide the fixed ones", key="teacher_hide")
+        fixed = [name for name in WIDGETS if name not in free]
+        params = links.to_params(settings, [], lock=fixed, hide=fixed if hide else ())
+        query = "&".join(f"{k}={v}" for k, v in params.items() if k != "run")
+        st.code(f"?{query}", language=None, wrap_lines=True)
+        st.caption("Add this to the app's address and share it: everyone opens on these settings, with only "
+                   "the chosen ones free to change.")
 
 
 def write_url(settings):
-    """Put the settings and the session's runs into the URL, when they changed."""
-    params = links.to_params(settings, [run.config for run in runs.all_runs()])
+    """Put the settings, the session's runs, the selection and the overlay into the URL."""
+    all_runs = runs.all_runs()
+    keys = [run.key for run in all_runs]
+    linked = [links.LinkedRun(run.config, run.result.epochs_run if run.result.stopped_early else None,
+                              run.source == "uploaded") for run in all_runs]
+    selected = st.session_state.get("selected_run")
+    overlay = [keys.index(k) for k in st.session_state.get("overlay_keys", []) if k in keys]
+    if settings is None:  # a box holds a value that is not allowed: keep the URL's settings
+        settings = links.from_params(st.query_params.to_dict()).settings
+    params = links.to_params(settings, linked, keys.index(selected) if selected in keys else None, overlay,
+                             st.session_state.get("locked", []), st.session_state.get("hidden", []))
     current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
     if current != params:
         st.query_params.from_dict(params)

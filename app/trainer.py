@@ -1,145 +1,234 @@
-"""Training from the app: a cache shared by all sessions, and live progress while training.
+"""Training from the app: what a session asked for is trained (or taken from the shared cache),
+fairly, within a budget, with live progress, and kept in the session -- the one place that
+knows how Streamlit interrupts a training.
 
-The cache holds one slot per config (``st.cache_resource``, bounded in entries) and the runs in
-the slots are bounded in bytes too (``CACHE_BYTES``: a run of 5 averaged 2048-unit networks is
-~3 MB, so entries alone would allow ~200 MB): beyond it the least recently used runs are let go
-and would be trained again (identically) when asked for. Training happens outside the cached function,
-so no Streamlit element is recorded into the cache, and a slot's lock keeps two sessions from
-training the same config at once. A click anywhere while training (the Stop button, or any
-widget) interrupts the script: the run stops after its current epoch and is kept, named by the
-epochs it finished (training that config gives the identical run). A session that disconnects
-stops the same way, so no training outlives its session.
+The interruption protocol: a click anywhere while training (the Stop button, or any widget)
+makes Streamlit raise a rerun request from the next Streamlit call, which is inside the epoch
+callback. The callback catches it and stops training after that epoch; the run is kept (stopped
+at its epoch) with plain Python only -- after an interruption every Streamlit call raises
+again -- and the request is re-raised so Streamlit reruns with the click. The rerun waits for
+the interrupted training to finish storing its run before it draws anything. A session that
+disconnects stops the same way, so no training outlives its session.
+
+The server's settings come from the environment (on Streamlit Community Cloud, root-level
+secrets are environment variables): DIGITS_TRAINING_BUDGET (estimated seconds one run may take
+without asking, default 60), DIGITS_SHARED (1: refuse runs over the budget instead of asking),
+DIGITS_TRAINING_SLOTS (trainings at once, default the number of cores).
 """
 
-import dataclasses
-import threading
+import os
 import time
-from collections import OrderedDict
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
 
-from . import figures
+from . import figures, runs
+from .cache import RunCache
 from .links import config_token
+from .queue import TrainingQueue
 
 CACHE_ENTRIES = 64
-CACHE_BYTES = 48 * 2**20
+CACHE_BYTES = 64 * 2**20
 REDRAW_SECONDS = 0.25
 
 
-class _Slot:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.result = None
+def budget_seconds():
+    return float(os.environ.get("DIGITS_TRAINING_BUDGET", 60))
 
 
-class ByteBudget:
-    """The slots holding a run, least recently used first, with the bytes of their weights;
-    keeps the total under ``limit`` by emptying the oldest slots (the newest always stays)."""
-
-    def __init__(self, limit):
-        self.limit = limit
-        self.lock = threading.Lock()
-        self.slots = OrderedDict()  # slot -> bytes
-
-    @staticmethod
-    def size(result):
-        return sum(array.nbytes for model in result.models for array in model.parameters().values())
-
-    def keep(self, slot, result):
-        with self.lock:
-            slot.result = result
-            self.slots[slot] = self.size(result)
-            self.slots.move_to_end(slot)
-            while sum(self.slots.values()) > self.limit and len(self.slots) > 1:
-                oldest, _ = self.slots.popitem(last=False)
-                oldest.result = None
-
-    def used(self, slot):
-        with self.lock:
-            if slot in self.slots:
-                self.slots.move_to_end(slot)
-
-    @property
-    def total(self):
-        return sum(self.slots.values())
-
-
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _slot(token):
-    return _Slot()
+def shared_deployment():
+    return os.environ.get("DIGITS_SHARED", "").strip().lower() in ("1", "true", "yes")
 
 
 @st.cache_resource(show_spinner=False)
-def _budget():
-    return ByteBudget(CACHE_BYTES)
+def shared_cache():
+    """The runs every session of this server shares."""
+    return RunCache(CACHE_ENTRIES, CACHE_BYTES)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_queue():
+    """The server's training queue."""
+    return TrainingQueue(int(os.environ.get("DIGITS_TRAINING_SLOTS", os.cpu_count() or 1)))
+
+
+def request_key(request):
+    token = config_token(request.config)
+    return f"{token},stopped:{request.stop_at}" if request.stop_at else token
+
+
+def duration(seconds):
+    """'0.4 s', '35 s', '4 min 10 s', '2 h 5 min'."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s" if minutes < 10 else f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def estimate(config):
+    """Estimated seconds to train ``config`` on this server (measured step costs are kept)."""
+    return nncore.estimate_seconds(config)
+
+
+def store(result, source="sweep"):
+    """Put a run trained elsewhere (a sweep's cell) into the shared cache and this session."""
+    shared_cache().put(runs.run_key(result), result)
+    return runs.add(result, source)
 
 
 class _LiveView:
-    """Progress bar, figures and live curves of one training, drawn into ``area``."""
+    """Progress bar, Stop button and live curves of one training, drawn into ``area``."""
 
-    def __init__(self, area, config, label):
-        self.config = config
-        self.history = {key: [] for key in nncore.training.HISTORY_KEYS}
+    def __init__(self, area, key, label, name):
+        self.key, self.draws = key, 0
+        self.history = {k: [] for k in nncore.training.HISTORY_KEYS}
         self.drawn_at = 0.0
         with area.container(border=True):
             top = st.columns([5, 1], vertical_alignment="center")
-            top[0].markdown(f"**{label}** `{config.name}`")
-            top[1].button("Stop", key=f"stop-{config_token(config)}", help="Stop after the current epoch "
-                          "and keep the run as it is")
+            self.title = top[0].empty()
+            self.title.markdown(f"**{label}** `{name}`")
+            top[1].button("Stop", key=f"stop-{key}", on_click=_cancel_all,
+                          help="Stop after the current epoch and keep the run as it is")
             self.bar = st.progress(0.0, text="starting…")
             left, right = st.columns(2)
             self.loss_chart, self.acc_chart = left.empty(), right.empty()
 
+    def wait(self, text):
+        """Say what the training waits for (raises Streamlit's rerun request on a click)."""
+        self.bar.progress(0.0, text=text)
+
     def update(self, stats):
-        for key in self.history:
-            self.history[key].append(getattr(stats, key))
+        for k in self.history:
+            self.history[k].append(getattr(stats, k))
         self.bar.progress(stats.epoch / stats.epochs, text=(
             f"epoch {stats.epoch}/{stats.epochs} · loss {stats.train_loss:.3f} · "
             f"validation accuracy {stats.val_acc:.1%}"))
         now = time.perf_counter()
         if now - self.drawn_at >= REDRAW_SECONDS or stats.epoch == stats.epochs:
-            runs = [("live", self.history, 0)]
-            self.loss_chart.plotly_chart(figures.training_curves(runs, "loss"))
-            self.acc_chart.plotly_chart(figures.training_curves(runs, "accuracy"))
+            curves = [figures.Curve("live", self.history, 0, figures.COLORS[0])]
+            self.draws += 1  # each drawing its own key: two live views may show identical curves
+            self.loss_chart.plotly_chart(figures.training_curves(curves, "loss"), key=f"live-loss-{self.key}-"
+                                         f"{self.draws}")
+            self.acc_chart.plotly_chart(figures.training_curves(curves, "accuracy"), key=f"live-acc-{self.key}-"
+                                        f"{self.draws}")
             self.drawn_at = time.perf_counter()
 
 
-def train(config, area, label="Training"):
-    """Train ``config`` (or take it from the cache), drawing live progress into ``area``.
+def _cancel_all():
+    """The Stop button: the training running stops after its epoch; nothing else pending is trained."""
+    runs.current().cancel = True
 
-    Returns (result, interruption): interruption is Streamlit's rerun/stop request that cut
-    training short, or None. After an interruption the caller must make no Streamlit call (they
-    would raise again) but store the run with ``runs.add`` and re-raise the interruption.
-    """
-    slot, budget = _slot(config_token(config)), _budget()
-    result = slot.result
-    if result is not None:
-        budget.used(slot)
-        return result, None
-    with slot.lock:
-        result = slot.result  # read once: the budget may empty the slot meanwhile
-        if result is not None:
-            return result, None
-        view = _LiveView(area, config, label)
-        interruption = None
 
-        def on_epoch(stats):
-            nonlocal interruption
-            try:
-                view.update(stats)
-            except (RerunException, StopException) as request:
-                interruption = request
-                return True
-            return False
+def _train(request, key, area, label, owner):
+    """Train one request: wait for another session training the same run, then for a slot in
+    the queue, then train with live progress. Returns (result, interruption)."""
+    cache, queue = shared_cache(), shared_queue()
+    record = cache.training(key)
+    try:
+        view = _LiveView(area, key, label, request.config.name)
+        while not record.lock.acquire(timeout=0.5):
+            view.wait(f"Someone else on this server is training this very run (epoch {record.epoch}/"
+                      f"{record.epochs}); it will show here when it is done. Stop to leave.")
+        try:
+            result = cache.get(key)
+            if result is not None:
+                return result, None
+            seconds = estimate(request.config)
 
-        result = nncore.train(config, callback=on_epoch)
-        if result.stopped_early:  # it is the run of the epochs it finished: name it so
-            result = dataclasses.replace(result, config=dataclasses.replace(config, epochs=result.epochs_run))
-        else:
-            budget.keep(slot, result)
-    if interruption is None:  # after an interruption any Streamlit call would raise it again
-        area.empty()
-    return result, interruption
+            def queued(place, wait):
+                view.wait(f"Waiting for a free training slot: place {place} in line, about {duration(wait)}. "
+                          "Stop to leave the line.")
+
+            interruption = None
+
+            def on_epoch(stats):
+                nonlocal interruption
+                record.epoch, record.epochs = stats.epoch, stats.epochs
+                try:
+                    view.update(stats)
+                except (RerunException, StopException) as request_:
+                    interruption = request_
+                    return True
+                return stats.epoch == request.stop_at
+
+            with queue.turn(owner, seconds, on_wait=queued):
+                result = nncore.train(request.config, callback=on_epoch)
+            cache.put(runs.run_key(result), result)
+            return result, interruption
+        finally:
+            record.lock.release()
+    finally:
+        cache.release(key)
+
+
+def _ask(area, waiting, shared):
+    """The runs over the budget: ask before training them (or refuse, on a shared server)."""
+    budget = duration(budget_seconds())
+    lines = "\n".join(f"- `{r.config.name}`: about **{duration(estimate(r.config))}**" for r in waiting)
+    with area.container(border=True):
+        if shared:
+            st.error(f"This server is shared, so a run may take at most {budget}. Not trained:\n{lines}\n\n"
+                     "Try fewer epochs, fewer hidden units, a larger batch or fewer augmented copies.",
+                     icon=":material/block:")
+            st.button("Dismiss", key="budget-dismiss", on_click=_drop, args=(waiting,))
+            return
+        total = sum(estimate(r.config) for r in waiting)
+        st.warning(f"Training takes a while here (more than {budget} per run):\n{lines}", icon=":material/timer:")
+        cells = st.columns([1, 1, 3])
+        cells[0].button(f"Train ({duration(total)})", key="budget-confirm", type="primary", on_click=_confirm,
+                        args=(waiting,))
+        cells[1].button("Cancel", key="budget-cancel", on_click=_drop, args=(waiting,))
+
+
+def _confirm(requests):
+    session = runs.current()
+    session.requests = [r.__class__(r.config, r.stop_at, r.source, True) if r in requests else r
+                        for r in session.requests]
+
+
+def _drop(requests):
+    session = runs.current()
+    session.requests = [r for r in session.requests if r not in requests]
+
+
+def train_requested(area):
+    """Train what this session asked for, in order, keeping each run in the session; draws into
+    ``area``. Runs from the cache come back at once; runs over the budget wait for a click."""
+    session = runs.current()
+    session.idle.wait(60)  # a click interrupted a training: let that script run store its run first
+    if session.cancel:
+        session.requests, session.cancel = [], False
+    cache, owner = shared_cache(), str(id(session))
+    over_budget = []
+    pending = [r for r in session.requests if cache.get(request_key(r)) is None]
+    for request in list(session.requests):
+        if request in pending and not request.confirmed and estimate(request.config) > budget_seconds():
+            over_budget.append(request)
+    todo = [r for r in session.requests if r not in over_budget]
+    session.idle.clear()
+    try:
+        for position, request in enumerate(todo, 1):
+            label = f"Restoring run {position}/{len(todo)} from the link" if request.source == "link" else "Training"
+            key = request_key(request)
+            result = cache.get(key)
+            interruption = None
+            if result is None:
+                result, interruption = _train(request, key, area, label, owner)
+            if request in session.requests:
+                session.requests.remove(request)
+            _, notice = session.add(result, request.source)
+            if interruption is not None:
+                raise interruption  # the click that stopped training: let Streamlit rerun with it
+            if notice:
+                st.toast(notice, icon=":material/delete:")
+    finally:
+        session.idle.set()
+    area.empty()
+    if over_budget:
+        _ask(area, over_budget, shared_deployment())

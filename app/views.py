@@ -5,7 +5,25 @@ import streamlit as st
 
 import nncore
 
-from . import figures
+from . import analysis, figures
+
+NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning rate, b = batch size, e = epochs, "
+             "s = seed; then any other setting that differs from the defaults.")
+
+
+def settings_text(config):
+    """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0'."""
+    defaults = nncore.TrainConfig()
+    words = [f"{config.hidden} hidden units", f"learning rate {config.lr:g}", f"batches of {config.batch}",
+             f"{config.epochs} epochs", f"seed {config.seed}"]
+    extras = {"activation": f"{config.activation} units", "optimizer": f"{config.optimizer} optimizer",
+              "momentum": f"momentum {config.momentum:g}", "l2": f"L2 {config.l2:g}",
+              "schedule": f"{config.schedule} schedule", "patience": f"early-stopping patience {config.patience}",
+              "val_share": f"{config.val_share:.0%} validation", "augment": f"{config.augment} augmented copies",
+              "ensemble": f"{config.ensemble} networks averaged"}
+    words += [text for name, text in extras.items() if getattr(config, name) != getattr(defaults, name)
+              and (name != "momentum" or config.optimizer == "momentum")]
+    return " · ".join(words)
 
 
 def digit_gallery(pixels, captions, columns=10, scale=8):
@@ -40,18 +58,27 @@ def dataset_overview():
 
 def no_runs_yet(what):
     """The message a page shows before anything is trained."""
-    st.info(f"Nothing trained yet. Choose settings in the sidebar and press **Train** — {what}", icon="👈")
+    st.info(f"Nothing trained yet. Choose settings in the sidebar and press **Train** — {what}",
+            icon=":material/arrow_back:")
+
+
+def run_header(run):
+    """The run's name (its meaning on hover), its settings in words, and the command that trains it."""
+    st.subheader(f"Run {run.name}", help=NAME_HELP)
+    st.caption(f"{settings_text(run.config)} · {run.status}")
+    st.code(run.config.command(), language="bash")
 
 
 def run_summary(run):
-    """Headline figures of one run as metrics."""
+    """Headline figures of one run as metrics, and what went wrong if something did."""
     r = run.result
     cells = st.columns(5)
     cells[0].metric("Test accuracy", f"{r.test_accuracy:.1%}")
     cells[1].metric("Best validation accuracy", f"{r.best_val_accuracy:.1%}" if r.best_epoch else "—")
-    cells[2].metric("Best epoch", f"{r.best_epoch} of {r.epochs_run}" if r.best_epoch else "none")
+    cells[2].metric("Kept epoch", f"{r.best_epoch} of {r.epochs_run}" if r.best_epoch else "none",
+                    help=figures.KEPT.capitalize())
     cells[3].metric("Training time", f"{r.seconds:.2f} s")
-    cells[4].metric("Status", run.status.split(" at ")[0], help=run.status)
+    cells[4].metric("Status", run.status.split(" at ")[0], help=r.ending)
     if len(r.models) > 1:
         st.caption(f"{len(r.models)} networks of {r.config.hidden} hidden units, trained side by side and averaged: "
                    "the figures and curves are those of their averaged softmax output (training curves: their mean).")
@@ -60,3 +87,29 @@ def run_summary(run):
                  f"there. The run keeps the weights of its best epoch before that"
                  f"{'' if r.best_epoch else ' (none finished: the initial, untrained weights)'}. "
                  "Try a smaller learning rate.", icon=":material/warning:")
+    elif r.ended == "early stopping":
+        st.info(f"**Early stopping**: {r.ending}.", icon=":material/front_hand:")
+
+
+def run_curves(run):
+    """The run's loss and accuracy curves with the kept epoch explained, the overfitting warning,
+    and, when it diverged, the loss of each batch of the epoch that blew up."""
+    r = run.result
+    curves = [figures.Curve(run.name, r.history, r.best_epoch, run.color)]
+    if r.epochs_run:
+        left, right = st.columns(2)
+        left.plotly_chart(figures.training_curves(curves, "loss"))
+        right.plotly_chart(figures.training_curves(curves, "accuracy"))
+        st.caption(f"Dashed: training split (averaged over the epoch's batches); solid: validation split, after "
+                   f"the epoch. The star marks the {figures.KEPT}: its weights are the run's.")
+    else:
+        st.warning(f"**No epoch finished**: the loss became NaN or infinite during epoch {r.diverged_epoch}, so "
+                   "there are no per-epoch curves. Below: the loss of each batch until it blew up.",
+                   icon=":material/warning:")
+    if r.diverged and r.diverged_losses:
+        st.plotly_chart(figures.batch_losses(r.diverged_losses, r.diverged_epoch))
+    since = analysis.overfitting(r.history)
+    if since is not None:
+        st.warning(f"Validation loss rising since epoch {since + 1} while the training loss keeps falling: the "
+                   "network is memorising the training digits (overfitting). The kept epoch is chosen by "
+                   "validation accuracy; fewer epochs, L2 or early stopping would help.", icon=":material/trending_up:")

@@ -1,4 +1,5 @@
-"""Compare runs: every run of this session in a table, curves overlaid, delete, download, upload."""
+"""Compare runs: every run of this session in a table, curves overlaid, pin, delete (with undo),
+download, upload."""
 
 import pandas as pd
 import streamlit as st
@@ -12,68 +13,104 @@ all_runs = list(reversed(runs.all_runs()))  # newest first
 with st.expander("Bring back a saved run (.npz)", expanded=not all_runs):
     upload = st.file_uploader("Upload weights saved from this app or by `python main.py`", type=["npz"],
                               key="weights_upload")
-    handled = st.session_state.setdefault("handled_uploads", set())
-    if upload is not None and upload.file_id not in handled:
-        handled.add(upload.file_id)  # an upload is read once, even if its run is deleted later
-        try:
-            result = nncore.load(upload.getvalue())
-        except nncore.WeightsFileError as exc:
-            st.session_state["upload_message"] = ("error", f"Could not load **{upload.name}**: {exc}. "
-                                                  "Your runs are unchanged.")
+handled = st.session_state.setdefault("handled_uploads", set())
+if upload is not None and upload.file_id not in handled:
+    handled.add(upload.file_id)  # an upload is read once, even if its run is deleted later
+    try:
+        result = nncore.load(upload.getvalue())
+    except nncore.WeightsFileError as exc:
+        st.session_state["upload_message"] = ("error", f"Could not load **{upload.name}**: {exc}. "
+                                              "Your runs are unchanged.")
+    else:
+        if runs.get(runs.run_key(result)) is None:
+            runs.add(result, "uploaded")
+            st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from {upload.name}.")
         else:
-            if runs.get(result.config.name) is None:
-                runs.add(result, "uploaded")
-                st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from "
-                                                      f"{upload.name}.")
-            else:
-                st.session_state["upload_message"] = ("info", f"A run named **{result.config.name}** is "
-                                                      "already in your list.")
-        st.rerun()
-    if upload is not None and "upload_message" in st.session_state:
-        kind, text = st.session_state["upload_message"]
-        getattr(st, kind)(text)
+            st.session_state["upload_message"] = ("info", f"A run named **{result.config.name}** is already in "
+                                                  "your list.")
+    st.rerun()
+if upload is not None and "upload_message" in st.session_state:  # outside the expander: seen when it closes
+    kind, text = st.session_state["upload_message"]
+    getattr(st, kind)(text)
+
+session = runs.current()
+if session.deleted is not None:
+    cells = st.columns([5, 1], vertical_alignment="center")
+    cells[0].info(f"Deleted **{session.deleted[0].name}**.", icon=":material/delete:")
+    cells[1].button("Undo", icon=":material/undo:", on_click=runs.undo_delete, key="undo_delete")
 
 if not all_runs:
     views.no_runs_yet("train two runs with different settings (say 16 and 128 hidden units) to compare them here.")
     views.dataset_overview()
     st.stop()
 
-table = pd.DataFrame([{
-    "run": run.name, "hidden": run.config.hidden, "lr": run.config.lr, "batch": run.config.batch,
-    "epochs": run.result.epochs_run, "seed": run.config.seed, "val share": run.config.val_share,
-    "augment": run.config.augment, "networks": run.config.ensemble,
-    "best val acc": run.result.best_val_accuracy if run.result.best_epoch else None,
-    "test acc": run.result.test_accuracy, "best epoch": run.result.best_epoch,
-    "time (s)": run.result.seconds, "status": run.status, "pinned": run.pinned,
-} for run in all_runs])
-st.dataframe(table, hide_index=True, column_config={
-    "best val acc": st.column_config.NumberColumn(format="percent"),
-    "test acc": st.column_config.NumberColumn(format="percent"),
-    "lr": st.column_config.NumberColumn(format="%g"),
-    "time (s)": st.column_config.NumberColumn(format="%.2f"),
+
+def percent(value):
+    return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
+
+
+SETTINGS = {"hidden": "hidden (h)", "lr": "learning rate (lr)", "batch": "batch (b)", "seed": "seed (s)",
+            "activation": "activation", "optimizer": "optimizer", "momentum": "momentum", "l2": "L2",
+            "schedule": "schedule", "patience": "patience", "val_share": "validation share",
+            "augment": "augmented copies", "ensemble": "networks"}
+ALWAYS = ("hidden", "lr", "batch", "seed")
+defaults = nncore.TrainConfig()
+varying = [name for name in SETTINGS if name in ALWAYS or any(
+    getattr(run.config, name) != getattr(defaults, name) for run in all_runs)]
+rows = []
+for run in all_runs:
+    r = run.result
+    row = {"run": run.name, "status": run.status}
+    row |= {SETTINGS[name]: str(getattr(run.config, name)) for name in varying}
+    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}",
+            "best val acc": percent(r.best_val_accuracy if r.best_epoch else None),
+            "test acc": percent(r.test_accuracy), "kept epoch": str(r.best_epoch) if r.best_epoch else "—",
+            "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
+    rows.append(row)
+st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+    "run": st.column_config.TextColumn("run", width="large", help=views.NAME_HELP),
+    "status": st.column_config.TextColumn("status", width="medium"),
+    "epochs (e)": st.column_config.TextColumn("epochs (e)", help="Epochs trained / epochs asked for"),
+    "best val acc": st.column_config.TextColumn("best val acc", help="Validation accuracy of the kept epoch"),
+    "test acc": st.column_config.TextColumn("test acc", help="Accuracy on the test split, with the kept weights"),
+    "kept epoch": st.column_config.TextColumn("kept epoch", help=figures.KEPT.capitalize()),
+    "pinned": st.column_config.CheckboxColumn("pinned", width="small",
+                                              help=f"Pinned runs are never dropped when the session reaches "
+                                                   f"{runs.MAX_RUNS} runs, and cannot be deleted"),
 })
 
-names = [run.name for run in all_runs]
-chosen = st.multiselect("Runs to overlay", names, default=names[:min(3, len(names))], key="compare_runs",
+keys = [run.key for run in all_runs]
+# the widget's own state goes when another page is shown: the choice is kept under "overlay_keys" too
+st.session_state["compare_runs_keys"] = [k for k in st.session_state.get("overlay_keys", keys[:3]) if k in keys]
+chosen = st.multiselect("Runs to overlay", keys, key="compare_runs_keys", format_func=lambda k: runs.get(k).name,
                         help="Pick runs to draw on the same charts. Solid: validation; dashed: training.")
+st.session_state["overlay_keys"] = chosen
 if chosen:
-    curves = [(name, runs.get(name).result.history, runs.get(name).result.best_epoch) for name in chosen]
+    curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color)
+              for run in map(runs.get, chosen) if run.result.epochs_run]
     left, right = st.columns(2)
-    left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch"))
+    left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch (log scale)"))
     right.plotly_chart(figures.training_curves(curves, "accuracy", "Accuracy per epoch"))
-    st.caption("Solid: validation; dashed: training; stars: the epoch each run keeps. Hover for values.")
+    st.caption(f"Solid: validation; dashed: training; stars: each run's {figures.KEPT}. Each run keeps its "
+               "colour on every page. Hover for values.")
+    empty = [runs.get(k).name for k in chosen if not runs.get(k).result.epochs_run]
+    if empty:
+        st.caption(f"Not drawn (no epoch finished): {', '.join(empty)}.")
 
 st.subheader("Manage runs")
-target = st.selectbox("Run", names, key="manage_run")
+target = st.selectbox("Run", keys, key="manage_run", format_func=lambda k: runs.get(k).name)
 run = runs.get(target)
 cells = st.columns(3)
 cells[0].download_button("Download weights (.npz)", nncore.to_bytes(run.result),
-                         file_name=f"digits-{run.name.replace(' ', '_')}.npz", mime="application/octet-stream",
-                         icon=":material/download:", on_click="ignore")
+                         file_name=f"digits-{run.name.replace(' ', '_').replace('·', '').replace('/', 'of')}.npz",
+                         mime="application/octet-stream", icon=":material/download:", on_click="ignore")
 if cells[1].button("Unpin" if run.pinned else "Pin", icon=":material/push_pin:",
-                   help=f"Pinned runs are never dropped when the session reaches {runs.MAX_RUNS} runs."):
+                   help=f"Pinned runs are never dropped when the session reaches {runs.MAX_RUNS} runs, and cannot "
+                        "be deleted."):
     run.pinned = not run.pinned
     st.rerun()
-if cells[2].button("Delete", icon=":material/delete:"):
-    runs.remove([target])
+if cells[2].button("Delete", icon=":material/delete:", disabled=run.pinned,
+                   help="Unpin it first: pinned runs are protected." if run.pinned else "Delete this run (you can "
+                        "undo it)."):
+    runs.remove(target)
     st.rerun()

@@ -1,4 +1,4 @@
-"""Curves & confusion: how the selected run learned, and which digits it confuses."""
+"""Curves & confusion: how the shown run learned, and which digits it confuses."""
 
 import pandas as pd
 import streamlit as st
@@ -12,25 +12,30 @@ if run is None:
     views.dataset_overview()
     st.stop()
 
-st.subheader(f"Run {run.name}")
+views.run_header(run)
 views.run_summary(run)
-history = [(run.name, run.result.history, run.result.best_epoch)]
-left, right = st.columns(2)
-left.plotly_chart(figures.training_curves(history, "loss"))
-right.plotly_chart(figures.training_curves(history, "accuracy"))
+views.run_curves(run)
 
 evaluation = run.evaluation()
 counts = evaluation.confusion()
 per_class = evaluation.per_class()
 left, right = st.columns([3, 2])
 left.plotly_chart(figures.confusion_heatmap(counts, analysis.row_percentages(counts)))
+left.caption("Rows: the true digit; columns: the network's answer. Blue: right; red: mistakes (darker: more).")
 with right:
     st.plotly_chart(figures.per_class_bars(per_class["precision"], per_class["recall"]))
     table = pd.DataFrame({"digit": range(10), "precision": per_class["precision"], "recall": per_class["recall"],
                           "test digits": per_class["support"]})
     st.dataframe(table, hide_index=True, column_config={
-        "precision": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-        "recall": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+        "digit": st.column_config.NumberColumn("digit", width="small"),
+        "precision": st.column_config.ProgressColumn(
+            "precision", format="percent", min_value=0, max_value=1, width="medium",
+            help="Of the test digits the network called this digit, the share that really are"),
+        "recall": st.column_config.ProgressColumn(
+            "recall", format="percent", min_value=0, max_value=1, width="medium",
+            help="Of the test digits that really are this digit, the share the network found"),
+        "test digits": st.column_config.NumberColumn("test digits", width="small",
+                                                     help="How many of this digit the test split holds")})
 
 wrong = evaluation.misclassified()
 st.subheader(f"Misclassified test digits: {len(wrong)} of {len(evaluation.y)}")

@@ -145,6 +145,13 @@ class TrainResult:
     def snapshot_bytes(self):
         return sum(a.nbytes for weights in self.snapshots.values() for net in weights for a in net.values())
 
+    def nbytes(self):
+        """Memory the run holds, roughly: its arrays, its snapshots and its lists of Python floats."""
+        arrays = [p for model in self.ensemble for p in model.parameters().values()]
+        arrays += [self.standardizer.mean, self.standardizer.std]
+        floats = sum(len(values) for values in self.history.values()) + len(self.diverged_losses)
+        return sum(a.nbytes for a in arrays) + self.snapshot_bytes() + 32 * floats
+
 
 def snapshot_epochs(epochs, bytes_per_epoch, limit=SNAPSHOT_BYTES):
     """The epochs (0 = the initial weights) whose weights a run keeps: all of them when they fit

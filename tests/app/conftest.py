@@ -30,7 +30,7 @@ def train(at, **settings):
     """Set sidebar settings (by setting name) and press Train."""
     for name, value in settings.items():
         at.number_input(key=f"setting_{name}").set_value(value)
-    at.sidebar.button[0].click()
+    next(b for b in at.sidebar.button if b.label == "Train").click()
     return at.run()
 
 
