@@ -180,6 +180,65 @@ def test_a_large_photo_is_read():
     assert kind == "sample" and np.abs(sample - reference()).mean() < 1.0
 
 
+# --- JPEGs whose decoding work is not bounded by their pixels --------------------------------
+
+def progressive(picture, **options):
+    return encoded(picture, "JPEG", quality=90, progressive=True, **options)
+
+
+def last_scan(payload):
+    """The last scan (its SOS header and data, up to EOI) of a JPEG Pillow wrote: the last FF DA
+    is its last scan, since Pillow's output has no metadata and scan data has no FF DA."""
+    return payload[payload.rindex(b"\xff\xda"):-2]
+
+
+def with_inserted(payload, piece, copies, at=None):
+    """``payload`` with ``copies`` of ``piece`` inserted at byte ``at`` (default: before EOI)."""
+    at = len(payload) - 2 if at is None else at
+    return payload[:at] + piece * copies + payload[at:]
+
+
+PHOTO_INK, PHOTO_PAPER = (30, 30, 40), (235, 230, 215)
+COMMENT = b"\xff\xfe\x00\x06flood"  # an empty-ish COM segment
+
+
+def test_a_jpeg_with_one_scan_repeated_thousands_of_times_is_refused_unread():
+    base = progressive(seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)))
+    flood = with_inserted(base, last_scan(base), 5000)
+    assert image_to_digit(base).shape == (64,)
+    kind, text = outcome(flood)
+    assert kind == "error" and "scans" in text and "progressive photo has about 10" in text
+
+
+@pytest.mark.parametrize("piece, copies", [(COMMENT, 2000), (b"\xff", 100_000), (b"\x00", 100_000)],
+                         ids=["comments", "fill-bytes", "junk-bytes"])
+def test_a_jpeg_flooded_with_segments_or_stray_bytes_is_refused_unread(piece, copies):
+    """Pillow reads segments and stray bytes before the frame one by one in Python."""
+    base = progressive(seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)))
+    kind, text = outcome(with_inserted(base, piece, copies, at=2))
+    assert kind == "error" and "segments or 64 KB of stray bytes" in text
+
+
+def test_a_progressive_jpeg_whose_coefficients_would_fill_380_mb_is_refused_unread():
+    """A 50 MP progressive CMYK JPEG is decoded through 380 MB of DCT coefficients whatever the
+    draft scale; here a small one whose frame header declares that size."""
+    payload = bytearray(progressive(seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).convert("CMYK")))
+    frame = payload.index(b"\xff\xc2")  # SOF2: length (2), precision (1), height (2), width (2)
+    payload[frame + 5:frame + 9] = struct.pack(">HH", 5760, 8640)
+    assert Image.open(io.BytesIO(bytes(payload))).size == (8640, 5760)
+    kind, text = outcome(bytes(payload))
+    assert kind == "error" and "380 MB to decode" in text and "baseline" in text
+
+
+def test_a_progressive_phone_photo_is_read():
+    picture = Image.new("RGB", (4032, 3024), PHOTO_PAPER)
+    picture.paste(seven(2000, mode="RGB", ink=PHOTO_INK, paper=PHOTO_PAPER), (1000, 500))
+    exif = Image.Exif()
+    exif[0x010F] = "Phone"  # Make
+    kind, sample = outcome(progressive(picture, exif=exif))
+    assert kind == "sample" and np.abs(sample - reference()).mean() < 1.0
+
+
 # --- property-based: only the library's own errors may escape ---------------------------------
 
 def answers_or_refuses(function, payload):
@@ -211,6 +270,29 @@ def test_damaged_images_into_image_to_digit(fmt, changes, cut):
         payload[position % len(payload)] = value
     sample = answers_or_refuses(image_to_digit, bytes(payload[: max(1, cut % (len(payload) + 1))]))
     if sample is not None:
+        assert_valid_sample(sample)
+
+
+PROGRESSIVE = progressive(seven(40, mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)))
+_TABLE = PROGRESSIVE.index(b"\xff\xc4")
+FLOODS = {"scan": last_scan(PROGRESSIVE), "comment": COMMENT, "fill": b"\xff",
+          "table": PROGRESSIVE[_TABLE:_TABLE + 2 + int.from_bytes(PROGRESSIVE[_TABLE + 2:_TABLE + 4], "big")]}
+CAPS = {"scan": 64, "comment": 1000, "table": 1000, "fill": 64 * 1024}  # nncore.image's JPEG_MAX_...
+
+
+@FAST
+@given(st.sampled_from(sorted(FLOODS)), st.integers(1, 70_000),
+       st.sampled_from([2, _TABLE, len(PROGRESSIVE) - 2 - len(FLOODS["scan"]), len(PROGRESSIVE) - 2]))
+def test_jpeg_marker_floods_into_image_to_digit(kind, copies, at):
+    """Copies of a scan, a comment, a Huffman table or a fill byte inserted between segments: a
+    sample, a refusal with a sentence, and a refusal for certain once the copies pass the cap
+    (fill bytes count only outside scans: after a scan's data libjpeg skips them in C)."""
+    if kind != "fill":
+        copies = copies % 1100 + 1
+    sample = answers_or_refuses(image_to_digit, with_inserted(PROGRESSIVE, FLOODS[kind], copies, at))
+    if copies > CAPS[kind] and (kind != "fill" or at in (2, _TABLE)):
+        assert sample is None
+    elif sample is not None:
         assert_valid_sample(sample)
 
 

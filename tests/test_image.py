@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, JpegImagePlugin
 
 from nncore import DigitSteps, ImageError, digit_steps, digits, image_to_digit
 
@@ -135,3 +135,21 @@ def test_what_is_not_an_image_raises_image_error(payload):
 def test_a_path_or_array_is_refused_with_a_sentence():
     with pytest.raises(ImageError, match="bytes, a binary file or a PIL image"):
         image_to_digit("digit.png")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_in_every_mode(mode, progressive, monkeypatch):
+    """Decoding 1/8 of each side is what keeps a 50 MP photo's pixels from filling memory."""
+    sizes = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def recording_load(picture):
+        sizes.append(picture.size)
+        return load(picture)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", recording_load)
+    picture = drawn(size=4096, mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).convert(mode)
+    payload = encoded(picture, "JPEG", quality=85, progressive=progressive)
+    assert distance(image_to_digit(payload), image_to_digit(drawn())) < 1.0
+    assert sizes and max(sizes[0]) == 512
