@@ -180,6 +180,10 @@ def _one_of_our_modes(picture):
         return picture
     if picture.mode.startswith("I;16"):
         return picture.convert("I")
+    if picture.mode == "LAB":  # Pillow converts LAB to nothing; its first band is the lightness
+        return picture.getchannel(0)
+    if picture.mode == "La":   # Pillow converts premultiplied La only to LA
+        picture = picture.convert("LA")
     return picture.convert("RGBA" if _has_alpha(picture) else "L")
 
 
@@ -202,6 +206,7 @@ def _grey(picture):
     white when the visible pixels are dark and onto black when they are light."""
     if picture.mode in ("I", "F"):
         values = np.nan_to_num(np.asarray(picture, dtype=np.float64))
+        values -= min(values.min(initial=0.0), 0.0)  # signed data: its lowest value becomes 0
         highest = values.max(initial=0.0)
         top = 1.0 if picture.mode == "F" and highest <= 1.0 else (255.0 if highest <= 255 else 65535.0)
         return np.clip(values / top, 0.0, 1.0)

@@ -137,6 +137,31 @@ def test_a_path_or_array_is_refused_with_a_sentence():
         image_to_digit("digit.png")
 
 
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
+                                  "LAB", "HSV", "I", "I;16", "I;16B", "F"])
+def test_every_pillow_mode_gives_the_grey_sample(mode):
+    """LAB and La were reported as 'truncated or damaged': Pillow converts them to no mode we use."""
+    grey = drawn()
+    picture = grey.convert("LA").convert("La") if mode == "La" else grey.convert("RGB").convert(mode)
+    assert picture.mode == mode
+    assert distance(image_to_digit(picture), image_to_digit(grey)) < 0.3
+
+
+def test_a_lab_tiff_is_read_by_its_lightness():
+    payload = encoded(drawn(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).convert("LAB"), "TIFF")
+    assert Image.open(io.BytesIO(payload)).mode == "LAB"
+    assert distance(image_to_digit(payload), image_to_digit(drawn())) < 0.3
+
+
+@pytest.mark.parametrize("low, high", [(-65535, 0), (-32768, 32767), (-255, 0), (-2**31, 2**31 - 1)])
+def test_signed_32_bit_greyscale_with_negative_values_is_read(low, high):
+    """int32 pixels from ``low`` (ink) to ``high`` (paper) were clipped at 0 and read as 'no ink'."""
+    grey = np.asarray(drawn(), dtype=np.float64) / 255
+    picture = Image.fromarray((low + grey * (high - low)).round().astype(np.int32))
+    assert picture.mode == "I"
+    assert distance(image_to_digit(encoded(picture, "TIFF")), image_to_digit(drawn())) < 0.3
+
+
 @pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
 @pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
 def test_a_large_jpeg_is_decoded_at_a_reduced_scale_in_every_mode(mode, progressive, monkeypatch):
