@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 import nncore
 from nncore import ImageError, NNCoreError, WeightsFileError, image_to_digit
+from tests.archives import COMPRESSIONS, entry_data, npy, zipped
 
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # examples: the profile's (100)
 
@@ -348,6 +349,44 @@ def test_a_damaged_saved_run_into_load(saved, data):
 
 
 @FAST
+@given(st.sampled_from(sorted(COMPRESSIONS)), st.data())
+def test_a_saved_run_with_a_damaged_compressed_entry_into_load(saved, compression, data):
+    payload = bytearray(zipped(saved, compression))
+    start, size = entry_data(bytes(payload), data.draw(st.sampled_from(["W1.npy", "W2.npy", "config.npy"])))
+    for offset, value in data.draw(st.lists(st.tuples(st.integers(0, size - 1), st.integers(0, 255)),
+                                            min_size=1, max_size=6)):
+        payload[start + offset] = value
+    answers_or_refuses(nncore.load, bytes(payload))
+
+
+@FAST
+@given(st.integers(1, 500), st.integers(0, 3000), st.booleans())
+def test_histories_of_any_length_into_load(saved, epochs, length, compressed):
+    """A history loads exactly when it is no longer than the epochs its settings train."""
+    config = json.loads(saved["config"].item()) | {"epochs": epochs}
+    arrays = dict(saved, config=np.array(json.dumps(config)), best_epoch=np.array(min(length, 1)),
+                  **{key: np.full(length, 0.5) for key in nncore.training.HISTORY_KEYS})
+    payload = zipped(arrays, "deflate" if compressed else "stored")
+    loaded = answers_or_refuses(nncore.load, payload)
+    assert (loaded is not None) == (length <= epochs)
+
+
+@FAST
+@given(st.sampled_from(["W1", "b1", "W2", "b2", "mean", "std"]), st.integers(-330, 330),
+       st.one_of(st.none(), st.floats(-1e308, 1e308)))
+def test_extreme_weights_and_standardizers_into_load(saved, name, exponent, value):
+    """An entry scaled by 10**exponent, or with one value replaced: refused with a sentence, or
+    loaded with finite probabilities on the rows load checks."""
+    with np.errstate(all="ignore"):
+        changed = (saved[name] * np.power(10.0, exponent)).astype(saved[name].dtype)
+        if value is not None:
+            changed.flat[0] = value
+    loaded = answers_or_refuses(nncore.load, npz_bytes(dict(saved, **{name: changed})))
+    if loaded is not None:
+        assert np.isfinite(loaded.predict_proba(nncore.io.check_rows())).all()
+
+
+@FAST
 @given(st.one_of(st.text(max_size=50), st.recursive(st.none() | st.booleans() | st.integers() | st.floats() |
                                                     st.text(max_size=5), lambda inner: st.lists(inner, max_size=3) |
                                                     st.dictionaries(st.text(max_size=8), inner, max_size=3),
@@ -362,7 +401,7 @@ def test_an_array_header_claiming_a_huge_shape_is_refused_before_allocating(save
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, value in saved.items():
             if name != "W1":
-                archive.writestr(f"{name}.npy", _npy(value))
+                archive.writestr(f"{name}.npy", npy(value))
         header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }"
         archive.writestr("W1.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + header.ljust(117).encode() + b"\n")
     with pytest.raises(WeightsFileError, match="declares"):
@@ -373,7 +412,7 @@ def test_a_zip_entry_that_is_not_an_array_is_refused(saved):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, value in saved.items():
-            archive.writestr(f"{name}.npy", _npy(value) if name != "W1" else b"plain text, not an array")
+            archive.writestr(f"{name}.npy", npy(value) if name != "W1" else b"plain text, not an array")
     with pytest.raises(WeightsFileError, match="not a NumPy array"):
         nncore.load(buffer.getvalue())
 
@@ -382,9 +421,3 @@ def test_an_absurdly_large_setting_in_the_config_is_refused(saved):
     arrays = dict(saved, config=np.array('{"hidden": ' + "9" * 400 + "}"))
     with pytest.raises(WeightsFileError, match="hidden"):
         nncore.load(npz_bytes(arrays))
-
-
-def _npy(value):
-    buffer = io.BytesIO()
-    np.save(buffer, value)
-    return buffer.getvalue()
