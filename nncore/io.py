@@ -5,11 +5,13 @@ the standardization, the history, the scores, the config as JSON text and a form
 An ensemble's further networks are stored as ``W1_2``, ``b1_2``, ... up to its size.
 """
 
+import glob
 import io
 import json
 import math
 import os
-import tempfile
+import secrets
+import time
 import zipfile
 import zlib
 
@@ -47,6 +49,7 @@ _MAX_BYTES |= {key: _MAX_BYTES[name] for key, name in ((k, k.split("_")[0]) for 
 # checked on Digits rows (see _check_predictions).
 WEIGHT_LIMIT = 1e24
 MAX_SECONDS = 30 * 24 * 3600  # a run's training time; the largest settings take hours, not a month
+STALE_SECONDS = 60  # a temporary file older than this was left by a killed save, not one in progress
 _DECOMPRESSION_ERRORS = (zlib.error, EOFError, OSError) + ((lzma.LZMAError,) if lzma else ())  # bz2: OSError
 
 
@@ -75,10 +78,22 @@ def to_bytes(result):
 
 def save(result, path):
     """Write ``result`` to ``path`` atomically: a temporary file in the same folder, then a
-    rename, so an interrupted save leaves the old file or the new one, never half of one."""
+    rename, so an interrupted save leaves the old file or the new one, never half of one.
+
+    The temporary file is named after the target (``.best.npz.1a2b3c4d.tmp``), so the next save
+    to that target removes those a killed save left behind. The file gets the permissions the
+    umask gives any new file."""
     payload = to_bytes(result)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    path = os.path.abspath(path)
+    prefix = os.path.join(os.path.dirname(path), f".{os.path.basename(path)[:100]}.")
+    _remove_stale(prefix)
+    while True:
+        temp = f"{prefix}{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to open()
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -89,6 +104,17 @@ def save(result, path):
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _remove_stale(prefix):
+    """Remove the temporary files of saves to the same target that were killed: those older than
+    STALE_SECONDS (a save in progress, here or in another process, writes for far less)."""
+    for temp in glob.glob(f"{glob.escape(prefix)}{'[0-9a-f]' * 8}.tmp"):
+        try:
+            if time.time() - os.stat(temp).st_mtime > STALE_SECONDS:
+                os.unlink(temp)
+        except OSError:  # gone already (another save cleaned it) or not ours to remove: the save goes on
+            pass
 
 
 def _read_bytes(source):

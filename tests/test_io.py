@@ -3,6 +3,9 @@
 import dataclasses
 import io
 import json
+import os
+import stat
+import time
 import tracemalloc
 import zipfile
 
@@ -214,3 +217,25 @@ def test_error_messages_quote_long_names_shortened(run):
     with pytest.raises(WeightsFileError, match=shortened) as refused:
         load(npz_bytes(arrays))
     assert len(str(refused.value)) < 300
+
+
+def test_a_saved_file_gets_the_permissions_of_the_umask(run, tmp_path):
+    old = os.umask(0o022)
+    try:
+        save(run, tmp_path / "a.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.npz").st_mode) == 0o644
+
+
+def test_a_save_removes_the_temporary_files_that_killed_saves_left(run, tmp_path):
+    target = tmp_path / "a.npz"
+    stale, fresh = tmp_path / ".a.npz.0badf00d.tmp", tmp_path / ".a.npz.12345678.tmp"
+    other = tmp_path / ".b.npz.0badf00d.tmp"  # another target's
+    for path in (stale, fresh, other):
+        path.write_bytes(b"half a file")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    os.utime(other, (an_hour_ago, an_hour_ago))
+    save(run, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".a.npz.12345678.tmp", ".b.npz.0badf00d.tmp", "a.npz"])
