@@ -149,7 +149,8 @@ def _check_directory(payload):
         return  # no end record: zipfile says it is not a zip
     entries = int.from_bytes(payload[end + 10:end + 12], "little")
     listing = int.from_bytes(payload[end + 12:end + 16], "little")
-    if entries > _MAX_ENTRIES or listing > _MAX_ENTRIES * 1024 or payload[end - 20:end - 16] == b"PK\x06\x07":
+    zip64 = end >= 20 and payload[end - 20:end - 16] == b"PK\x06\x07"  # its locator precedes the end record
+    if entries > _MAX_ENTRIES or listing > _MAX_ENTRIES * 1024 or zip64:
         raise WeightsFileError(f"the archive's list of entries ({entries:,} entries, {listing:,} bytes) is longer "
                                f"than a saved run's ({_MAX_ENTRIES} entries at most, a few KB)")
 
