@@ -7,6 +7,7 @@
 import argparse
 import os
 import sys
+import tempfile
 
 import nncore
 from nncore.config import BOUNDS, check_setting
@@ -64,6 +65,25 @@ def predict_parser():
     return parser
 
 
+def out_problem(path):
+    """Why a run cannot be saved at ``path`` (a sentence), or None if it can: checked before
+    training, so a bad --out costs nothing. Creates the folder, as saving would."""
+    if not path.strip():
+        return "--out is empty: give the file to save the weights to, such as runs/best.npz"
+    if os.path.isdir(path):
+        return f"--out {path} is a folder: give a file in it, such as {os.path.join(path, 'best.npz')}"
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # what saving does first: create a file in the folder
+            pass
+    except (FileExistsError, NotADirectoryError):
+        return f"cannot save to --out {path}: part of its folder's path is a file, not a folder"
+    except OSError as exc:
+        return f"cannot save to --out {path}: {exc.strerror or exc}"
+    return None
+
+
 def run_train(args):
     config = nncore.TrainConfig(**{k: v for k, v in vars(args).items() if k != "out"})
     print(f"training {config.name} on Digits")
@@ -77,8 +97,6 @@ def run_train(args):
         print(f"{result.ending}: try a smaller --lr")
     elif result.ended == "early stopping":
         print(result.ending)
-    folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
     nncore.save(result, args.out)
     best = (f"best epoch {result.best_epoch}  val_acc {result.best_val_accuracy:.4f}" if result.best_epoch
             else "no epoch finished: the initial weights are kept")
@@ -106,7 +124,12 @@ def main(argv=None):
         return run_predict(predict_parser().parse_args(argv[1:]))
     if argv[:1] == ["train"]:
         argv = argv[1:]
-    return run_train(train_parser().parse_args(argv))
+    parser = train_parser()
+    args = parser.parse_args(argv)
+    problem = out_problem(args.out)
+    if problem:
+        parser.error(problem)
+    return run_train(args)
 
 
 if __name__ == "__main__":

@@ -72,24 +72,24 @@ def check_setting(name, value):
     setting = BOUNDS[name]
     if setting.choices:
         if not isinstance(value, str) or value not in setting.choices:
-            raise ConfigError(f"{name} must be one of {setting.allowed()}, got {shorten(repr(value))}")
+            raise ConfigError(f"{name} must be one of {setting.allowed()}, got {shorten(repr(value), 60)}")
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number, got {shorten(repr(value))}")
+        raise ConfigError(f"{name} must be a number, got {shorten(repr(value), 60)}")
     try:
         as_float = float(value)
     except OverflowError:  # an int beyond float's range: certainly out of bounds
         raise ConfigError(f"{name} must be {setting.allowed()}, got a number far outside that") from None
     if setting.kind is int:
         if not math.isfinite(as_float) or as_float != int(as_float):
-            raise ConfigError(f"{name} must be a whole number from {setting.allowed()}, got {shorten(repr(value))}")
+            raise ConfigError(f"{name} must be a whole number from {setting.allowed()}, got {shorten(repr(value), 60)}")
         value = int(value)
     else:
         value = as_float
         if not math.isfinite(value):
             raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if not setting.low <= value <= setting.high:
-        raise ConfigError(f"{name} must be {setting.allowed()}, got {shorten(repr(value))}")
+        raise ConfigError(f"{name} must be {setting.allowed()}, got {shorten(repr(value), 60)}")
     return value
 
 
@@ -173,21 +173,21 @@ class TrainConfig:
                 if raw in setting.choices:
                     result[name] = raw
                 else:
-                    notes.append(f"ignored {name}={shorten(repr(raw))}: not one of {setting.allowed()}")
+                    notes.append(f"ignored {name}={shorten(repr(raw), 60)}: not one of {setting.allowed()}")
                 continue
             try:
                 number = float(raw)
             except (TypeError, ValueError, OverflowError):
-                notes.append(f"ignored {name}={shorten(repr(raw))}: not a number")
+                notes.append(f"ignored {name}={shorten(repr(raw), 60)}: not a number")
                 continue
             if not math.isfinite(number):
-                notes.append(f"ignored {name}={shorten(repr(raw))}: not a finite number")
+                notes.append(f"ignored {name}={shorten(repr(raw), 60)}: not a finite number")
                 continue
             if setting.kind is int:
                 number = int(round(number))
             fixed = min(max(number, setting.low), setting.high)
             if fixed != number:
-                notes.append(f"{name}={shorten(str(raw))} is outside {setting.allowed()}; used {number_text(fixed)}")
+                notes.append(f"{name}={shorten(str(raw), 60)} is outside {setting.allowed()}; used {number_text(fixed)}")
             result[name] = setting.kind(fixed)
         return cls(**result), notes
 

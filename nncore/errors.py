@@ -21,8 +21,16 @@ class ImageError(NNCoreError):
     """An image given to ``nncore.image_to_digit`` cannot be turned into a digit."""
 
 
-def shorten(text, limit=80):
-    """``text`` cut to at most ``limit`` characters (with '…'): user-supplied text quoted in an
-    error message must not make the message itself a flood."""
-    text = str(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def shorten(text, limit=200):
+    """``text`` as a string of at most about ``limit`` characters, for putting text a user supplied
+    (a file's entry names, a setting's value, a library's message about them) into an error
+    message: a longer one keeps its start and end around '...' and says how long it was, so a
+    309-digit number or a list of 200,000 names cannot flood a toast or a terminal."""
+    try:
+        text = str(text)
+    except ValueError:  # an int longer than Python converts to text (4,300 digits by default)
+        return "a number too long to show"
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 30, 2) // 2
+    return f"{text[:keep]}...{text[-keep:]} ({len(text):,} characters)"

@@ -1,14 +1,17 @@
 """Uploaded or drawn images -> Digits-like 8x8 samples.
 
 An image is decoded with Pillow (after checking its declared size, so a small file claiming
-a huge picture is refused before any pixel is decoded), turned upright by its EXIF
-orientation, reduced to one greyscale channel with transparency composited onto a contrasting
-background, and turned into an ink map: the background level is read from the image's border
-and the ink is whatever stands out from it, dark on light or light on dark. The ink map then
-takes the Digits path of ``nncore.digitize``: cropped, framed, thickened, counted in 4x4 blocks.
+a huge picture is refused before any pixel is decoded, and a JPEG's scans, segments and
+coefficient buffer, so one that would keep the decoder busy for minutes or fill memory is
+refused unread too), turned upright by its EXIF orientation, reduced to one greyscale channel
+with transparency composited onto a contrasting background, and turned into an ink map: the
+background level is read from the image's border and the ink is whatever stands out from it,
+dark on light or light on dark. The ink map then takes the Digits path of ``nncore.digitize``:
+cropped, framed, thickened, counted in 4x4 blocks.
 """
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -16,13 +19,25 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from . import digitize
-from .errors import ImageError
+from .errors import ImageError, shorten
 
 MAX_BYTES = 20 * 2**20       # larger uploads are refused unread
 MAX_PIXELS = 16_000_000      # declared width x height above this is refused before decoding
 JPEG_MAX_PIXELS = 50_000_000  # JPEGs are decoded at up to 1/8 scale, so 48 MP phone photos pass
 MAX_SIDE = 20_000            # and so is a side longer than this
 WORK_SIDE = 512              # larger images are scaled down (area-averaged) before the ink is found
+# A JPEG's decoding work grows with its scans, not its pixels: libjpeg passes over every block
+# of the image for each scan, however few bytes the scan has (40,000 copies of a 12-byte scan make
+# a 500 KB file of a 1 MP image that decodes for 5 s). A progressive photo has about 10 scans
+# (18 in CMYK) and a few dozen segments; 64 scans of a 50 MP image decode in about a second.
+JPEG_MAX_SCANS = 64
+JPEG_MAX_SEGMENTS = 1_000    # markers with a length (APPn, tables, comments, frames, scans)
+JPEG_MAX_STRAY = 64 * 2**10  # bytes outside any segment (fill bytes, junk); Pillow walks them one by one
+# A JPEG of several scans (progressive) is decoded through a buffer of every block's DCT
+# coefficients at full size, 2 bytes per coefficient whatever the draft scale: 380 MB for a 50 MP
+# CMYK one. This bound passes 50 MP progressive photos in YCbCr 4:2:0 (142 MB), about what a
+# 16 MP RGBA PNG costs on its way through.
+JPEG_MAX_COEFFICIENT_BYTES = 160 * 2**20
 MIN_CONTRAST = 0.1           # ink must differ from the background by this share of black-to-white
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF", "PPM")   # not EPS/PDF/PSD...: no Ghostscript, no exotica
 _NAMES = "PNG, JPEG, GIF, BMP, WebP or TIFF"
@@ -58,6 +73,8 @@ def _open(image):
             raise ImageError("the file is empty")
         if len(payload) > MAX_BYTES:
             raise ImageError(f"the file is larger than {MAX_BYTES // 2**20} MB; a digit needs far less")
+        if payload.startswith(b"\xff\xd8"):
+            _check_jpeg(payload)
         picture = _identify(payload)
     width, height = picture.size
     limit = JPEG_MAX_PIXELS if picture.format == "JPEG" else MAX_PIXELS
@@ -78,7 +95,65 @@ def _open(image):
             pass
         return _one_of_our_modes(_scaled_down(picture))
     except Exception as exc:
-        raise ImageError(f"the image could not be decoded (it may be truncated or damaged): {exc}") from None
+        raise ImageError(f"the image could not be decoded (it may be truncated or damaged): {shorten(exc)}") from None
+
+
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # FF, then a marker code: not a stuffed 00, RSTn or fill FF
+_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}   # SOFn
+_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
+
+
+def _check_jpeg(payload):
+    """Walk a JPEG's markers as libjpeg will (a marker is found after any junk or fill bytes; a
+    scan's data runs to the next marker) and raise ImageError, before Pillow reads a byte of it,
+    if it has more scans, segments or stray bytes than a photo, or if it is progressive (or of
+    several scans) and its buffer of DCT coefficients would exceed JPEG_MAX_COEFFICIENT_BYTES.
+    A walk that meets damage simply stops: the decoder then says what is wrong."""
+    scans = segments = stray = coefficients = 0
+    end, in_scan, progressive = 2, False, False
+    found = _MARKER.search(payload, end)
+    while found and payload[found.start() + 1] != 0xD9:  # up to EOI
+        if not in_scan:  # what lies between two segments is junk; after a scan's header, its data
+            stray += found.start() - end
+        code, end = payload[found.start() + 1], found.end()
+        in_scan = code == 0xDA
+        if code != 0x01:  # TEM stands alone; every other marker starts a segment with its length
+            length = int.from_bytes(payload[end:end + 2], "big")
+            if length < 2:
+                return
+            if code in _FRAMES:
+                coefficients, progressive = _coefficient_bytes(payload[end + 2:end + length]), code in _PROGRESSIVE
+            end += length
+            segments += 1
+            scans += in_scan
+        if scans > JPEG_MAX_SCANS:
+            raise ImageError(f"this JPEG has more than {JPEG_MAX_SCANS} scans (a progressive photo has about 10): "
+                             "decoding it would take far too long; it is damaged or made to stall decoders")
+        if segments > JPEG_MAX_SEGMENTS or stray > JPEG_MAX_STRAY:
+            raise ImageError(f"this JPEG has more than {JPEG_MAX_SEGMENTS:,} segments or {JPEG_MAX_STRAY // 1024} KB "
+                             "of stray bytes between them (a photo has a few dozen and none); it is damaged or "
+                             "made to stall decoders")
+        if (progressive or scans > 1) and coefficients > JPEG_MAX_COEFFICIENT_BYTES:
+            raise ImageError(f"this {'progressive ' if progressive else ''}JPEG would need "
+                             f"{coefficients / 2**20:,.0f} MB to decode (this program allows "
+                             f"{JPEG_MAX_COEFFICIENT_BYTES // 2**20} MB): scale it down or save it as a "
+                             "baseline (non-progressive) JPEG")
+        found = _MARKER.search(payload, end)
+
+
+def _coefficient_bytes(frame):
+    """Bytes of the DCT coefficient buffer libjpeg allocates for a multi-scan JPEG whose frame
+    header (SOFn, after its length) is ``frame``: 64 coefficients of 2 bytes per 8x8 block of each
+    component, components sampled per MCU as the header says. 0 for a header too damaged to tell."""
+    if len(frame) < 6:
+        return 0
+    height, width, count = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big"), frame[5]
+    sampling = [(byte >> 4, byte & 15) for byte in frame[7:6 + 3 * count:3]]   # (h, v) of each component
+    if not sampling or min(min(pair) for pair in sampling) == 0:
+        return 0
+    h_max, v_max = max(h for h, _ in sampling), max(v for _, v in sampling)
+    mcus = -(-width // (8 * h_max)) * -(-height // (8 * v_max))
+    return mcus * sum(h * v for h, v in sampling) * 64 * 2
 
 
 def _identify(payload):
@@ -105,6 +180,10 @@ def _one_of_our_modes(picture):
         return picture
     if picture.mode.startswith("I;16"):
         return picture.convert("I")
+    if picture.mode == "LAB":  # Pillow converts LAB to nothing; its first band is the lightness
+        return picture.getchannel(0)
+    if picture.mode == "La":   # Pillow converts premultiplied La only to LA
+        picture = picture.convert("LA")
     return picture.convert("RGBA" if _has_alpha(picture) else "L")
 
 
@@ -127,6 +206,7 @@ def _grey(picture):
     white when the visible pixels are dark and onto black when they are light."""
     if picture.mode in ("I", "F"):
         values = np.nan_to_num(np.asarray(picture, dtype=np.float64))
+        values -= min(values.min(initial=0.0), 0.0)  # signed data: its lowest value becomes 0
         highest = values.max(initial=0.0)
         top = 1.0 if picture.mode == "F" and highest <= 1.0 else (255.0 if highest <= 255 else 65535.0)
         return np.clip(values / top, 0.0, 1.0)

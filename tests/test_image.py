@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, JpegImagePlugin
 
 from nncore import ConfigError, DigitSteps, ImageError, digit_steps, digitize, digits, image_to_digit
 
@@ -158,3 +158,45 @@ def test_digitize_settings_out_of_range_are_refused_by_name(change, name):
     with pytest.raises(ConfigError, match=name):
         digitize.DigitizeSettings(**change)
 
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
+                                  "LAB", "HSV", "I", "I;16", "I;16B", "F"])
+def test_every_pillow_mode_gives_the_grey_sample(mode):
+    """LAB and La were reported as 'truncated or damaged': Pillow converts them to no mode we use."""
+    grey = drawn()
+    picture = grey.convert("LA").convert("La") if mode == "La" else grey.convert("RGB").convert(mode)
+    assert picture.mode == mode
+    assert distance(image_to_digit(picture), image_to_digit(grey)) < 0.3
+
+
+def test_a_lab_tiff_is_read_by_its_lightness():
+    payload = encoded(drawn(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).convert("LAB"), "TIFF")
+    assert Image.open(io.BytesIO(payload)).mode == "LAB"
+    assert distance(image_to_digit(payload), image_to_digit(drawn())) < 0.3
+
+
+@pytest.mark.parametrize("low, high", [(-65535, 0), (-32768, 32767), (-255, 0), (-2**31, 2**31 - 1)])
+def test_signed_32_bit_greyscale_with_negative_values_is_read(low, high):
+    """int32 pixels from ``low`` (ink) to ``high`` (paper) were clipped at 0 and read as 'no ink'."""
+    grey = np.asarray(drawn(), dtype=np.float64) / 255
+    picture = Image.fromarray((low + grey * (high - low)).round().astype(np.int32))
+    assert picture.mode == "I"
+    assert distance(image_to_digit(encoded(picture, "TIFF")), image_to_digit(drawn())) < 0.3
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_in_every_mode(mode, progressive, monkeypatch):
+    """Decoding 1/8 of each side is what keeps a 50 MP photo's pixels from filling memory."""
+    sizes = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def recording_load(picture):
+        sizes.append(picture.size)
+        return load(picture)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", recording_load)
+    picture = drawn(size=4096, mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)).convert(mode)
+    payload = encoded(picture, "JPEG", quality=85, progressive=progressive)
+    assert distance(image_to_digit(payload), image_to_digit(drawn())) < 1.0
+    assert sizes and max(sizes[0]) == 512

@@ -1,12 +1,21 @@
 """nncore.io: saving and loading a run, and refusing every other kind of file."""
 
+import dataclasses
 import io
 import json
+import os
+import stat
+import time
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
 
+import nncore
 from nncore import FORMAT_VERSION, TrainConfig, WeightsFileError, digits, load, save, to_bytes, train
+from nncore.training import HISTORY_KEYS
+from tests.archives import COMPRESSIONS, damaged, zipped
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +126,114 @@ def test_an_ensemble_round_trips_with_all_its_networks(ensemble_run):
 def test_an_ensemble_file_with_wrong_networks_is_refused(ensemble_run, make, message):
     with pytest.raises(WeightsFileError, match=message):
         load(make(ensemble_run))
+
+
+# --- hostile input, round two ------------------------------------------------------------------
+
+@pytest.mark.parametrize("compression", sorted(COMPRESSIONS))
+def test_a_corrupt_compressed_entry_is_refused(run, compression):
+    """A corrupt LZMA entry escaped as _lzma.LZMAError (a traceback on Compare and in main.py)."""
+    with pytest.raises(WeightsFileError, match="not a saved run"):
+        load(damaged(zipped(arrays_of(run), compression), "W1.npy"))
+
+
+def test_a_history_of_two_million_epochs_is_refused_before_it_is_read(run):
+    """68 KB compressed; read, it took +370 MB. Its size is refused from the array header."""
+    long = {key: np.zeros(2_000_000) for key in HISTORY_KEYS}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **(arrays_of(run) | long))
+    assert len(buffer.getvalue()) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(WeightsFileError, match=r"declares shape \(2000000,\).*at most 4,000 bytes"):
+            load(buffer.getvalue())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({key: np.full(10, 0.5) for key in HISTORY_KEYS}, "history records 10 epochs, but the run's settings train 3"),
+    ({"val_acc": np.array([0.5, 1.5, 0.9])}, "val_acc.*accuracies outside 0..1"),
+    ({"train_loss": np.array([1.0, -0.5, 0.2])}, "train_loss.*negative"),
+    ({"best_epoch": np.array(4)}, "best_epoch.*between 0 and 3"),
+    ({"test_accuracy": np.array(1.5)}, "test_accuracy.*between 0 and 1"),
+    ({"test_accuracy": np.array(-0.1)}, "test_accuracy.*between 0 and 1"),
+    ({"seconds": np.array(-1.0)}, "seconds.*training time"),
+    ({"seconds": np.array(np.inf)}, "seconds.*training time"),
+    ({"seconds": np.array(1e300)}, "seconds.*training time"),
+])
+def test_a_history_or_scores_that_no_run_gives_are_refused(run, changes, message):
+    with pytest.raises(WeightsFileError, match=message):
+        load(mutated(run, **changes))
+
+
+def test_an_untested_run_with_nan_test_accuracy_round_trips(run):
+    untested = dataclasses.replace(run, test_accuracy=float("nan"))
+    assert np.isnan(load(to_bytes(untested)).test_accuracy)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"W1": np.full((64, 16), 3e38, np.float32)}, "'W1' holds a weight of 3e\\+38"),
+    ({"b2": np.full(10, -1e30, np.float32)}, "'b2' holds a weight of -?1e\\+30"),
+    ({"mean": np.full(64, 1e300)}, "'mean'.*between 0 and 16"),
+    ({"mean": np.full(64, -1.0)}, "'mean'.*between 0 and 16"),
+    ({"std": np.full(64, 100.0)}, "'std' must be between"),
+    ({"std": np.full(64, 1e-300)}, "'std' must be between"),
+])
+def test_weights_or_a_standardizer_that_overflow_are_refused(run, changes, message):
+    """Such files loaded and predicted NaN: the Probe page showed 'Prediction: 0 (nan%)'."""
+    with pytest.raises(WeightsFileError, match=message):
+        load(mutated(run, **changes))
+
+
+def test_a_diverged_run_with_huge_weights_still_round_trips():
+    """lr 100 keeps the epoch-2 weights of a run that diverged at epoch 3: weights of 4e18 that
+    still give finite probabilities. The weight bound (1e24) leaves such runs loadable."""
+    diverged = train(TrainConfig(lr=100, hidden=4, batch=256, epochs=3, seed=1))
+    assert diverged.diverged and max(np.abs(w).max() for w in diverged.model.parameters().values()) > 1e17
+    loaded = load(to_bytes(diverged))
+    X = digits()[0]
+    assert np.array_equal(loaded.predict_proba(X), diverged.predict_proba(X))
+    assert np.isfinite(loaded.predict_proba(nncore.io.check_rows())).all()
+
+
+def test_an_archive_of_100000_entries_is_refused_in_a_short_sentence():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for k in range(100_000):
+            archive.writestr(f"entry{k}.npy", b"")
+    with pytest.raises(WeightsFileError, match=r"list of entries \(65,535 entries, [\d,]+ bytes\)") as refused:
+        load(buffer.getvalue())
+    assert len(str(refused.value)) < 200
+
+
+def test_error_messages_quote_long_names_shortened(run):
+    arrays = arrays_of(run) | {f"{k:02d}" + "x" * 900: np.zeros(1) for k in range(15)}
+    shortened = r"unexpected entries in the file: 00x+\.\.\.x+ \(13,\d+ characters\)"
+    with pytest.raises(WeightsFileError, match=shortened) as refused:
+        load(npz_bytes(arrays))
+    assert len(str(refused.value)) < 300
+
+
+def test_a_saved_file_gets_the_permissions_of_the_umask(run, tmp_path):
+    old = os.umask(0o022)
+    try:
+        save(run, tmp_path / "a.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.npz").st_mode) == 0o644
+
+
+def test_a_save_removes_the_temporary_files_that_killed_saves_left(run, tmp_path):
+    target = tmp_path / "a.npz"
+    stale, fresh = tmp_path / ".a.npz.0badf00d.tmp", tmp_path / ".a.npz.12345678.tmp"
+    other = tmp_path / ".b.npz.0badf00d.tmp"  # another target's
+    for path in (stale, fresh, other):
+        path.write_bytes(b"half a file")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    os.utime(other, (an_hour_ago, an_hour_ago))
+    save(run, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".a.npz.12345678.tmp", ".b.npz.0badf00d.tmp", "a.npz"])

@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from tests.archives import damaged, zipped
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,3 +53,25 @@ def test_predict_on_a_bad_file_says_so_without_traceback(tmp_path):
     bad.write_bytes(b"not weights")
     done = cli("predict", "--weights", str(bad))
     assert done.returncode == 1 and "Traceback" not in done.stderr and "not a saved run" in done.stderr
+
+
+@pytest.mark.parametrize("out", ["", "{tmp}", "{tmp}/a-file/w.npz", "/proc/w.npz"],
+                         ids=["empty", "a-folder", "under-a-file", "unwritable"])
+def test_an_out_that_cannot_be_saved_to_exits_2_with_one_line_before_training(tmp_path, out):
+    (tmp_path / "a-file").write_text("not a folder")
+    done = cli("--epochs", "1", "--out", out.format(tmp=tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "--out" in done.stderr and not done.stdout  # nothing trained, nothing lost
+
+
+def test_predict_on_a_file_with_a_corrupt_lzma_entry_says_so_without_traceback(tmp_path):
+    out = tmp_path / "w.npz"
+    assert cli("--epochs", "1", "--hidden", "8", "--out", str(out)).returncode == 0
+    with np.load(out) as saved:
+        entries = {name: saved[name] for name in saved.files}
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(damaged(zipped(entries, "lzma"), "W1.npy"))
+    done = cli("predict", "--weights", str(bad))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "cannot be decompressed" in done.stderr
