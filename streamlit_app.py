@@ -24,7 +24,7 @@ for note in sidebar.restore_from_url():
     st.toast(f"Link: {shorten(note, 200)}", icon=":material/info:")
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
-trainer.train_requested(st.container())
+trainer.train_requested(st.empty())
 sidebar.run_selector(shown_run)
 sidebar.write_url(settings)
 page.run()

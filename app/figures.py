@@ -32,6 +32,21 @@ def epoch_ticks(epochs):
     return 100
 
 
+def log_ticks(values):
+    """1-2-5 ticks (values, labels) spanning the positive finite ``values``, for a log axis that reads
+    '0.05, 0.1, 0.2, ...' rather than Plotly's bare mantissas."""
+    values = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
+    if not len(values):
+        return [], []
+    low, high = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    ticks = [m * 10.0 ** e for e in np.arange(low, high + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if values.min() / 2 <= t <= values.max() * 2]
+    if len(ticks) > 12:  # a run that blew up spans dozens of decades: one tick a decade, then fewer
+        ticks = [t for t in ticks if f"{t:e}".startswith("1")]
+        ticks = ticks[::-(-len(ticks) // 8)]
+    return [float(t) for t in ticks], [f"{t:g}" for t in ticks]
+
+
 def training_curves(curves, metric="loss", title=None):
     """Training (dashed) and validation (solid) curves per epoch of one or more runs (Curve).
 
@@ -63,7 +78,8 @@ def training_curves(curves, metric="loss", title=None):
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     else:
-        fig.update_yaxes(type="log")
+        ticks, labels = log_ticks([v for c in curves for key in (train_key, val_key) for v in c.history[key]])
+        fig.update_yaxes(type="log", tickvals=ticks, ticktext=labels)
     return fig
 
 
@@ -82,7 +98,8 @@ def batch_losses(losses, epoch, title=None):
                                  hovertemplate="batch %{x}: loss not a number<extra></extra>"))
     fig.update_layout(title=title or f"Loss of each batch in epoch {epoch}, where training diverged",
                       xaxis_title=f"batch of epoch {epoch}", yaxis_title="loss (log scale)", **_LAYOUT)
-    fig.update_yaxes(type="log")
+    ticks, labels = log_ticks([*losses[finite], top * 10] if not finite.all() else losses)
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=labels)
     fig.update_xaxes(dtick=epoch_ticks(len(losses)), tick0=1)
     return fig
 

@@ -31,6 +31,12 @@ def config_token(config):
     return ",".join(parts) or "default"
 
 
+def run_name(config, stop_at=None):
+    """A run's name: its settings' short name, with the stop when there was one
+    ('h64 lr0.1 b64 e500 s0 · stopped at 37/500'). As unique as its key."""
+    return f"{config.name} · stopped at {stop_at}/{config.epochs}" if stop_at else config.name
+
+
 def run_key(result):
     """A run's identity: its settings' token, plus ',stopped:N' when it was stopped after epoch N."""
     token = config_token(result.config)
@@ -45,6 +51,10 @@ class LinkedRun:
     config: TrainConfig
     stop_at: int = None
     uploaded: bool = False
+
+    @property
+    def name(self):
+        return run_name(self.config, self.stop_at)
 
     @property
     def key(self):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from . import analysis
-from .links import run_key
+from .links import run_key, run_name
 
 MAX_RUNS = 12
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -41,10 +41,7 @@ class Run:
     @property
     def name(self):
         """The settings' short name, with the stop when there was one: 'h64 lr0.1 b64 e500 s0 · stopped at 37/500'."""
-        r = self.result
-        if r.stopped_early:
-            return f"{r.config.name} · stopped at {r.epochs_run}/{r.config.epochs}"
-        return r.config.name
+        return run_name(self.result.config, self.result.epochs_run if self.result.stopped_early else None)
 
     @property
     def status(self):
@@ -152,7 +149,7 @@ def remove(key):
         return None
     session.deleted = (run, session.runs.index(run))
     session.runs.remove(run)
-    if st.session_state.get("selected_run") == key:
+    if st.session_state.get("selected_run") in (key, run.name):
         select(session.runs[-1].key if session.runs else None)
     return run
 
@@ -182,6 +179,5 @@ def take_pending_selection():
 
 def selected():
     """The selected Run, or None when the session has no runs."""
-    session = current()
-    run = session.get(st.session_state.get("selected_run"))
-    return run or (session.runs[-1] if session.runs else None)
+    run = get(st.session_state.get("selected_run"))
+    return run or (current().runs[-1] if current().runs else None)

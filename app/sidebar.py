@@ -55,11 +55,11 @@ def restore_from_url():
                               "upload it again on Compare runs (or train its settings)")
         else:
             session.request(linked.config, linked.stop_at, "link")
-    keys = [r.key for r in link.runs]
+    names = [r.name for r in link.runs]
     if link.selected is not None and not link.runs[link.selected].uploaded:
-        st.session_state["select_after_restore"] = keys[link.selected]
+        st.session_state["select_after_restore"] = names[link.selected]
     if link.overlay:
-        st.session_state["overlay_keys"] = [keys[i] for i in link.overlay if not link.runs[i].uploaded]
+        st.session_state["overlay"] = [names[i] for i in link.overlay if not link.runs[i].uploaded]
     st.session_state["locked"], st.session_state["hidden"] = link.lock, link.hide
     return link.notes
 
@@ -73,8 +73,10 @@ def settings_controls():
         st.subheader("Train a new run")
         if locked:
             st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked))}.")
-        more = st.expander("More settings", icon=":material/tune:")
-        for name, (label, step, fmt) in WIDGETS.items():
+        for name in sorted(WIDGETS, key=lambda name: name in MORE):  # the main ones, then "More settings"
+            label, step, fmt = WIDGETS[name]
+            if name == MORE[0]:
+                more = st.expander("More settings", icon=":material/tune:")
             setting = BOUNDS[name]
             st.session_state.setdefault(_key(name), getattr(defaults, name))
             if name in hidden:
@@ -96,9 +98,11 @@ def settings_controls():
                 problems.append(name)
                 where.markdown(f":red[:material/error: {label} must be {setting.allowed()}.]")
         config = None if problems else nncore.TrainConfig(**values)
-        st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
-                  on_click=_request, args=(config,),
-                  help="Fix the settings marked in red first" if config is None else "Train these settings")
+        # read as the button's return value, not in a callback: a callback would get the settings of the
+        # previous script run, and a value typed just before the click would not be the one trained
+        if st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
+                     help="Fix the settings marked in red first" if config is None else "Train these settings"):
+            _request(config)
         if not locked:
             st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                       help="Settings that read digits people draw or upload far better: "
@@ -130,16 +134,17 @@ def run_selector(top):
     """The run shown (in ``top``, the sidebar's first place): drawn after any training, so a new
     run can be selected at once; its settings in words and a button to load them."""
     pending = runs.take_pending_selection() or st.session_state.pop("select_after_restore", None)
-    keys = [run.key for run in reversed(runs.all_runs())]
-    if pending in keys:
+    names = [run.name for run in reversed(runs.all_runs())]  # a run's name is as unique as its key
+    pending = runs.get(pending).name if runs.get(pending) else None
+    if pending in names:
         st.session_state["selected_run"] = pending
     with top:
-        if not keys:
+        if not names:
             st.caption("No runs yet: set the settings below and press **Train**.")
             return
-        if st.session_state.get("selected_run") not in keys:
-            st.session_state["selected_run"] = keys[0]
-        st.selectbox("Showing run", keys, key="selected_run", format_func=lambda key: runs.get(key).name,
+        if st.session_state.get("selected_run") not in names:
+            st.session_state["selected_run"] = names[0]
+        st.selectbox("Showing run", names, key="selected_run",
                      help="The run every page shows, newest first. " + views.NAME_HELP)
         run = runs.selected()
         st.caption(f"{views.settings_text(run.config)} · {run.status}")
@@ -168,14 +173,14 @@ def teacher_link(settings):
 def write_url(settings):
     """Put the settings, the session's runs, the selection and the overlay into the URL."""
     all_runs = runs.all_runs()
-    keys = [run.key for run in all_runs]
+    names = [run.name for run in all_runs]
     linked = [links.LinkedRun(run.config, run.result.epochs_run if run.result.stopped_early else None,
                               run.source == "uploaded") for run in all_runs]
     selected = st.session_state.get("selected_run")
-    overlay = [keys.index(k) for k in st.session_state.get("overlay_keys", []) if k in keys]
+    overlay = [names.index(n) for n in st.session_state.get("overlay", []) if n in names]
     if settings is None:  # a box holds a value that is not allowed: keep the URL's settings
         settings = links.from_params(st.query_params.to_dict()).settings
-    params = links.to_params(settings, linked, keys.index(selected) if selected in keys else None, overlay,
+    params = links.to_params(settings, linked, names.index(selected) if selected in names else None, overlay,
                              st.session_state.get("locked", []), st.session_state.get("hidden", []))
     current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
     if current != params:

@@ -66,7 +66,8 @@ def run_header(run):
     """The run's name (its meaning on hover), its settings in words, and the command that trains it."""
     st.subheader(f"Run {run.name}", help=NAME_HELP)
     st.caption(f"{settings_text(run.config)} · {run.status}")
-    st.code(run.config.command(), language="bash")
+    command = run.config.command()
+    st.code(command + ("  # the default settings" if command == "python main.py" else ""), language="bash")
 
 
 def run_summary(run):

@@ -49,42 +49,44 @@ def percent(value):
     return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
 
 
-SETTINGS = {"hidden": "hidden (h)", "lr": "learning rate (lr)", "batch": "batch (b)", "seed": "seed (s)",
+SETTINGS = {"hidden": "hidden (h)", "lr": "rate (lr)", "batch": "batch (b)", "seed": "seed (s)",
             "activation": "activation", "optimizer": "optimizer", "momentum": "momentum", "l2": "L2",
             "schedule": "schedule", "patience": "patience", "val_share": "validation share",
             "augment": "augmented copies", "ensemble": "networks"}
-ALWAYS = ("hidden", "lr", "batch", "seed")
-defaults = nncore.TrainConfig()
-varying = [name for name in SETTINGS if name in ALWAYS or any(
-    getattr(run.config, name) != getattr(defaults, name) for run in all_runs)]
+varying = [name for name in SETTINGS if len({getattr(run.config, name) for run in all_runs}) > 1]  # what differs
 rows = []
 for run in all_runs:
     r = run.result
     row = {"run": run.name, "status": run.status}
     row |= {SETTINGS[name]: str(getattr(run.config, name)) for name in varying}
     row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}",
-            "best val acc": percent(r.best_val_accuracy if r.best_epoch else None),
-            "test acc": percent(r.test_accuracy), "kept epoch": str(r.best_epoch) if r.best_epoch else "—",
+            "best val acc (epoch)": f"{percent(r.best_val_accuracy)} ({r.best_epoch})" if r.best_epoch else "—",
+            "test acc": percent(r.test_accuracy),
             "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
     rows.append(row)
+st.caption("One row per run, newest first; the settings columns are those that differ between your runs.")
 st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-    "run": st.column_config.TextColumn("run", width="large", help=views.NAME_HELP),
-    "status": st.column_config.TextColumn("status", width="medium"),
-    "epochs (e)": st.column_config.TextColumn("epochs (e)", help="Epochs trained / epochs asked for"),
-    "best val acc": st.column_config.TextColumn("best val acc", help="Validation accuracy of the kept epoch"),
-    "test acc": st.column_config.TextColumn("test acc", help="Accuracy on the test split, with the kept weights"),
-    "kept epoch": st.column_config.TextColumn("kept epoch", help=figures.KEPT.capitalize()),
-    "pinned": st.column_config.CheckboxColumn("pinned", width="small",
+    "run": st.column_config.TextColumn("run", width=175, help=views.NAME_HELP),
+    "status": st.column_config.TextColumn("status", width=125),
+    **{SETTINGS[name]: st.column_config.TextColumn(SETTINGS[name], width=80,
+                                                   help=nncore.BOUNDS[name].help.capitalize()) for name in varying},
+    "epochs (e)": st.column_config.TextColumn("epochs (e)", width=75, help="Epochs trained / epochs asked for"),
+    "best val acc (epoch)": st.column_config.TextColumn(
+        "best val acc (epoch)", width=130, help=f"Validation accuracy of the {figures.KEPT}"),
+    "test acc": st.column_config.TextColumn("test acc", width=70,
+                                            help="Accuracy on the test split, with the kept weights"),
+    "time (s)": st.column_config.TextColumn("time (s)", width=65, help="Seconds of training"),
+    "pinned": st.column_config.CheckboxColumn("pinned", width=60,
                                               help=f"Pinned runs are never dropped when the session reaches "
                                                    f"{runs.MAX_RUNS} runs, and cannot be deleted"),
 })
 
-keys = [run.key for run in all_runs]
-# the widget's own state goes when another page is shown: the choice is kept under "overlay_keys" too
-st.session_state["compare_runs_keys"] = [k for k in st.session_state.get("overlay_keys", keys[:3]) if k in keys]
-chosen = st.multiselect("Runs to overlay", keys, key="compare_runs_keys", format_func=lambda k: runs.get(k).name,
+names = [run.name for run in all_runs]
+# the widget's own state goes when another page is shown: the choice is kept under "overlay" too
+st.session_state["compare_runs"] = [n for n in st.session_state.get("overlay", names[:3]) if n in names]
+chosen = st.multiselect("Runs to overlay", names, key="compare_runs",
                         help="Pick runs to draw on the same charts. Solid: validation; dashed: training.")
-st.session_state["overlay_keys"] = chosen
+st.session_state["overlay"] = chosen
 if chosen:
     curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color)
               for run in map(runs.get, chosen) if run.result.epochs_run]
@@ -98,7 +100,7 @@ if chosen:
         st.caption(f"Not drawn (no epoch finished): {', '.join(empty)}.")
 
 st.subheader("Manage runs")
-target = st.selectbox("Run", keys, key="manage_run", format_func=lambda k: runs.get(k).name)
+target = st.selectbox("Run", names, key="manage_run")
 run = runs.get(target)
 cells = st.columns(3)
 cells[0].download_button("Download weights (.npz)", nncore.to_bytes(run.result),
@@ -112,5 +114,5 @@ if cells[1].button("Unpin" if run.pinned else "Pin", icon=":material/push_pin:",
 if cells[2].button("Delete", icon=":material/delete:", disabled=run.pinned,
                    help="Unpin it first: pinned runs are protected." if run.pinned else "Delete this run (you can "
                         "undo it)."):
-    runs.remove(target)
+    runs.remove(run.key)
     st.rerun()

@@ -24,15 +24,15 @@ left.plotly_chart(figures.confusion_heatmap(counts, analysis.row_percentages(cou
 left.caption("Rows: the true digit; columns: the network's answer. Blue: right; red: mistakes (darker: more).")
 with right:
     st.plotly_chart(figures.per_class_bars(per_class["precision"], per_class["recall"]))
-    table = pd.DataFrame({"digit": range(10), "precision": per_class["precision"], "recall": per_class["recall"],
-                          "test digits": per_class["support"]})
+    table = pd.DataFrame({"digit": range(10), "precision": 100 * per_class["precision"],
+                          "recall": 100 * per_class["recall"], "test digits": per_class["support"]})
     st.dataframe(table, hide_index=True, column_config={
         "digit": st.column_config.NumberColumn("digit", width="small"),
-        "precision": st.column_config.ProgressColumn(
-            "precision", format="percent", min_value=0, max_value=1, width="medium",
+        "precision": st.column_config.NumberColumn(
+            "precision", format="%.1f%%", width="small",
             help="Of the test digits the network called this digit, the share that really are"),
-        "recall": st.column_config.ProgressColumn(
-            "recall", format="percent", min_value=0, max_value=1, width="medium",
+        "recall": st.column_config.NumberColumn(
+            "recall", format="%.1f%%", width="small",
             help="Of the test digits that really are this digit, the share the network found"),
         "test digits": st.column_config.NumberColumn("test digits", width="small",
                                                      help="How many of this digit the test split holds")})

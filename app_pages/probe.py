@@ -56,6 +56,7 @@ def pick_test_digit():
         position = st.selectbox("Misclassified digit", wrong, key="probe_wrong", format_func=lambda i: (
             f"#{i}: true {evaluation.y[i]}, predicted {evaluation.predicted[i]} ({evaluation.probs[i].max():.0%})"))
     st.image(figures.digit_picture(evaluation.X[position], 20), caption=f"test digit #{position}", width=160)
+    st.caption(f"True digit: **{evaluation.y[position]}**")
     return evaluation.X[position], int(evaluation.y[position])
 
 
@@ -114,21 +115,20 @@ with right:
     elif selected is None:
         views.no_runs_yet("then this shows what the network answers for this digit.")
     else:
-        keys = [run.key for run in all_runs]
-        if st.session_state.get("probe_runs_for") != selected.key:  # a new selection starts a new comparison
-            st.session_state["probe_runs_for"] = selected.key
-            st.session_state["probe_runs"] = [selected.key]
-        st.session_state["probe_runs"] = [k for k in st.session_state.get("probe_runs", []) if k in keys]
-        chosen = [runs.get(k) for k in st.session_state["probe_runs"]] or [selected]
+        names = [run.name for run in all_runs]
+        if st.session_state.get("probe_runs_for") != selected.name:  # a new selection starts a new comparison
+            st.session_state["probe_runs_for"] = selected.name
+            st.session_state["probe_runs"] = [selected.name]
+        st.session_state["probe_runs"] = [n for n in st.session_state.get("probe_runs", []) if n in names]
+        chosen = [runs.get(n) for n in st.session_state["probe_runs"]] or [selected]
         probs = {run.name: run.result.predict_proba(sample)[0] for run in chosen}
         for name, p in probs.items():
             (first, p1), (second, p2) = analysis.top_guesses(p)
             verdict = "" if truth is None else (" ✓" if first == truth else f" ✗ (true {truth})")
-            st.markdown(f"#### Prediction: {first} ({p1:.1%}){verdict}\nsecond guess {second} ({p2:.1%})"
+            st.markdown(f"### **Prediction: {first}** ({p1:.1%}){verdict}\nsecond guess {second} ({p2:.1%})"
                         + (f" · _{name}_" if len(probs) > 1 else ""))
         st.plotly_chart(figures.softmax_bars(probs, {run.name: run.color for run in chosen}))
-        st.multiselect("Runs", keys, key="probe_runs", format_func=lambda k: runs.get(k).name,
-                       help="Pick several runs to see their answers side by side.")
+        st.multiselect("Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
 
 if sample is not None:
     st.session_state["probe_sample"] = {"pixels": np.asarray(sample).tolist(), "truth": truth, "source": source}

@@ -30,6 +30,12 @@ class Setting:
         return f"{number_text(self.low)} to {number_text(self.high)}"
 
 
+def _short(value):
+    """A float as short as it can be written and read back exactly: 0.1, 1e-05, 0.123456789."""
+    text = f"{value:g}"
+    return text if float(text) == value else repr(value)
+
+
 def number_text(value):
     """A number as a person writes it: 500, 0.1, 0.00001 (never 1e-05), 2147483647."""
     if float(value).is_integer():
@@ -119,16 +125,16 @@ class TrainConfig:
     @property
     def name(self):
         """Short name of the run: 'h64 lr0.1 b64 e30 s0', then the settings that differ from
-        the defaults ('tanh', 'adam', 'l2=0.001', 'cosine', ...)."""
-        text = f"h{self.hidden} lr{self.lr:g} b{self.batch} e{self.epochs} s{self.seed}"
+        the defaults ('tanh', 'adam', 'l2=0.001', 'cosine', ...). Two configs never share a name."""
+        text = f"h{self.hidden} lr{_short(self.lr)} b{self.batch} e{self.epochs} s{self.seed}"
         extras = [
-            self.val_share != 0.2 and f"v{self.val_share:g}",
+            self.val_share != 0.2 and f"v{_short(self.val_share)}",
             self.augment and f"a{self.augment}",
             self.ensemble > 1 and f"n{self.ensemble}",
             self.activation != "relu" and self.activation,
-            self.optimizer == "momentum" and f"momentum{self.momentum:g}",
+            (self.optimizer == "momentum" or self.momentum != 0.9) and f"momentum{_short(self.momentum)}",
             self.optimizer == "adam" and "adam",
-            self.l2 and f"l2={self.l2:g}",
+            self.l2 and f"l2={_short(self.l2)}",
             self.schedule != "constant" and self.schedule,
             self.patience and f"patience{self.patience}",
         ]

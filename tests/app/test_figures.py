@@ -8,37 +8,69 @@ HISTORY = {"train_loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.7], "train_ac
            "val_acc": [0.4, 0.85, 0.8]}
 
 
-def test_training_curves_of_one_run_have_training_validation_and_best_marker():
-    fig = figures.training_curves([("run", HISTORY, 2)], "loss")
+def curve(name="run", history=HISTORY, best=2, color="#123456"):
+    return figures.Curve(name, history, best, color)
+
+
+def test_training_curves_of_one_run_have_training_validation_and_the_kept_epoch_explained():
+    fig = figures.training_curves([curve()], "loss")
     train, val, best = fig.data
     assert list(train.y) == HISTORY["train_loss"] and train.line.dash == "dash"
     assert list(val.y) == HISTORY["val_loss"] and list(val.x) == [1, 2, 3]
-    assert list(best.x) == [2] and list(best.y) == [0.6] and "best epoch 2" in best.name
+    assert list(best.x) == [2] and list(best.y) == [0.6] and "kept epoch 2" in best.name
+    assert "highest validation accuracy" in best.hovertemplate
     assert fig.layout.xaxis.title.text == "epoch"
 
 
-def test_training_curves_of_several_runs_are_named_and_coloured_per_run():
-    fig = figures.training_curves([("a", HISTORY, 2), ("b", HISTORY, 0)], "accuracy")
-    assert len(fig.data) == 5  # a: train, val, best; b: train, val (no finished epoch, no marker)
-    assert {t.line.color for t in fig.data if t.legendgroup == "a" and t.mode == "lines"} != \
-           {t.line.color for t in fig.data if t.legendgroup == "b" and t.mode == "lines"}
+def test_the_loss_axis_is_logarithmic_so_a_blown_up_run_does_not_flatten_the_others():
+    exploded = dict(HISTORY, train_loss=[1.0, 1e30, 1e34], val_loss=[1.0, 1e31, 1.5e34])
+    fig = figures.training_curves([curve(), curve("b", exploded, 1)], "loss")
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_the_accuracy_axis_always_runs_from_0_to_100_percent():
+    fig = figures.training_curves([curve(best=0, history={k: [] for k in HISTORY})], "accuracy")
+    assert fig.layout.yaxis.tickformat == ".0%" and tuple(fig.layout.yaxis.range) == (0, 1.02)
+
+
+def test_epoch_ticks_are_whole_epochs():
+    fig = figures.training_curves([curve()], "loss")
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 1
+    assert [figures.epoch_ticks(n) for n in (3, 30, 500)] == [1, 5, 100]
+
+
+def test_training_curves_of_several_runs_keep_each_runs_own_colour():
+    fig = figures.training_curves([curve("a", color="#aa0000"), curve("b", best=0, color="#00bb00")], "accuracy")
+    assert len(fig.data) == 5  # a: train, val, kept; b: train, val (no kept epoch, no marker)
+    assert {t.line.color for t in fig.data if t.legendgroup == "a" and t.mode == "lines"} == {"#aa0000"}
+    assert {t.line.color for t in fig.data if t.legendgroup == "b" and t.mode == "lines"} == {"#00bb00"}
     assert [t.name for t in fig.data if t.showlegend is not False] == ["a", "b"]  # one legend entry per run
-    assert fig.layout.yaxis.tickformat == ".0%"
 
 
-def test_confusion_heatmap_shows_counts_and_row_percentages_on_hover():
-    counts = np.array([[8, 2], [0, 5]])
-    percentages = np.array([[80.0, 20.0], [0.0, 100.0]])
+def test_batch_losses_mark_the_step_that_blew_up():
+    fig = figures.batch_losses([2.3, 40.0, 9e30, float("inf")], epoch=1)
+    finite, blown = fig.data
+    assert list(finite.y) == [2.3, 40.0, 9e30] and list(blown.x) == [4]
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_confusion_heatmap_draws_mistakes_on_their_own_scale():
+    counts = np.array([[8, 1, 0], [0, 5, 2], [0, 0, 9]])
+    percentages = 100 * counts / counts.sum(axis=1, keepdims=True)
     fig = figures.confusion_heatmap(counts, percentages)
-    heat = fig.data[0]
-    assert np.array_equal(heat.z, counts) and np.array_equal(heat.customdata, percentages)
-    assert "%{customdata" in heat.hovertemplate and heat.texttemplate == "%{text}"
+    right, wrong = fig.data
+    assert np.array_equal(np.diag(right.z), [8, 5, 9]) and np.isnan(np.array(right.z, float)[0, 1])
+    z = np.array(wrong.z, float)
+    assert z[0, 1] == 1 and z[1, 2] == 2 and np.isnan(z[0, 0]) and np.isnan(z[0, 2])  # only mistakes
+    assert wrong.zmin == 0.5 and wrong.colorscale[0][1] != "rgb(255,255,255)"  # one mistake is coloured, not white
+    assert "%{customdata" in wrong.hovertemplate and np.array_equal(wrong.text, counts)
     assert fig.layout.yaxis.autorange == "reversed"
 
 
-def test_per_class_bars_are_precision_and_recall():
-    fig = figures.per_class_bars(np.linspace(0.9, 1, 10), np.linspace(1, 0.9, 10))
+def test_per_class_bars_are_precision_and_recall_from_zero_with_their_values():
+    fig = figures.per_class_bars(np.linspace(0.9, 1, 10), np.linspace(1, 0.875, 10))
     assert [t.name for t in fig.data] == ["precision", "recall"] and len(fig.data[0].y) == 10
+    assert tuple(fig.layout.yaxis.range) == (0, 1.0) and fig.data[1].text[-1] == "88%"
 
 
 def test_softmax_bars_one_group_per_run():

@@ -1,30 +1,49 @@
-"""app.links: settings and runs in the URL, read leniently."""
+"""app.links: settings, runs (with their status), the selection and a teacher's locks in the URL, read leniently."""
 
-from app.links import MAX_LINKED_RUNS, config_from_token, config_token, from_params, to_params
+from app.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
 from nncore import TrainConfig
 
 
-def test_round_trip_of_settings_and_runs():
-    settings = TrainConfig(hidden=128, lr=1e-5, seed=2**31 - 1)
-    runs = [TrainConfig(), TrainConfig(hidden=16, val_share=0.3)]
-    assert from_params(to_params(settings, runs)) == (settings, runs, [])
+def test_round_trip_of_settings_runs_selection_overlay_and_locks():
+    settings = TrainConfig(hidden=128, lr=1e-5, seed=2**31 - 1, activation="tanh", optimizer="adam")
+    runs = [LinkedRun(TrainConfig()), LinkedRun(TrainConfig(hidden=16, val_share=0.3), stop_at=7),
+            LinkedRun(TrainConfig(epochs=3), uploaded=True)]
+    link = from_params(to_params(settings, runs, selected=1, overlay=[0, 2], lock=["epochs", "hidden"], hide=["seed"]))
+    assert (link.settings, link.runs, link.selected, link.overlay) == (settings, runs, 1, [0, 2])
+    assert (link.lock, link.hide, link.notes) == (["epochs", "hidden"], ["seed"], [])
+
+
+def test_a_stopped_run_keeps_its_stop_and_its_full_length():
+    linked, notes = linked_run_from_token("hidden:1024,epochs:500,stopped:250")
+    assert linked.config.epochs == 500 and linked.stop_at == 250 and notes == []
+    assert linked.name == "h1024 lr0.1 b64 e500 s0 · stopped at 250/500"
+    assert linked.key == "epochs:500,hidden:1024,stopped:250"
 
 
 def test_default_config_token_is_short():
     assert config_token(TrainConfig()) == "default"
-    assert config_token(TrainConfig(hidden=16)) == "hidden:16"
-    assert config_from_token("hidden:16")[0] == TrainConfig(hidden=16)
+    assert config_token(TrainConfig(hidden=16, activation="tanh")) == "hidden:16,activation:tanh"
+    assert linked_run_from_token("hidden:16")[0].config == TrainConfig(hidden=16)
 
 
 def test_bad_values_are_clamped_or_ignored_with_notes():
-    settings, runs, notes = from_params({"epochs": "1e9", "hidden": "-5", "lr": "nan", "seed": "x",
-                                         "run": ["garbage", "bogus:1", "epochs:0"]})
+    link = from_params({"epochs": "1e9", "hidden": "-5", "lr": "nan", "seed": "x",
+                        "run": ["garbage", "bogus:1", "epochs:0", "epochs:5,stopped:9"], "selected": "7",
+                        "lock": "hidden,nonsense"})
+    settings = link.settings
     assert (settings.epochs, settings.hidden, settings.lr, settings.seed) == (500, 1, 0.1, 0)
-    assert runs == [TrainConfig(epochs=1)]
-    assert len(notes) == 7
+    assert [r.config for r in link.runs] == [TrainConfig(epochs=1), TrainConfig(epochs=5)]
+    assert link.runs[1].stop_at is None, "a stop after the run's last epoch is ignored"
+    assert link.selected is None and link.lock == ["hidden"]
+    assert len(link.notes) == 10
+
+
+def test_a_long_hostile_value_is_cut_short_in_its_note():
+    link = from_params({"activation": "x" * 100_000})
+    assert link.notes and max(len(note) for note in link.notes) < 200
 
 
 def test_links_restore_a_bounded_number_of_runs():
     tokens = [f"seed:{s}" for s in range(MAX_LINKED_RUNS + 5)]
-    _, runs, notes = from_params({"run": tokens})
-    assert len(runs) == MAX_LINKED_RUNS and any("only the last" in n for n in notes)
+    link = from_params({"run": tokens})
+    assert len(link.runs) == MAX_LINKED_RUNS and any("only the last" in n for n in link.notes)

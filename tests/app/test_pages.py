@@ -118,7 +118,7 @@ def test_diverging_learning_rate_shows_a_diverged_run_and_the_app_keeps_working(
 
 def test_probe_page_predicts_a_test_digit(trained):
     trained.switch_page(PAGES["probe"]).run()
-    assert any(m.value.startswith("**Prediction:") for m in trained.markdown)
+    assert any(m.value.startswith("### **Prediction:") for m in trained.markdown)
 
 
 @pytest.mark.parametrize("how", ["class", "random", "misclassified"])
@@ -134,9 +134,9 @@ def test_probe_page_picks_test_digits_every_way(trained, how):
     if how == "class":
         assert truths[0] == "True digit: **4**"
     if how == "misclassified":
-        assert any("✗" in m.value for m in trained.markdown if m.value.startswith("**Prediction:"))
+        assert any("✗" in m.value for m in trained.markdown if m.value.startswith("### **Prediction:"))
     else:
-        assert any(m.value.startswith("**Prediction:") for m in trained.markdown)
+        assert any(m.value.startswith("### **Prediction:") for m in trained.markdown)
 
 
 def test_probe_page_compares_several_runs(trained):
@@ -144,7 +144,7 @@ def test_probe_page_compares_several_runs(trained):
     trained.switch_page(PAGES["probe"]).run()
     names = [run.name for run in session_runs(trained)]
     trained.multiselect(key="probe_runs").set_value(names).run()
-    assert sum(m.value.startswith("**Prediction:") for m in trained.markdown) == 2
+    assert sum(m.value.startswith("### **Prediction:") for m in trained.markdown) == 2
 
 
 def png_of_digit(pixels, scale=16):
@@ -163,7 +163,7 @@ def test_probe_page_reads_an_uploaded_digit(trained):
     trained.file_uploader(key="probe_upload").set_value(("seven.png", png_of_digit(X[index]), "image/png"))
     trained.run()
     assert not trained.exception and not errors(trained)
-    assert any(m.value.startswith("**Prediction: 7**") for m in trained.markdown)
+    assert any(m.value.startswith("### **Prediction: 7**") for m in trained.markdown)
 
 
 @pytest.mark.parametrize("payload", [b"", b"%PDF-1.4 not an image", b"\x89PNG\r\n\x1a\n truncated"])
@@ -220,7 +220,7 @@ def test_probe_page_reads_a_photo_of_a_handwritten_7_and_suggests_the_preset(tra
     trained.file_uploader(key="probe_upload").set_value(("seven.jpg", photo_of_digit(7), "image/jpeg"))
     trained.run()
     assert not trained.exception and not errors(trained)
-    assert any(m.value.startswith("**Prediction: 7**") for m in trained.markdown)
+    assert any(m.value.startswith("### **Prediction: 7**") for m in trained.markdown)
     assert any("handwriting preset" in i.value for i in trained.info)
     next(b for b in trained.button if b.label == "Train the handwriting preset").click().run()
     assert not trained.exception

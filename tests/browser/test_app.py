@@ -37,7 +37,7 @@ def go(page, name):
 
 
 def set_setting(page, label, value):
-    box = page.get_by_label(label, exact=True)
+    box = page.locator("[data-testid=stSidebar]").get_by_role("spinbutton", name=label, exact=True)
     if not box.is_visible():  # in the sidebar's "More settings"
         page.get_by_text("More settings").click()
     box.fill(str(value))
