@@ -133,11 +133,13 @@ def _load(config):
 def run_selector(top):
     """The run shown (in ``top``, the sidebar's first place): drawn after any training, so a new
     run can be selected at once; its settings in words and a button to load them."""
-    pending = runs.take_pending_selection() or st.session_state.pop("select_after_restore", None)
     names = [run.name for run in reversed(runs.all_runs())]  # a run's name is as unique as its key
-    pending = runs.get(pending).name if runs.get(pending) else None
-    if pending in names:
-        st.session_state["selected_run"] = pending
+    pending = runs.get(runs.take_pending_selection())
+    restored = st.session_state.get("select_after_restore")  # a link's selection, once its run is there
+    if restored in names:
+        pending = runs.get(st.session_state.pop("select_after_restore"))
+    if pending is not None:
+        st.session_state["selected_run"] = pending.name
     with top:
         if not names:
             st.caption("No runs yet: set the settings below and press **Train**.")

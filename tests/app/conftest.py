@@ -29,7 +29,8 @@ def trained(app):
 def train(at, **settings):
     """Set sidebar settings (by setting name) and press Train."""
     for name, value in settings.items():
-        at.number_input(key=f"setting_{name}").set_value(value)
+        widget = at.selectbox(key=f"setting_{name}") if isinstance(value, str) else at.number_input(key=f"setting_{name}")
+        widget.set_value(value)
     next(b for b in at.sidebar.button if b.label == "Train").click()
     return at.run()
 

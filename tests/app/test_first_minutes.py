@@ -1,0 +1,161 @@
+"""What a new learner trips over in the first ten minutes (issue 12), driven headless with AppTest."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
+
+
+def fresh_with(query):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params.update(query)
+    return at.run()
+
+
+def texts(at, kind):
+    return [element.value for element in getattr(at, kind)]
+
+
+def chart_specs(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+# --- divergence teaches ------------------------------------------------------------------
+
+def test_a_run_that_diverges_in_its_first_epoch_says_so_and_shows_its_batch_losses(app):
+    train(app, lr=50.0)
+    assert not app.exception
+    assert any("No epoch finished" in w for w in texts(app, "warning"))
+    titles = [spec["layout"]["title"]["text"] for spec in chart_specs(app)]
+    assert any("Loss of each batch in epoch 1" in t for t in titles)
+    assert not any(t.startswith("Accuracy per epoch") for t in titles), "no empty per-epoch axes"
+
+
+def test_overfitting_is_flagged_in_words(app):
+    train(app, hidden=16, lr=0.5, epochs=200)
+    assert any("Validation loss rising since epoch" in w and "memorising" in w for w in texts(app, "warning"))
+
+
+def test_the_kept_epoch_says_how_it_was_chosen(trained):
+    assert any("highest validation accuracy" in c for c in texts(trained, "caption"))
+
+
+# --- settings never silently change ------------------------------------------------------
+
+def test_a_value_out_of_range_is_explained_in_words_and_train_trains_nothing_else(app):
+    app.number_input(key="setting_lr").set_value(200.0).run()
+    assert any("Learning rate must be 0.00001 to 100" in m for m in texts(app.sidebar, "markdown"))
+    train_button = next(b for b in app.sidebar.button if b.label == "Train")
+    assert train_button.disabled
+    assert app.number_input(key="setting_lr").value == 200.0, "the box keeps what was typed"
+    assert not session_runs(app)
+
+
+def test_the_shown_run_comes_first_in_the_sidebar_with_its_settings_and_can_be_loaded(trained):
+    train(trained, hidden=16, lr=0.3)
+    assert trained.sidebar.selectbox[0].label == "Showing run"
+    trained.selectbox(key="selected_run").set_value("h64 lr0.1 b64 e30 s0").run()
+    assert any("64 hidden units · learning rate 0.1" in c for c in texts(trained.sidebar, "caption"))
+    assert trained.number_input(key="setting_hidden").value == 16, "the boxes keep the next run's settings"
+    next(b for b in trained.sidebar.button if b.label == "Load these settings").click().run()
+    assert trained.number_input(key="setting_hidden").value == 64
+    assert trained.number_input(key="setting_lr").value == 0.1
+
+
+def test_allowed_values_in_help_texts_are_written_as_numbers(app):
+    lr_help = app.number_input(key="setting_lr").help
+    assert "Allowed: 0.00001 to 100" in lr_help and "e-05" not in lr_help and lr_help.startswith("Learning rate")
+
+
+# --- the probe page ----------------------------------------------------------------------
+
+def test_the_hint_gives_the_figures_in_the_app_not_in_the_readme(trained):
+    from tests.drawn import photo_of_digit
+
+    trained.switch_page(PAGES["probe"]).run()
+    trained.segmented_control(key="probe_source").set_value("Upload").run()
+    trained.file_uploader(key="probe_upload").set_value(("seven.jpg", photo_of_digit(7), "image/jpeg"))
+    trained.run()
+    hint = next(i for i in texts(trained, "info") if "handwriting preset" in i)
+    assert "71%" in hint and "86%" in hint and "README" not in hint
+
+
+# --- links and reloads keep what the user had ----------------------------------------------
+
+def test_a_link_opens_on_the_run_the_sender_had_selected_with_their_overlay(app):
+    at = fresh_with({"run": ["default", "hidden:16", "hidden:32"], "selected": "0", "overlay": "0,2"})
+    assert not at.exception
+    assert at.selectbox(key="selected_run").value == "h64 lr0.1 b64 e30 s0"
+    at.switch_page(PAGES["compare"]).run()
+    assert at.multiselect(key="compare_runs").value == ["h64 lr0.1 b64 e30 s0", "h32 lr0.1 b64 e30 s0"]
+
+
+def test_a_stopped_run_comes_back_stopped_where_it_was(app):
+    at = fresh_with({"run": ["epochs:40,hidden:8,stopped:5"]})
+    (run,) = session_runs(at)
+    assert run.result.epochs_run == 5 and run.config.epochs == 40 and run.status == "stopped at 5/40"
+    assert run.name == "h8 lr0.1 b64 e40 s0 · stopped at 5/40"
+
+
+def test_an_uploaded_run_in_a_link_is_not_passed_off_as_trained(app):
+    at = fresh_with({"run": ["default,uploaded:1"]})
+    assert not session_runs(at)
+    assert any("came from an uploaded file" in t.value for t in at.toast)
+
+
+def test_each_run_keeps_its_colour_on_every_page(trained):
+    train(trained, hidden=16)
+    first, second = session_runs(trained)
+    trained.switch_page(PAGES["compare"]).run()
+    colours = {t["name"]: t["line"]["color"] for t in chart_specs(trained)[0]["data"] if "line" in t}
+    assert colours[first.name] == first.color and colours[second.name] == second.color
+    trained.multiselect(key="compare_runs").set_value([second.name]).run()
+    again = {t["name"]: t["line"]["color"] for t in chart_specs(trained)[0]["data"] if "line" in t}
+    assert again[second.name] == second.color, "a run alone in the overlay keeps its colour"
+
+
+# --- tables, charts and words --------------------------------------------------------------
+
+def test_the_compare_table_shows_dashes_not_none_and_explains_its_headers(app):
+    train(app, lr=50.0)
+    train(app, lr=0.1)
+    app.switch_page(PAGES["compare"]).run()
+    table = app.dataframe[0].value
+    assert "None" not in table.astype(str).to_string()
+    assert "—" in table["best val acc (epoch)"].tolist()
+    assert {"hidden (h)", "rate (lr)", "epochs (e)"} & set(table.columns) == {"rate (lr)", "epochs (e)"}
+
+
+def test_pinned_runs_cannot_be_deleted_and_a_delete_can_be_undone(trained):
+    train(trained, hidden=16)
+    trained.switch_page(PAGES["compare"]).run()
+    trained.selectbox(key="manage_run").set_value("h64 lr0.1 b64 e30 s0").run()
+    next(b for b in trained.button if b.label == "Pin").click().run()
+    assert next(b for b in trained.button if b.label == "Delete").disabled
+    next(b for b in trained.button if b.label == "Unpin").click().run()
+    next(b for b in trained.button if b.label == "Delete").click().run()
+    assert [run.config.hidden for run in session_runs(trained)] == [16]
+    next(b for b in trained.button if b.label == "Undo").click().run()
+    assert sorted(run.config.hidden for run in session_runs(trained)) == [16, 64]
+
+
+def test_empty_states_use_an_icon_every_browser_can_draw(app):
+    assert all("👈" not in i.value for i in app.info)
+    assert any(i.icon == ":material/arrow_back:" for i in app.info)
+
+
+def test_a_run_stopped_half_way_says_so_in_its_name_not_as_fewer_epochs():
+    from app.links import run_name
+    from nncore import TrainConfig
+
+    assert run_name(TrainConfig(epochs=500), 250).endswith("e500 s0 · stopped at 250/500")
+
+
+@pytest.mark.parametrize("page", ["home", "curves"])
+def test_every_run_page_shows_the_command_that_reproduces_it(app, page):
+    train(app, hidden=32, activation="tanh")
+    app.switch_page(PAGES["overview" if page == "home" else page]).run()
+    assert any(code.value.startswith("python main.py --hidden 32 --activation tanh") for code in app.code)
+    assert not errors(app)
