@@ -119,7 +119,9 @@ with right:
         if st.session_state.get("probe_runs_for") != selected.name:  # a new selection starts a new comparison
             st.session_state["probe_runs_for"] = selected.name
             st.session_state["probe_runs"] = [selected.name]
-        st.session_state["probe_runs"] = [n for n in st.session_state.get("probe_runs", []) if n in names]
+        # the box's own state goes while it is not drawn (nothing to answer): start again from the shown run
+        st.session_state["probe_runs"] = [n for n in st.session_state.get("probe_runs", []) if n in names] or [
+            selected.name]
         chosen = [runs.get(n) for n in st.session_state["probe_runs"]] or [selected]
         probs = {run.name: run.result.predict_proba(sample)[0] for run in chosen}
         for name, p in probs.items():

@@ -52,8 +52,8 @@ def train(page):
 
 
 def selected_runs(page):
-    """The options of the sidebar's "Selected run" box."""
-    page.get_by_role("combobox", name="Selected run").click()
+    """The options of the sidebar's "Showing run" box."""
+    page.get_by_role("combobox", name="Showing run").click()
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return options
@@ -110,7 +110,7 @@ def test_a_reloaded_link_brings_back_the_settings_and_the_runs(page, server):
 
     page.goto("about:blank")
     page.goto(link)  # a new script session: everything comes back from the URL
-    expect(page.get_by_role("combobox", name="Selected run")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Showing run")).to_be_visible()
     settle(page)
     assert sorted(selected_runs(page)) == sorted(expected)
     assert page.get_by_label("Hidden units", exact=True).input_value() == "32"
@@ -196,8 +196,8 @@ def test_a_long_training_shows_progress_and_stop_keeps_the_run(page, server, sho
     page.get_by_role("button", name="Stop", exact=True).click()
     settle(page)
     runs = selected_runs(page)
-    assert len(runs) == 1 and re.fullmatch(r"h1024 lr0\.1 b64 e\d+ s0 a4", runs[0]), runs
-    epochs = int(re.search(r" e(\d+) ", runs[0]).group(1))
+    assert len(runs) == 1 and re.fullmatch(r"h1024 lr0\.1 b64 e500 s0 a4 · stopped at \d+/500", runs[0]), runs
+    epochs = int(re.search(r"stopped at (\d+)/", runs[0]).group(1))
     assert 1 <= epochs < 500
     expect(page.get_by_role("heading", name=f"Run {runs[0]}")).to_be_visible()
     no_errors(page)
