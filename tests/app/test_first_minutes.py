@@ -159,3 +159,40 @@ def test_every_run_page_shows_the_command_that_reproduces_it(app, page):
     app.switch_page(PAGES["overview" if page == "home" else page]).run()
     assert any(code.value.startswith("python main.py --hidden 32 --activation tanh") for code in app.code)
     assert not errors(app)
+
+
+# --- a teacher's link ----------------------------------------------------------------------
+
+def test_a_teachers_link_locks_or_hides_the_chosen_settings(app):
+    at = fresh_with({"hidden": "32", "lock": "epochs,hidden,batch", "hide": "seed"})
+    assert at.number_input(key="setting_hidden").value == 32 and at.number_input(key="setting_hidden").disabled
+    assert at.number_input(key="setting_epochs").disabled and not at.number_input(key="setting_lr").disabled
+    assert not any(box.key == "setting_seed" for box in at.number_input), "a hidden setting is not drawn"
+    assert not any(b.label == "Handwriting preset" for b in at.sidebar.button), "the preset would change locked ones"
+    train(at)
+    assert [run.config.hidden for run in session_runs(at)] == [32]
+    assert at.query_params["lock"] in ("epochs,hidden,batch", ["epochs,hidden,batch"]), "the link keeps its locks"
+
+
+def test_the_share_box_writes_a_link_with_only_the_chosen_settings_free(app):
+    app.multiselect(key="teacher_free").set_value(["lr", "hidden"]).run()
+    link = next(code.value for code in app.sidebar.code)
+    assert "lock=epochs,batch,seed" in link and "hide=" not in link
+    app.checkbox(key="teacher_hide").check().run()
+    assert "hide=epochs,batch,seed" in next(code.value for code in app.sidebar.code)
+
+
+def test_an_upload_is_decoded_once_however_often_the_page_reruns(trained, monkeypatch):
+    import nncore
+    from tests.drawn import photo_of_digit
+
+    calls = []
+    real = nncore.digit_steps
+    monkeypatch.setattr(nncore, "digit_steps", lambda payload, *a: calls.append(1) or real(payload, *a))
+    trained.switch_page(PAGES["probe"]).run()
+    trained.segmented_control(key="probe_source").set_value("Upload").run()
+    trained.file_uploader(key="probe_upload").set_value(("three.jpg", photo_of_digit(4, seed=3), "image/jpeg"))
+    trained.run()
+    trained.number_input(key="setting_epochs").set_value(12).run()  # one sidebar change: a rerun
+    trained.run()
+    assert len(calls) == 1
