@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import analysis, figures, runs, views
+from app import figures, inside_sections, runs, views
 
 st.title("Curves & confusion")
 run = runs.selected()
@@ -23,7 +23,7 @@ evaluation = run.evaluation()
 counts = evaluation.confusion()
 per_class = evaluation.per_class()
 left, right = st.columns([3, 2])
-left.plotly_chart(figures.confusion_heatmap(counts, analysis.row_percentages(counts)))
+inside_sections.confusion_explorer(run, left)
 with right:
     st.plotly_chart(figures.per_class_bars(per_class["precision"], per_class["recall"]))
     table = pd.DataFrame({"digit": range(10), "precision": per_class["precision"], "recall": per_class["recall"],
@@ -42,3 +42,5 @@ else:
     captions = [f"true {evaluation.y[i]} → {evaluation.predicted[i]} ({evaluation.probs[i].max():.0%})"
                 for i in shown]
     views.digit_gallery(evaluation.X[shown], captions, columns=10)
+
+inside_sections.calibration_section(run)

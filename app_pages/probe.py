@@ -124,3 +124,4 @@ with right:
         st.markdown(f"**Prediction: {first}** ({p1:.1%}){verdict} · second guess {second} ({p2:.1%})"
                     + (f" · _{name}_" if len(probs) > 1 else ""))
     st.plotly_chart(figures.softmax_bars(probs))
+st.session_state["probe_sample"] = {"pixels": sample.tolist(), "truth": truth, "source": source}

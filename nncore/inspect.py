@@ -37,11 +37,16 @@ def unit_images(model):
     return model.W1.T.reshape(-1, SIDE, SIDE)
 
 
-def hidden(model, X):
-    """The hidden activations H (n, hidden) of standardized rows X (n, 64): MLP.forward's own.
+def forward(model, X):
+    """The arrays of MLP.forward on standardized rows X (n, 64): {"X", "Z1", "H", "logits"}.
     ``model`` keeps the pass in its trace: give it a copy (``network``), never a run's own network."""
     model.forward(np.asarray(X, dtype=model.dtype))
-    return model.trace["H"]
+    return dict(model.trace)
+
+
+def hidden(model, X):
+    """The hidden activations H (n, hidden) of standardized rows X (n, 64) (see ``forward``)."""
+    return forward(model, X)["H"]
 
 
 def hidden_of(result, raw_rows, epoch=None, index=0):
@@ -69,6 +74,11 @@ def importance(model, X):
 def importance_order(model, X):
     """The hidden units, most important first (``importance``; ties keep the unit order)."""
     return np.argsort(-importance(model, X), kind="stable")
+
+
+def strongest_voters(model):
+    """For each digit, the hidden unit with the largest weight to it in W2: an array (n_out,)."""
+    return model.W2.argmax(axis=0)
 
 
 def probabilities_at(result, raw_rows, epoch):
@@ -135,5 +145,5 @@ def walkthrough(result, raw_row, label, epoch=None, index=0):
                        lr, config.l2)
 
 
-__all__ = ["SIDE", "Walkthrough", "contributions", "hidden", "hidden_of", "importance", "importance_order",
-           "network", "probabilities_at", "unit_images", "walkthrough"]
+__all__ = ["SIDE", "Walkthrough", "contributions", "forward", "hidden", "hidden_of", "importance", "importance_order",
+           "network", "probabilities_at", "strongest_voters", "unit_images", "walkthrough"]

@@ -1,0 +1,213 @@
+"""Chart data for the views that look inside a run: plain data in, plain data out (no Streamlit).
+
+The numbers about the network come from ``nncore.inspect`` (the network's own forward and
+backward passes); this module arranges them for charts, adds the statistics the charts need
+(PCA projections, calibration bins, confusion counts) and keeps per-run values in ``memo``.
+"""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+from nncore import inspect
+from nncore.training import HISTORY_KEYS
+
+from .memo import per_result
+
+PROJECTIONS = ("PCA", "t-SNE")
+
+
+def kept_epochs(result):
+    """The epochs whose weights the run kept (0 = before training), in order: what a replay can show."""
+    return sorted(result.snapshots) or [result.best_epoch]
+
+
+def unit_order(result, X, index=0):
+    """The hidden units of network ``index``, most important first, judged on raw rows X with the
+    run's kept weights (one order for every epoch, so a unit keeps its place in a replay)."""
+    def compute():
+        model, _ = inspect.network(result, None, index)
+        return inspect.importance_order(model, result.standardizer(X))
+    return per_result(result, ("order", index, len(X)), compute)
+
+
+@dataclass(frozen=True)
+class UnitGrid:
+    """Hidden units of one network at one epoch: images (k, 8, 8) of their input weights (W1
+    columns), votes (k, 10) (their W2 rows), the unit numbers (k,), the epoch of the weights and
+    ``scale``, the colour scale's half range, shared by the run's epochs."""
+
+    images: np.ndarray
+    votes: np.ndarray
+    units: np.ndarray
+    epoch: int
+    scale: float
+
+
+def unit_grid(result, epoch, units, index=0):
+    """UnitGrid of ``units`` (unit numbers, in the order to draw) of network ``index`` after ``epoch``."""
+    def compute():
+        model, used = inspect.network(result, epoch, index)
+        kept, _ = inspect.network(result, None, index)
+        scale = float(np.percentile(np.abs(inspect.unit_images(kept)), 99.5)) or 1.0  # a few outliers saturate
+        return UnitGrid(inspect.unit_images(model)[units], model.W2[units], np.asarray(units), used, scale)
+    return per_result(result, ("grid", epoch, index, tuple(int(u) for u in units)), compute)
+
+
+def unit_response(result, X, y, epoch=None, index=0):
+    """(hidden, 10): each hidden unit's mean activation over the raw rows X of each true digit y,
+    in network ``index`` after ``epoch`` (None: the kept weights): what a unit fires for."""
+    def compute():
+        H = inspect.hidden_of(result, X, epoch, index)                # (n, hidden)
+        return np.stack([H[y == d].mean(axis=0) if np.any(y == d) else np.zeros(H.shape[1]) for d in range(10)],
+                        axis=1)
+    return per_result(result, ("response", epoch, index, X.shape, hash(X.tobytes())), compute)
+
+
+def strongest_voters(result, epoch=None, index=0):
+    """(10,): for each digit, the hidden unit of network ``index`` after ``epoch`` with the largest
+    weight to it."""
+    return inspect.strongest_voters(inspect.network(result, epoch, index)[0])
+
+
+def unit_summary(unit, response, votes):
+    """A sentence on one unit: the digit it fires most for (``response``: its mean activation per
+    digit) and the digits it votes most for and against (``votes``: its W2 row)."""
+    fires, best, worst = int(np.argmax(response)), int(np.argmax(votes)), int(np.argmin(votes))
+    return (f"Unit **{unit}** fires most for **{fires}s** (mean activation {response[fires]:.2f}), votes most for "
+            f"**{best}** (weight {votes[best]:+.2f}) and most against **{worst}** ({votes[worst]:+.2f}).")
+
+
+def probabilities_at(result, X, epoch):
+    """(probabilities (n, 10), epoch of the weights) of raw rows X after ``epoch``, kept per run."""
+    key = ("probs", epoch, X.shape, hash(X.tobytes()))
+    return per_result(result, key, lambda: inspect.probabilities_at(result, X, epoch))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One epoch of a replay: the epoch of the weights, the test confusion counts (10, 10) and
+    accuracy then, the followed digit's probabilities (10,) and the history up to that epoch."""
+
+    epoch: int
+    counts: np.ndarray
+    accuracy: float
+    digit_probs: np.ndarray
+    history: dict
+
+
+def frame(result, evaluation, pixels, epoch):
+    """The replay Frame of ``result`` after ``epoch`` on the test rows of ``evaluation`` and one
+    digit's raw ``pixels`` (64,)."""
+    probs, used = probabilities_at(result, evaluation.X, epoch)
+    counts = confusion(evaluation.y, probs.argmax(axis=1))
+    digit_probs, _ = probabilities_at(result, np.asarray(pixels, dtype=float)[None], epoch)
+    return Frame(used, counts, float(np.trace(counts) / max(counts.sum(), 1)), digit_probs[0],
+                 history_until(result.history, used))
+
+
+def loss_ceiling(history):
+    """A fixed top for a replay's loss axis: a little above the first epoch's losses."""
+    first = history["train_loss"][:1] + history["val_loss"][:1]
+    return 1.1 * max(first + [0.5])
+
+
+def confusion(y, predicted):
+    """(10, 10) counts: row = true digit, column = predicted digit."""
+    return confusion_matrix(y, predicted, labels=range(10))
+
+
+def confusion_difference(first, second):
+    """``second`` minus ``first`` (both (10, 10) counts): where the second run makes more (positive)
+    or fewer (negative) of each mistake, and gets more or fewer of each digit right (diagonal)."""
+    return np.asarray(second, dtype=int) - np.asarray(first, dtype=int)
+
+
+def cell_members(y, predicted, true_digit, predicted_digit):
+    """Positions of the rows whose true digit and prediction fall in one confusion-matrix cell."""
+    return np.flatnonzero((np.asarray(y) == true_digit) & (np.asarray(predicted) == predicted_digit))
+
+
+def history_until(history, epoch):
+    """The first ``epoch`` epochs of a run's history (a dict of lists, as TrainResult.history)."""
+    return {key: list(values[:epoch]) for key, values in history.items()}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Reliability of predicted confidences: per bin of the top probability, its edges (bins + 1,),
+    the rows in it (bins,), their mean confidence and their accuracy (NaN for empty bins), and the
+    expected calibration error: the row-weighted mean gap |accuracy - confidence| over the bins."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    confidence: np.ndarray
+    accuracy: np.ndarray
+    ece: float
+
+    @property
+    def mean_confidence(self):
+        return float(np.nansum(self.confidence * self.counts) / max(self.counts.sum(), 1))
+
+
+def calibration(probs, y, bins=10):
+    """Calibration of predictions ``probs`` (n, k) against true labels y (n,) in ``bins`` equal bins
+    of confidence (the top probability) from 0 to 1 (a confidence of exactly 1 goes in the last)."""
+    probs = np.asarray(probs, dtype=float)
+    confidence, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(which, confidence, bins) / counts
+        accuracy = np.bincount(which, right.astype(float), bins) / counts
+    gaps = np.where(counts > 0, np.abs(accuracy - mean_conf), 0.0)
+    return Calibration(edges, counts, mean_conf, accuracy, float(np.sum(gaps * counts) / max(len(y), 1)))
+
+
+def projection(points, method="PCA", seed=0):
+    """2-D coordinates (n, 2) of ``points`` (n, d): PCA (a linear view: the two directions of
+    largest spread) or t-SNE (keeps near neighbours near; seconds, not milliseconds)."""
+    points = np.asarray(points, dtype=float)
+    if method == "PCA":
+        return PCA(n_components=2, random_state=seed).fit_transform(points)
+    if method == "t-SNE":
+        perplexity = min(30.0, (len(points) - 1) / 3)
+        return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
+    raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
+
+
+def projections(result, X, method="PCA", index=0):
+    """{"raw pixels": (n, 2), "hidden layer": (n, 2)}: the projections of raw rows X and of their
+    hidden activations in network ``index`` (kept weights), computed once per run."""
+    def compute():
+        return {"raw pixels": projection(X, method, result.config.seed),
+                "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, result.config.seed)}
+    return per_result(result, ("projection", method, index, X.shape, hash(X.tobytes())), compute)
+
+
+def separation(xy, y, neighbours=5):
+    """How well the digits are separated in a 2-D view: the 5-fold cross-validated accuracy of a
+    nearest-neighbour classifier on the coordinates xy (n, 2) with labels y."""
+    return float(cross_val_score(KNeighborsClassifier(neighbours), xy, y, cv=5).mean())
+
+
+def history_table(runs):
+    """The histories of (name, history) pairs as one long table: run, epoch, and HISTORY_KEYS."""
+    frames = [pd.DataFrame({"run": name, "epoch": np.arange(1, len(history["val_acc"]) + 1),
+                            **{key: history[key] for key in HISTORY_KEYS}}) for name, history in runs]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["run", "epoch", *HISTORY_KEYS])
+
+
+def csv_bytes(table):
+    """A table as UTF-8 CSV bytes (for a download button)."""
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,55 @@
+"""Where the classes live: the test digits in 2-D, as raw pixels and as the hidden layer sees them."""
+
+import streamlit as st
+
+from app import figures, inside, runs, views
+from app import inside_figures as fig
+from app.inside_controls import network_choice, remember, remembered
+
+st.title("Where the classes live")
+run = runs.selected()
+if run is None:
+    views.no_runs_yet("then see here how its hidden layer pulls the ten digits apart.")
+    views.dataset_overview()
+    st.stop()
+
+result, evaluation = run.result, run.evaluation()
+st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D projection of 64 numbers: on the left its "
+           f"64 pixels, on the right its {result.config.hidden} hidden activations. Colour: the true digit; black "
+           "ring: the network gets it wrong. Digits of one colour that sit together are easy to tell apart.")
+top = st.columns([2, 2, 3])
+with top[0]:
+    method = remembered(st.segmented_control, "Projection", "classes_method", "PCA", options=list(inside.PROJECTIONS),
+                        required=True, help="PCA: the two directions along which the points spread most (linear, "
+                                            "instant). t-SNE: keeps neighbours together (non-linear, a few seconds).")
+with top[1]:
+    index = network_choice(run)
+if method == "t-SNE":
+    with st.spinner("Running t-SNE on the test digits (a few seconds, once per run)…"):
+        views_xy = inside.projections(result, evaluation.X, method, index)
+else:
+    views_xy = inside.projections(result, evaluation.X, method, index)
+
+columns = st.columns(2)
+for column, (name, xy) in zip(columns, views_xy.items(), strict=True):
+    score = inside.separation(xy, evaluation.y)
+    with column:
+        event = st.plotly_chart(fig.class_projection(xy, evaluation.y, evaluation.predicted,
+                                                     f"{method} of the {name}"), key=f"classes_{name}",
+                                on_select="rerun", selection_mode=("points",))
+        st.caption(f"A 5-nearest-neighbour vote in this 2-D view gets **{score:.0%}** of the test digits right.")
+        points = [p["customdata"] for p in event.selection.points if isinstance(p.get("customdata"), int)]
+        if points and points[-1] != st.session_state.get(f"classes_{name} seen"):  # a new click on this plot
+            st.session_state[f"classes_{name} seen"] = points[-1]
+            remember("classes_digit", points[-1])
+
+st.subheader("A digit from the plot")
+last = len(evaluation.y) - 1
+left, middle, right = st.columns([1, 1, 2])
+with left:
+    position = remembered(st.number_input, f"Test digit (0–{last})", "classes_digit", 0, min_value=0,
+                          max_value=last, valid=lambda value: isinstance(value, int) and 0 <= value <= last,
+                          help="Click a dot in either plot, or type its number.")
+    st.markdown(f"True digit **{evaluation.y[position]}**, read as **{evaluation.predicted[position]}**.")
+middle.plotly_chart(fig.pixel_map(evaluation.X[position], f"Test digit #{position}", diverging=False, height=260))
+right.plotly_chart(figures.softmax_bars({run.name: evaluation.probs[position]}).update_layout(height=300))
