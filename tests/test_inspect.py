@@ -73,6 +73,13 @@ def test_a_unit_without_votes_is_least_important(run):
     assert inspect.importance_order(model, X)[-1] == 7
 
 
+def test_strongest_voters_are_the_largest_weights_to_each_digit(run):
+    model, _ = inspect.network(run)
+    model.W2[11, 4] = 50.0
+    voters = inspect.strongest_voters(model)
+    assert voters.shape == (10,) and voters[4] == 11
+
+
 def test_probabilities_at_the_last_epoch_are_those_of_the_last_snapshot(run, digit):
     probs, epoch = inspect.probabilities_at(run, digit[0], 99)
     assert epoch == run.epochs_run and probs.shape == (1, 10)
