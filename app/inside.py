@@ -16,6 +16,7 @@ from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+import nncore
 from nncore import inspect
 from nncore.training import HISTORY_KEYS
 
@@ -61,14 +62,25 @@ def unit_grid(result, epoch, units, index=0):
     return per_result(result, ("grid", epoch, index, tuple(int(u) for u in units)), compute)
 
 
+def hidden_on(result, X, epoch=None, index=0):
+    """H (n, hidden) of raw rows X in network ``index`` after ``epoch`` (None: kept weights), kept per run."""
+    key = ("hidden", epoch, index, X.shape, hash(X.tobytes()))
+    return per_result(result, key, lambda: inspect.hidden_of(result, X, epoch, index))
+
+
 def unit_response(result, X, y, epoch=None, index=0):
     """(hidden, 10): each hidden unit's mean activation over the raw rows X of each true digit y,
     in network ``index`` after ``epoch`` (None: the kept weights): what a unit fires for."""
-    def compute():
-        H = inspect.hidden_of(result, X, epoch, index)                # (n, hidden)
-        return np.stack([H[y == d].mean(axis=0) if np.any(y == d) else np.zeros(H.shape[1]) for d in range(10)],
-                        axis=1)
-    return per_result(result, ("response", epoch, index, X.shape, hash(X.tobytes())), compute)
+    H = hidden_on(result, X, epoch, index)                            # (n, hidden)
+    return np.stack([H[y == d].mean(axis=0) if np.any(y == d) else np.zeros(H.shape[1]) for d in range(10)], axis=1)
+
+
+def top_digits(result, X, unit, epoch=None, index=0, count=6):
+    """Positions in X of the ``count`` rows that make ``unit`` fire most, strongest first, with its
+    activation on each: (positions, activations)."""
+    H = hidden_on(result, X, epoch, index)[:, unit]
+    order = np.argsort(-H, kind="stable")[:count]
+    return order, H[order]
 
 
 def strongest_voters(result, epoch=None, index=0):
@@ -111,6 +123,16 @@ def frame(result, evaluation, pixels, epoch):
     digit_probs, _ = probabilities_at(result, np.asarray(pixels, dtype=float)[None], epoch)
     return Frame(used, counts, float(np.trace(counts) / max(counts.sum(), 1)), digit_probs[0],
                  history_until(result.history, used))
+
+
+def replay_step(position, count, elapsed, speed):
+    """Where a replay goes next: from ``position`` among ``count`` kept epochs, ``elapsed`` seconds
+    after the last frame at ``speed`` epochs a second (at least one step, so slow frames skip
+    epochs rather than slow the replay down, but never past the last epoch, which is always
+    shown). Returns the new position, or None once the last epoch has been shown."""
+    if position >= count - 1:
+        return None
+    return min(position + max(1, int(round(elapsed * speed))), count - 1)
 
 
 def loss_ceiling(history):
@@ -172,12 +194,32 @@ def calibration(probs, y, bins=10):
     return Calibration(edges, counts, mean_conf, accuracy, float(np.sum(gaps * counts) / max(len(y), 1)))
 
 
-def projection(points, method="PCA", seed=0):
+def calibration_table(calibration):
+    """The non-empty bins of a Calibration as a table: confidence range, digits, mean confidence, accuracy."""
+    c = calibration
+    keep = c.counts > 0
+    ranges = [f"{low:.0%}–{high:.0%}" for low, high in zip(c.edges[:-1], c.edges[1:], strict=True)]
+    return pd.DataFrame({"confidence": np.array(ranges)[keep], "digits": c.counts[keep],
+                         "mean confidence": c.confidence[keep], "accuracy": c.accuracy[keep]})
+
+
+def calibration_verdict(calibration, accuracy):
+    """A sentence on the run: over- or under-confident overall, and by how much."""
+    gap = accuracy - calibration.mean_confidence
+    if abs(gap) < 0.005:
+        return f"This run's mean confidence ({calibration.mean_confidence:.1%}) matches its accuracy."
+    kind = "under-confident" if gap > 0 else "over-confident"
+    return (f"This run is **{kind}** on the whole: it is right on {accuracy:.1%} of the test digits but its mean "
+            f"confidence is {calibration.mean_confidence:.1%}.")
+
+
+def projection(points, method="PCA", seed=0, fit_on=None):
     """2-D coordinates (n, 2) of ``points`` (n, d): PCA (a linear view: the two directions of
-    largest spread) or t-SNE (keeps near neighbours near; seconds, not milliseconds)."""
+    largest spread among ``fit_on``'s rows, default ``points``) or t-SNE (keeps near neighbours
+    near; it places only the points it is given, and takes seconds, not milliseconds)."""
     points = np.asarray(points, dtype=float)
     if method == "PCA":
-        return PCA(n_components=2, random_state=seed).fit_transform(points)
+        return PCA(n_components=2, random_state=seed).fit(points if fit_on is None else fit_on).transform(points)
     if method == "t-SNE":
         perplexity = min(30.0, (len(points) - 1) / 3)
         return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
@@ -186,11 +228,27 @@ def projection(points, method="PCA", seed=0):
 
 def projections(result, X, method="PCA", index=0):
     """{"raw pixels": (n, 2), "hidden layer": (n, 2)}: the projections of raw rows X and of their
-    hidden activations in network ``index`` (kept weights), computed once per run."""
+    hidden activations in network ``index`` (kept weights), computed once per run. PCA finds its
+    directions on the run's training split and places X in them."""
     def compute():
-        return {"raw pixels": projection(X, method, result.config.seed),
-                "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, result.config.seed)}
+        X_all, _ = nncore.digits()
+        train = X_all[nncore.split(result.config.seed, result.config.val_share).train]
+        seed = result.config.seed
+        return {"raw pixels": projection(X, method, seed, train),
+                "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, seed,
+                                           inspect.hidden_of(result, train, None, index))}
     return per_result(result, ("projection", method, index, X.shape, hash(X.tobytes())), compute)
+
+
+def view_box(xy, share=0.98, margin=0.15):
+    """A view of 2-D points that keeps their central ``share`` on each axis (plus ``margin`` of the
+    span either side): ((x0, x1), (y0, y1)) and how many points fall outside it."""
+    tail = (1 - share) / 2
+    low, high = np.quantile(xy, tail, axis=0), np.quantile(xy, 1 - tail, axis=0)
+    pad = margin * (high - low)
+    low, high = low - pad, high + pad
+    outside = int(np.count_nonzero(np.any((xy < low) | (xy > high), axis=1)))
+    return ((float(low[0]), float(high[0])), (float(low[1]), float(high[1]))), outside
 
 
 def separation(xy, y, neighbours=5):

@@ -32,6 +32,19 @@ def remember(key, value):
     st.session_state[key] = value
 
 
+def new_click(key, curve):
+    """The point of trace ``curve`` last clicked in the chart with ``key`` (its selection, as
+    Streamlit keeps it in session state before the chart is drawn again), if it was not handled
+    yet; else None. Read before drawing, so the chart can already show what was clicked."""
+    state = st.session_state.get(key)
+    points = [p for p in (state["selection"]["points"] if state else []) if p.get("curve_number") == curve]
+    seen = st.session_state.setdefault(MEMORY, {}).get(f"{key} seen")
+    if not points or points[-1] == seen:
+        return None
+    st.session_state[MEMORY][f"{key} seen"] = points[-1]
+    return points[-1]
+
+
 @dataclass(frozen=True)
 class Digit:
     """The digit a view follows: raw pixels (64,) in 0..16, the true digit (None if unknown), and

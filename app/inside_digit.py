@@ -51,8 +51,9 @@ class DigitPath:
         return int(np.count_nonzero(self.H > 0))
 
 
-def digit_path(result, pixels, index=0, top=8):
-    """The DigitPath of raw ``pixels`` (64,) through network ``index`` of ``result`` (kept weights)."""
+def digit_path(result, pixels, index=0, top=8, per_std=False):
+    """The DigitPath of raw ``pixels`` (64,) through network ``index`` of ``result`` (kept weights);
+    its saliency per raw pixel, or with ``per_std`` per standard deviation of each pixel."""
     model, _ = inspect.network(result, None, index)
     X = result.standardizer(np.reshape(pixels, (1, -1)))
     trace = inspect.forward(model, X)
@@ -62,7 +63,14 @@ def digit_path(result, pixels, index=0, top=8):
     first, second = np.argsort(-probs, kind="stable")[:2]
     return DigitPath(X[0], trace["H"][0], trace["logits"][0], network_predicted, contributions,
                      float(model.b2[network_predicted]), top_units(contributions, top), probs, int(first), int(second),
-                     result.input_gradient(pixels, int(first)))
+                     inspect.saliency(result, pixels, int(first), per_std))
+
+
+def saliency(result, pixels, digit, per_std=False):
+    """nncore.inspect.saliency of raw ``pixels`` for ``digit``, kept per run."""
+    pixels = np.asarray(pixels, dtype=float)
+    return per_result(result, ("saliency", int(digit), per_std, hash(pixels.tobytes())),
+                      lambda: inspect.saliency(result, pixels, int(digit), per_std))
 
 
 def walkthrough(result, pixels, label, index=0):

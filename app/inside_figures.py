@@ -26,13 +26,15 @@ def _square(fig):
     return fig
 
 
-def unit_mosaic(grid, columns=8, title=None, labels=None):
+def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None):
     """The hidden units of a UnitGrid as 8×8 weight images in a grid, one colour scale for all.
 
     Each tile is labelled 'unit→digit' (the digit it votes for most); hovering a tile names the
     unit and lists its weight to each digit (its W2 row). The tiles' centres are the points of a
     transparent scatter (trace 1) whose customdata is the unit number: a click selects a unit.
-    ``labels`` replace the tiles' labels.
+    ``labels`` replace the tiles' labels; ``width``: the plot's expected width in pixels, which
+    sets its height (the tiles are square). A single row has no colour bar (no room for one).
+    The tile of unit ``chosen`` is outlined.
     """
     k = len(grid.units)
     columns = max(1, min(columns, k))
@@ -49,14 +51,18 @@ def unit_mosaic(grid, columns=8, title=None, labels=None):
         hovers.append(f"<b>unit {unit}</b>: its weights to the digits (W2 row)<br>{_votes(votes, range(5))}<br>"
                       f"{_votes(votes, range(5, 10))}<br>votes most for {best}, most against {worst}")
     fig = go.Figure(go.Heatmap(z=z, zmin=-grid.scale, zmid=0, zmax=grid.scale, colorscale=DIVERGING,
-                               hoverinfo="skip", colorbar=dict(title="weight", thickness=12, len=0.6)))
+                               hoverinfo="skip", showscale=rows > 1,
+                               colorbar=dict(title="weight", thickness=12, len=min(1.0, 0.3 * rows))))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=[int(u) for u in grid.units], hovertext=hovers,
                              hoverinfo="text", marker=dict(size=30, opacity=0), showlegend=False))
     fig.add_trace(go.Scatter(x=xs, y=[y - 4.6 for y in ys], mode="text", text=labels or names, textfont=dict(size=10),
                              hoverinfo="skip", showlegend=False))
     fig.update_layout(title=title or f"Hidden units after epoch {grid.epoch}: each unit's input weights (W1 column)",
-                      height=int(80 + 600 * rows / max(columns, 8)), margin=_MARGIN, hovermode="closest",
+                      height=int(75 + width * rows / columns), margin=_MARGIN, hovermode="closest",
                       hoverdistance=-1, dragmode=False)
+    if chosen in list(grid.units):
+        r, c = divmod(list(grid.units).index(chosen), columns)
+        _outline(fig, c * PITCH + 3.5, r * PITCH + 5.5, 4.3)
     _square(fig).update_xaxes(range=[-1, columns * PITCH - 1])
     return fig
 
@@ -64,7 +70,7 @@ def unit_mosaic(grid, columns=8, title=None, labels=None):
 def unit_detail(image, votes, unit, scale, epoch):
     """One hidden unit: its 8×8 input weights, large, beside its weights to the 10 digits."""
     fig = make_subplots(1, 2, column_widths=[0.45, 0.55], horizontal_spacing=0.12,
-                        subplot_titles=("input weights (W1 column)", "weights to the digits (W2 row)"))
+                        subplot_titles=("input weights (W1)", "votes (W2 row)"))
     fig.add_trace(go.Heatmap(z=image, zmin=-scale, zmid=0, zmax=scale, colorscale=DIVERGING, showscale=False,
                              hovertemplate="row %{y}, column %{x}: %{z:+.3f}<extra></extra>"), 1, 1)
     fig.add_trace(go.Bar(x=_DIGITS, y=votes, marker_color=[COLORS[1] if v > 0 else COLORS[0] for v in votes],
@@ -94,18 +100,29 @@ def curves_until(history, epochs, epoch, metric, top):
     return fig.update_layout(height=300)
 
 
-def clickable_confusion(counts, percentages, title="Confusion matrix on the test split"):
+def _outline(fig, x, y, half, **where):
+    """A black square of half-width ``half`` around (x, y): the item a click chose."""
+    fig.add_shape(type="rect", x0=x - half, x1=x + half, y0=y - half, y1=y + half, line=dict(color="black", width=3),
+                  **where)
+
+
+def clickable_confusion(counts, percentages, title="Confusion matrix on the test split", chosen=None):
     """A confusion-matrix heatmap whose cells can be clicked: a transparent scatter (trace 1) has a
-    point at each cell's centre with customdata [true digit, predicted digit]."""
+    point at each cell's centre (x: the predicted digit, y: the true one). ``chosen`` (true,
+    predicted) is outlined."""
     fig = confusion_heatmap(counts, percentages, title)
+    if chosen is not None:
+        _outline(fig, chosen[1], chosen[0], 0.5)
     fig.data[0].hoverinfo = "skip"
     true, predicted = np.divmod(np.arange(counts.size), counts.shape[1])
     fig.add_trace(go.Scatter(
         x=[str(p) for p in predicted], y=[str(t) for t in true], mode="markers", showlegend=False,
-        customdata=np.column_stack([true, predicted]), marker=dict(size=28, opacity=0, symbol="square"),
+        marker=dict(size=28, opacity=0, symbol="square"),
         text=[f"{c} digits ({p:.1f}% of the true {t}s)" for c, p, t in
               zip(counts.ravel(), np.asarray(percentages).ravel(), true, strict=True)],
         hovertemplate="true %{y}, predicted %{x}<br>%{text}<br>click to see them<extra></extra>"))
+    fig.update_xaxes(range=[-0.5, counts.shape[1] - 0.5], showgrid=False)
+    fig.update_yaxes(range=[counts.shape[0] - 0.5, -0.5], autorange=False, showgrid=False)
     return fig.update_layout(hovermode="closest", dragmode=False)
 
 
@@ -161,13 +178,13 @@ def logit_bars(logits, title="Logits: one score per digit (before the softmax)")
     return fig.update_xaxes(type="category")
 
 
-def pixel_map(values, title, diverging=True, ink=None, height=330, scale=None):
+def pixel_map(values, title, diverging=True, ink=None, height=330, saturate=1.0):
     """An 8×8 map of 64 values (standardized input, a saliency, a gradient), diverging around 0
-    (``scale``: its half range; default the largest |value|) or greys for raw pixels; ``ink``
-    (64 raw pixels) adds the digit's outline as contour lines."""
+    up to the ``saturate`` quantile of |value| (beyond it the colour saturates; hover gives the
+    value), or greys for raw pixels; ``ink`` (64 raw pixels) adds the digit's outline."""
     grid = np.asarray(values, dtype=float).reshape(8, 8)
     if diverging:
-        top = scale or float(np.abs(grid).max()) or 1.0
+        top = float(np.quantile(np.abs(grid), saturate)) or float(np.abs(grid).max()) or 1.0
         colours = dict(zmin=-top, zmid=0, zmax=top, colorscale=DIVERGING)
     else:
         colours = dict(zmin=0, zmax=16, colorscale="Greys")
@@ -192,9 +209,10 @@ def matrix_heatmap(values, title, x_title="", y_title="", height=300):
     return fig.update_yaxes(autorange="reversed")
 
 
-def class_projection(xy, y, predicted, title):
+def class_projection(xy, y, predicted, title, box=None):
     """2-D points (n, 2) coloured by true digit, misclassified ones circled in black; hover gives the
-    test position, the truth and the prediction; customdata is the position (for clicks)."""
+    test position, the truth and the prediction; customdata is the position (for clicks). ``box``
+    ((x0, x1), (y0, y1)) limits the view (far outliers would squeeze the rest into a corner)."""
     fig = go.Figure()
     positions = np.arange(len(y))
     for d in range(10):
@@ -210,6 +228,9 @@ def class_projection(xy, y, predicted, title):
                              hovertemplate="test digit #%{customdata}: %{text}<extra></extra>"))
     fig.update_layout(title=title, height=460, margin=dict(l=30, r=10, t=50, b=30), legend_title_text="true digit",
                       xaxis_title="component 1", yaxis_title="component 2", dragmode=False)
+    if box is not None:
+        fig.update_xaxes(range=list(box[0]))
+        fig.update_yaxes(range=list(box[1]))
     return fig
 
 
@@ -232,8 +253,8 @@ def reliability_diagram(calibration, title="Reliability: confidence against accu
                          text=c.counts, textposition="outside", showlegend=False,
                          hovertemplate="%{y} test digits<extra></extra>"), 2, 1)
     fig.update_layout(title=title, height=480, margin=dict(l=60, r=20, t=50, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+                      legend=dict(x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.05], row=1, col=1)
-    fig.update_yaxes(title_text="digits", type="log", row=2, col=1)
+    fig.update_yaxes(title_text="digits", range=[0, 1.35 * max(1, int(c.counts.max()))], row=2, col=1)
     fig.update_xaxes(title_text="confidence (top softmax probability)", tickformat=".0%", range=[0, 1], row=2, col=1)
     return fig

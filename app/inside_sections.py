@@ -7,7 +7,7 @@ import streamlit as st
 
 from . import analysis, inside, runs, views
 from . import inside_figures as fig
-from .inside_controls import remember, remembered
+from .inside_controls import MEMORY, new_click, remember, remembered
 
 CELL_LIMIT = 40  # digits drawn from one cell; the table lists them all
 
@@ -24,16 +24,16 @@ def confusion_explorer(run, area):
     difference between two runs' matrices."""
     evaluation = run.evaluation()
     counts = evaluation.confusion()
-    event = area.plotly_chart(fig.clickable_confusion(counts, analysis.row_percentages(counts)), key="confusion_cells",
-                              on_select="rerun", selection_mode=("points",))
-    area.caption("Click a cell to see its digits.")
-    clicked = [tuple(int(v) for v in point["customdata"]) for point in event.selection.points
-               if point.get("customdata") is not None and len(point["customdata"]) == 2]
-    if clicked and clicked[-1] != st.session_state.get("confusion_clicked"):
-        st.session_state["confusion_clicked"] = clicked[-1]
-        remember("cell_true", clicked[-1][0])
-        remember("cell_predicted", clicked[-1][1])
+    click = new_click("confusion_cells", curve=1)
+    if click:
+        remember("cell_true", int(click["y"]))  # y: the true digit, x: the predicted one
+        remember("cell_predicted", int(click["x"]))
     true_default, predicted_default = _mistake(counts)
+    memory = st.session_state.get(MEMORY, {})
+    chosen = memory.get("cell_true", true_default), memory.get("cell_predicted", predicted_default)
+    area.plotly_chart(fig.clickable_confusion(counts, analysis.row_percentages(counts), chosen=chosen),
+                      key="confusion_cells", on_select="rerun", selection_mode=("points",))
+    area.caption("Click a cell to see its digits below (outlined: the cell shown).")
     st.subheader("The digits in a cell")
     cells = st.columns([1, 1, 4], vertical_alignment="bottom")
     true = remembered(cells[0].selectbox, "True digit", "cell_true", true_default, options=range(10))
@@ -52,7 +52,8 @@ def confusion_explorer(run, area):
         table.insert(0, "test digit", members)
         st.dataframe(table, hide_index=True, height=min(36 * (len(members) + 1) + 2, 300),
                      column_config={f"P({d})": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                               max_value=1) for d in range(10)})
+                                                                               max_value=1, width="small")
+                                    for d in range(10)})
     _difference(run)
 
 
@@ -81,23 +82,19 @@ def calibration_section(run):
     left, right = st.columns([3, 2])
     left.plotly_chart(fig.reliability_diagram(calibration))
     with right:
-        cells = st.columns(2)
-        cells[0].metric("Expected calibration error", f"{calibration.ece:.1%}",
-                        help="The average gap between confidence and accuracy over the bins, weighted by the number "
-                             "of digits in each bin. 0 = perfectly calibrated.")
-        cells[1].metric("Mean confidence vs accuracy", f"{calibration.mean_confidence:.1%}",
-                        delta=f"{evaluation.accuracy - calibration.mean_confidence:+.1%} accuracy",
-                        delta_color="off")
+        cells = st.columns(3)
+        cells[0].metric("Calibration error (ECE)", f"{calibration.ece:.1%}",
+                        help="Expected calibration error: the gap between confidence and accuracy in each bin, "
+                             "averaged over the bins weighted by their digits. 0 = perfectly calibrated.")
+        cells[1].metric("Mean confidence", f"{calibration.mean_confidence:.1%}")
+        cells[2].metric("Test accuracy", f"{evaluation.accuracy:.1%}")
         st.markdown("A softmax output of 99% is a score, not yet a probability: it is one only if, among all the "
                     "digits read with 99% confidence, 99% are right. The diagram checks that on the test split: "
                     "each bar is the accuracy of the digits whose top probability falls in that bin. Bars below the "
-                    "diagonal: over-confident; above: under-confident. Few digits in a bin make its bar noisy.")
-        table = pd.DataFrame({"confidence from": calibration.edges[:-1], "to": calibration.edges[1:],
-                              "digits": calibration.counts, "mean confidence": calibration.confidence,
-                              "accuracy": calibration.accuracy})
-        st.dataframe(table[table["digits"] > 0], hide_index=True, column_config={
-            name: st.column_config.NumberColumn(format="percent") for name in
-            ("confidence from", "to", "mean confidence", "accuracy")})
+                    "diagonal: over-confident; above: under-confident. Few digits in a bin make its bar noisy. "
+                    + inside.calibration_verdict(calibration, evaluation.accuracy))
+        st.dataframe(inside.calibration_table(calibration), hide_index=True, column_config={
+            name: st.column_config.NumberColumn(format="percent") for name in ("mean confidence", "accuracy")})
     st.markdown("**Download the curves**")
     cells = st.columns(3)
     cells[0].download_button("This run's history (CSV)", inside.csv_bytes(inside.history_table(

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import figures, inside, runs, views
 from app import inside_figures as fig
-from app.inside_controls import network_choice, remember, remembered
+from app.inside_controls import network_choice, new_click, remember, remembered
 
 st.title("Where the classes live")
 run = runs.selected()
@@ -14,9 +14,11 @@ if run is None:
     st.stop()
 
 result, evaluation = run.result, run.evaluation()
-st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D projection of 64 numbers: on the left its "
-           f"64 pixels, on the right its {result.config.hidden} hidden activations. Colour: the true digit; black "
-           "ring: the network gets it wrong. Digits of one colour that sit together are easy to tell apart.")
+st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D projection: on the left of its 64 pixels, "
+           f"on the right of its {result.config.hidden} hidden activations. Colour: the true digit; black ring: the "
+           "network gets it wrong. PCA's two directions are those along which the training digits spread most. "
+           "Digits of one colour that sit together, apart from the others, are easy to tell apart: the hidden layer "
+           "is trained to make them so, for the output layer's straight-line boundaries.")
 top = st.columns([2, 2, 3])
 with top[0]:
     method = remembered(st.segmented_control, "Projection", "classes_method", "PCA", options=list(inside.PROJECTIONS),
@@ -30,18 +32,21 @@ if method == "t-SNE":
 else:
     views_xy = inside.projections(result, evaluation.X, method, index)
 
+for name in views_xy:  # a click on either plot picks the digit shown below (any trace: each class is one)
+    click = next(filter(None, (new_click(f"classes_{name}", curve) for curve in range(11))), None)
+    if click:
+        remember("classes_digit", int(click["customdata"]))
 columns = st.columns(2)
 for column, (name, xy) in zip(columns, views_xy.items(), strict=True):
     score = inside.separation(xy, evaluation.y)
+    box, outside = inside.view_box(xy)
     with column:
-        event = st.plotly_chart(fig.class_projection(xy, evaluation.y, evaluation.predicted,
-                                                     f"{method} of the {name}"), key=f"classes_{name}",
+        st.plotly_chart(fig.class_projection(xy, evaluation.y, evaluation.predicted,
+                                                     f"{method} of the {name}", box), key=f"classes_{name}",
                                 on_select="rerun", selection_mode=("points",))
-        st.caption(f"A 5-nearest-neighbour vote in this 2-D view gets **{score:.0%}** of the test digits right.")
-        points = [p["customdata"] for p in event.selection.points if isinstance(p.get("customdata"), int)]
-        if points and points[-1] != st.session_state.get(f"classes_{name} seen"):  # a new click on this plot
-            st.session_state[f"classes_{name} seen"] = points[-1]
-            remember("classes_digit", points[-1])
+        st.caption(f"A 5-nearest-neighbour vote in this 2-D view gets **{score:.0%}** of the test digits right."
+                   + (f" {outside} digit{'s lie' if outside > 1 else ' lies'} outside the view (zoom out with a "
+                      "double click)." if outside else ""))
 
 st.subheader("A digit from the plot")
 last = len(evaluation.y) - 1

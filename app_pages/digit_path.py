@@ -7,6 +7,7 @@ from app import inside_figures as fig
 from app.inside_controls import digit_choice, network_choice, remembered
 
 TOP_UNITS = 8
+SATURATE = 0.95  # saliency colours saturate at this quantile: a few rarely inked pixels would wash out the rest
 
 st.title("One digit, step by step")
 run = runs.selected()
@@ -21,11 +22,14 @@ with top[0]:
     digit = digit_choice(run)
 with top[1]:
     index = network_choice(run)
-path = inside_digit.digit_path(result, digit.pixels, index)
+per_std = remembered(st.toggle, "Saliency per standard deviation of each pixel", "path_per_std", False,
+                     help="Off: per unit of raw ink (0–16). On: per typical variation of that pixel in training "
+                          "(d P / d X): pixels that are almost never inked stop dominating.")
+path = inside_digit.digit_path(result, digit.pixels, index, per_std=per_std)
 ensemble = len(result.models) > 1
+verdict = "" if digit.truth is None else " ✓" if path.predicted == digit.truth else f" ✗ (it is a {digit.truth})"
 st.markdown(f"Run **{run.name}** reads {digit.description} as **{path.predicted}** "
-            f"({path.probs[path.predicted]:.1%})" + ("" if digit.truth is None else
-                                                     (" ✓" if path.predicted == digit.truth else f" ✗ (it is a {digit.truth})"))
+            f"({path.probs[path.predicted]:.1%}){verdict}"
             + (f". Below: inside network {index + 1} of {len(result.models)}, which alone reads it as "
                f"**{path.network_predicted}**; the run averages the networks' softmax outputs." if ensemble else "."))
 
@@ -33,19 +37,22 @@ st.subheader("1 · What goes in")
 cells = st.columns(4)
 cells[0].plotly_chart(fig.pixel_map(digit.pixels, "Raw pixels (0–16)", diverging=False, height=300))
 cells[1].plotly_chart(fig.pixel_map(path.X, "Standardized input X", height=300))
-cells[2].plotly_chart(fig.pixel_map(path.saliency, f"Saliency: d P({path.predicted}) / d pixel", ink=digit.pixels,
-                                    height=300))
+wrt = "X" if per_std else "pixel"
+cells[2].plotly_chart(fig.pixel_map(path.saliency, f"Saliency: d P({path.predicted}) / d {wrt}", ink=digit.pixels,
+                                    height=300, saturate=SATURATE))
 with cells[3]:
     other_default = path.runner_up
     other = remembered(st.selectbox, "What would make it a…", "path_other_digit", other_default, options=range(10),
                        help="The gradient of that digit's probability with respect to each raw pixel: red pixels, "
                             "inked more, would raise it; blue ones would lower it.")
-    st.plotly_chart(fig.pixel_map(result.input_gradient(digit.pixels, other), f"d P({other}) / d pixel",
-                                  ink=digit.pixels, height=260))
+    st.plotly_chart(fig.pixel_map(inside_digit.saliency(result, digit.pixels, other, per_std),
+                                  f"d P({other}) / d {wrt}", ink=digit.pixels, height=260, saturate=SATURATE))
 st.caption("X = (pixel − mean) / std, per pixel, with the training split's mean and std: red is more ink than usual "
            "there, blue less. The saliency maps show how the probability of a digit would change if a pixel had a "
-           "little more ink (outline: the digit's ink), through the standardization and the whole network "
-           "(TrainResult.input_gradient, computed by the same backward pass that trains).")
+           "little more ink (red: it would rise; outline: the digit's ink), through the standardization and the whole "
+           "network (computed by the same backward pass that trains). Colours saturate at the 95th percentile; "
+           "hover for the values. Per raw pixel, the edge pixels that are almost never inked dominate: a little ink "
+           "there is a large change to the network's standardized input.")
 
 st.subheader("2 · Which hidden units fire, and how they vote")
 left, right = st.columns(2)

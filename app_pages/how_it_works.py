@@ -53,6 +53,11 @@ if NOTES.exists():
         st.markdown(NOTES.read_text(encoding="utf-8"))
 
 
+def shapes(formula, sizes):
+    """A formula with its array shapes on a second line."""
+    return r"\begin{gathered}" + formula + r" \\ \small " + sizes + r"\end{gathered}"
+
+
 def step(title, formula, sentence):
     """A step's heading, its formula and one sentence, in a narrow column; returns the wide one."""
     text, numbers = st.columns([2, 3])
@@ -71,25 +76,30 @@ area.plotly_chart(fig.pixel_map(walk["raw"], "x: raw pixels (1 × 64, drawn 8×8
 area = step("2 · Standardize", r"X = \frac{x - \mu}{\sigma}",
             "Each pixel is shifted by its mean μ and divided by its spread σ over the training digits, so all 64 "
             "inputs are on one scale; red: more ink than usual, blue: less.")
-cells = area.columns(2)
+cells = area.columns([2, 3])
 cells[0].plotly_chart(fig.pixel_map(walk["X"], "X (1 × 64)", height=280))
 cells[1].dataframe(inside_digit.pixel_table(walk), hide_index=True)
+cells[1].caption("The six most inked pixels.")
 
-area = step("3 · Weighted sums", r"Z_1 = X\,W_1 + b_1 \quad (1 \times 64)(64 \times " + str(h) + r") \to (1 \times "
-            + str(h) + ")", f"Each of the {h} hidden units adds up the 64 inputs, each times its own weight (a column "
-            "of W1), plus its bias.")
+area = step("3 · Weighted sums",
+            shapes(r"Z_1 = X\,W_1 + b_1", f"(1 \\times 64)(64 \\times {h}) + ({h}) \\to (1 \\times {h})"),
+            f"Each of the {h} hidden units adds up the 64 inputs, each times its own weight (a column of W1), plus "
+            "its bias.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(walk["W1"], f"W1 (64 × {h})", "unit", "pixel", height=320))
-cells[1].plotly_chart(fig.matrix_heatmap(walk["Z1"], f"Z1 (1 × {h})", "unit", "", height=180))
+cells[1].plotly_chart(fig.activation_bars(walk["Z1"][0], title=f"Z1 (1 × {h}): the weighted sums"))
 
 area = step("4 · Activation", ACTIVATIONS[walk.activation],
-            f"The nonlinearity ({walk.activation}) decides how much each unit fires; {inside_digit.active_units(walk)} of "
-            f"{h} units fire for this digit.")
-area.dataframe(inside_digit.unit_table(walk, ["Z1", "H"]), hide_index=True)
+            f"The nonlinearity ({walk.activation}) decides how much each unit fires: "
+            f"{inside_digit.active_units(walk)} of {h} units fire for this digit.")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.activation_bars(walk["H"][0], title=f"H (1 × {h}): the activations"))
+cells[1].dataframe(inside_digit.unit_table(walk, ["Z1", "H"]), hide_index=True)
 
-area = step("5 · Scores", r"\text{logits} = H\,W_2 + b_2 \quad (1 \times " + str(h) + r")(" + str(h)
-            + r" \times 10) \to (1 \times 10)", "Each digit's score adds up the hidden units' activations, each times "
-            "the unit's vote for that digit (a column of W2).")
+area = step("5 · Scores", shapes(r"\text{logits} = H\,W_2 + b_2", f"(1 \\times {h})({h} \\times 10) + (10) \\to "
+                                                                   r"(1 \times 10)"),
+            "Each digit's score adds up the hidden units' activations, each times the unit's vote for that digit (a "
+            "column of W2).")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(walk["W2"], f"W2 ({h} × 10)", "digit", "unit", height=320))
 cells[1].dataframe(inside_digit.class_table(walk, ["logits", "P", "onehot"]), hide_index=True, height=390)
@@ -97,14 +107,18 @@ cells[1].dataframe(inside_digit.class_table(walk, ["logits", "P", "onehot"]), hi
 area = step("6 · Softmax and cross-entropy", r"P_k = \frac{e^{\text{logit}_k}}{\sum_j e^{\text{logit}_j}}, \qquad "
             r"L = -\log P_y" + (r" + \frac{\lambda}{2}(\lVert W_1 \rVert^2 + \lVert W_2 \rVert^2)" if walk.l2 else ""),
             f"The softmax turns scores into probabilities (the table above, column P); the loss is small when the "
-            f"label's probability is near 1. Here P_{label} = {walk['P'][0, label]:.4f}, so L = **{walk.loss:.4f}**.")
-area.metric("Loss L", f"{walk.loss:.4f}")
+            f"label's probability is near 1. Here P_{label} = {walk['P'][0, label]:.4g}, so L = **{walk.loss:.4g}**.")
+area.metric("Loss L", f"{walk.loss:.4g}")
+if walk.loss < 0.05:
+    area.info(f"The network already gives the label {label} {walk['P'][0, label]:.1%}: every gradient below is tiny. "
+              "Choose another label above (or a digit it gets wrong) to see a big correction.",
+              icon=":material/lightbulb:")
 
 st.header("Backward: from the loss to every weight")
 area = step("7 · Error at the output", r"d\text{logits} = \frac{P - \text{onehot}(y)}{n}",
             "Softmax and cross-entropy together have the simplest gradient: the probabilities minus the label. "
             "Positive: the score was too high; negative (at the label): too low.")
-area.plotly_chart(fig.matrix_heatmap(walk["dlogits"], "dlogits (1 × 10)", "digit", "", height=180))
+area.dataframe(inside_digit.class_table(walk, ["P", "onehot", "dlogits"]), hide_index=True, height=390)
 
 area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" + \lambda W_2" if walk.l2 else "")
             + r", \qquad db_2 = \textstyle\sum_{\text{batch}} d\text{logits}",
@@ -112,7 +126,8 @@ area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" 
             "did not fire get no blame.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(walk["dW2"], f"dW2 ({h} × 10)", "digit", "unit", height=320), key="dW2")
-cells[1].dataframe(inside_digit.entries(walk["dW2"]).rename(columns={"row": "unit", "column": "digit"}), hide_index=True)
+cells[1].dataframe(inside_digit.entries(walk["dW2"]).rename(columns={"row": "unit", "column": "digit"}),
+                   hide_index=True)
 
 area = step("9 · Back into the hidden layer", r"dH = d\text{logits}\,W_2^\top, \qquad dZ_1 = dH \odot f'(Z_1), "
             r"\quad " + DERIVATIVES[walk.activation],
@@ -127,13 +142,14 @@ area = step("10 · Gradient of W1 and b1", r"dW_1 = X^\top dZ_1" + (r" + \lambda
             f"{unit} (the unit with the largest error) is this digit, scaled by dZ1 = {walk['dZ1'][0, unit]:+.4f}.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(walk["dW1"], f"dW1 (64 × {h})", "unit", "pixel", height=320), key="dW1")
-cells[1].plotly_chart(fig.pixel_map(inside_digit.column(walk["dW1"], unit), f"dW1 of unit {unit}, drawn 8×8", height=300))
+cells[1].plotly_chart(fig.pixel_map(inside_digit.column(walk["dW1"], unit), f"dW1 of unit {unit}, drawn 8×8",
+                                    height=300))
 area.dataframe(inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel", "column": "unit"}), hide_index=True)
 
 area = step(f"11 · The update ({walk.optimizer})", UPDATES[walk.optimizer],
             f"The optimizer moves every weight a little against its gradient (η = {walk.lr:g}"
             + (", a fresh state as at the first step" if walk.optimizer != "sgd" else "")
-            + f"). On this digit alone the loss goes from {walk.loss:.4f} to **{walk.loss_after:.4f}**.")
+            + f"). On this digit alone the loss goes from {walk.loss:.4g} to **{walk.loss_after:.4g}**.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.pixel_map(inside_digit.column(walk.steps["W1"], unit), f"change of unit {unit}'s W1 column",
                                     height=300))

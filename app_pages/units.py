@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import inside, runs, views
 from app import inside_figures as fig
-from app.inside_controls import epoch_choice, network_choice, remember, remembered
+from app.inside_controls import epoch_choice, network_choice, new_click, remember, remembered
 
 PAGE_UNITS = 64
 
@@ -23,7 +23,7 @@ controls = st.columns([2, 2, 3])
 with controls[0]:
     index = network_choice(run)
     order_by = remembered(st.segmented_control, "Order", "units_order", "importance", options=["importance", "number"],
-                          format_func={"importance": "most important first", "number": "by unit number"}.get,
+                          format_func={"importance": "importance", "number": "unit number"}.get,
                           required=True, help="Importance: the unit's mean |activation| on the test digits times "
                                               "the size of its votes (its W2 row), with the kept weights.")
 with controls[1]:
@@ -42,25 +42,30 @@ with controls[2]:
 shown = order[page * PAGE_UNITS:(page + 1) * PAGE_UNITS]
 grid = inside.unit_grid(result, epoch, shown, index)
 
+click = new_click("unit_tiles", curve=1)
+if click:
+    remember("units_unit", int(click["customdata"]))
 left, right = st.columns([3, 2])
-with left:
-    event = st.plotly_chart(fig.unit_mosaic(grid), key="unit_tiles", on_select="rerun", selection_mode=("points",))
-    st.caption("Labels: unit→the digit it votes for most. Hover a unit for its weight to every digit; click one to "
-               "see it in detail. One colour scale for all units and epochs of this run.")
-clicked = [int(p["customdata"]) for p in event.selection.points if isinstance(p.get("customdata"), int)]
-if clicked and clicked[-1] != st.session_state.get("units_clicked"):
-    st.session_state["units_clicked"] = clicked[-1]
-    remember("units_unit", clicked[-1])
 with right:
     unit = remembered(st.selectbox, "Unit", "units_unit", shown[0], valid=lambda value: value in order,
                       options=order, help="Click a unit in the grid, or pick one here.")
+with left:
+    st.plotly_chart(fig.unit_mosaic(grid, chosen=unit), key="unit_tiles", on_select="rerun",
+                    selection_mode=("points",))
+    st.caption("Labels: unit→the digit it votes for most. Hover a unit for its weight to every digit; click one to "
+               "see it in detail (outlined). One colour scale for all units and epochs of this run.")
+with right:
     detail = inside.unit_grid(result, epoch, [unit], index)
     st.plotly_chart(fig.unit_detail(detail.images[0], detail.votes[0], unit, detail.scale, detail.epoch))
     response = inside.unit_response(result, evaluation.X, evaluation.y, epoch, index)[unit]
     st.plotly_chart(fig.response_bars(response, unit))
     st.markdown(inside.unit_summary(unit, response, detail.votes[0]))
+    positions, activations = inside.top_digits(result, evaluation.X, unit, epoch, index)
+    st.caption(f"The test digits that make unit {unit} fire most:")
+    views.digit_gallery(evaluation.X[positions], [f"#{p}: H {a:.1f}" for p, a in zip(positions, activations,
+                                                                                      strict=True)], columns=6, scale=6)
 
 voters = inside.strongest_voters(result, epoch, index)
 st.plotly_chart(fig.unit_mosaic(inside.unit_grid(result, epoch, voters, index), columns=10,
                                 labels=[f"for {d}: {u}" for d, u in enumerate(voters)],
-                                title="For each digit 0–9, the unit with the largest weight to it"))
+                                title="For each digit 0–9, the unit with the largest weight to it", width=900))

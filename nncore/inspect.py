@@ -76,6 +76,15 @@ def importance_order(model, X):
     return np.argsort(-importance(model, X), kind="stable")
 
 
+def saliency(result, raw_row, digit, per_std=False):
+    """d P(digit) / d raw pixel (64,) of ``raw_row`` (TrainResult.input_gradient). With ``per_std``,
+    d P(digit) / d X, the standardized input: the change for one standard deviation of ink at each
+    pixel. Pixels almost never inked in training have a tiny std, so a little raw ink there moves
+    X, and P, a lot; per std, every pixel is measured on its own typical variation."""
+    gradient = result.input_gradient(raw_row, digit)
+    return gradient * result.standardizer.std if per_std else gradient    # d X / d raw = 1 / std
+
+
 def strongest_voters(model):
     """For each digit, the hidden unit with the largest weight to it in W2: an array (n_out,)."""
     return model.W2.argmax(axis=0)
@@ -146,4 +155,4 @@ def walkthrough(result, raw_row, label, epoch=None, index=0):
 
 
 __all__ = ["SIDE", "Walkthrough", "contributions", "forward", "hidden", "hidden_of", "importance", "importance_order",
-           "network", "probabilities_at", "strongest_voters", "unit_images", "walkthrough"]
+           "network", "probabilities_at", "saliency", "strongest_voters", "unit_images", "walkthrough"]

@@ -157,3 +157,16 @@ def test_saliency_matches_finite_differences_of_the_probability(which, request, 
             down[pixel] -= h
             numeric = (result.predict_proba(up)[0, target] - result.predict_proba(down)[0, target]) / (2 * h)
             assert gradient[pixel] == pytest.approx(numeric, rel=1e-3, abs=1e-8)
+
+
+def test_saliency_per_std_is_the_gradient_with_respect_to_the_standardized_input(run, digit):
+    per_std = inspect.saliency(run, digit[0], 4, per_std=True)
+    model, _ = inspect.network(run)
+    X = run.standardizer(digit[0][None])
+    h, pixel = 1e-5, 28
+    up, down = X.copy(), X.copy()
+    up[0, pixel] += h
+    down[0, pixel] -= h
+    numeric = (run.ensemble.predict_proba(up)[0, 4] - run.ensemble.predict_proba(down)[0, 4]) / (2 * h)
+    assert per_std[pixel] == pytest.approx(numeric, rel=1e-3, abs=1e-9)
+    np.testing.assert_array_equal(inspect.saliency(run, digit[0], 4), run.input_gradient(digit[0], 4))
