@@ -81,6 +81,20 @@ def walkthrough(result, pixels, label, index=0):
     return per_result(result, key, lambda: inspect.walkthrough(result, pixels, label, None, index))
 
 
+SHOWN_UNITS = 128  # a (64, hidden) heatmap draws at most this many units: 64 x 2048 numbers weigh megabytes
+
+
+def first_units(array, name, axis=1):
+    """A weight-shaped array cut to its first SHOWN_UNITS hidden units (along ``axis``: 1 for W1's
+    (64, hidden), 0 for W2's (hidden, 10)) for drawing, and its title: its name and full shape,
+    and which units are drawn when not all are."""
+    array = np.asarray(array)
+    title = f"{name} ({' × '.join(str(n) for n in array.shape)})"
+    if array.shape[axis] <= SHOWN_UNITS:
+        return array, title
+    return np.take(array, np.arange(SHOWN_UNITS), axis=axis), f"{title}: units 0–{SHOWN_UNITS - 1}"
+
+
 def column(array, j):
     """Column ``j`` of a (64, hidden) array: one unit's 64 input weights (or their gradient or change)."""
     return np.asarray(array)[:, j]

@@ -86,7 +86,7 @@ area = step("3 · Weighted sums",
             f"Each of the {h} hidden units adds up the 64 inputs, each times its own weight (a column of W1), plus "
             "its bias.")
 cells = area.columns(2)
-cells[0].plotly_chart(fig.matrix_heatmap(walk["W1"], f"W1 (64 × {h})", "unit", "pixel", height=320))
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["W1"], "W1"), "unit", "pixel", height=320))
 cells[1].plotly_chart(fig.activation_bars(walk["Z1"][0], title=f"Z1 (1 × {h}): the weighted sums"))
 
 area = step("4 · Activation", ACTIVATIONS[walk.activation],
@@ -101,7 +101,7 @@ area = step("5 · Scores", shapes(r"\text{logits} = H\,W_2 + b_2", f"(1 \\times 
             "Each digit's score adds up the hidden units' activations, each times the unit's vote for that digit (a "
             "column of W2).")
 cells = area.columns(2)
-cells[0].plotly_chart(fig.matrix_heatmap(walk["W2"], f"W2 ({h} × 10)", "digit", "unit", height=320))
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["W2"], "W2", 0), "digit", "unit", height=320))
 cells[1].dataframe(inside_digit.class_table(walk, ["logits", "P", "onehot"]), hide_index=True, height=390)
 
 area = step("6 · Softmax and cross-entropy", r"P_k = \frac{e^{\text{logit}_k}}{\sum_j e^{\text{logit}_j}}, \qquad "
@@ -125,7 +125,8 @@ area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" 
             "A vote changes in proportion to how much its unit fired and how wrong that digit's score was: units that "
             "did not fire get no blame.")
 cells = area.columns(2)
-cells[0].plotly_chart(fig.matrix_heatmap(walk["dW2"], f"dW2 ({h} × 10)", "digit", "unit", height=320), key="dW2")
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW2"], "dW2", 0), "digit", "unit",
+                                         height=320), key="dW2")
 cells[1].dataframe(inside_digit.entries(walk["dW2"]).rename(columns={"row": "unit", "column": "digit"}),
                    hide_index=True)
 
@@ -141,7 +142,8 @@ area = step("10 · Gradient of W1 and b1", r"dW_1 = X^\top dZ_1" + (r" + \lambda
             f"Each unit's 64 input weights get the input itself, times that unit's error: the column of dW1 for unit "
             f"{unit} (the unit with the largest error) is this digit, scaled by dZ1 = {walk['dZ1'][0, unit]:+.4f}.")
 cells = area.columns(2)
-cells[0].plotly_chart(fig.matrix_heatmap(walk["dW1"], f"dW1 (64 × {h})", "unit", "pixel", height=320), key="dW1")
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW1"], "dW1"), "unit", "pixel", height=320),
+                      key="dW1")
 cells[1].plotly_chart(fig.pixel_map(inside_digit.column(walk["dW1"], unit), f"dW1 of unit {unit}, drawn 8×8",
                                     height=300))
 area.dataframe(inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel", "column": "unit"}), hide_index=True)
@@ -153,6 +155,7 @@ area = step(f"11 · The update ({walk.optimizer})", UPDATES[walk.optimizer],
 cells = area.columns(2)
 cells[0].plotly_chart(fig.pixel_map(inside_digit.column(walk.steps["W1"], unit), f"change of unit {unit}'s W1 column",
                                     height=300))
-cells[1].plotly_chart(fig.matrix_heatmap(walk.steps["W2"], f"change of W2 ({h} × 10)", "digit", "unit", height=300))
+change = inside_digit.first_units(walk.steps["W2"], "change of W2", 0)
+cells[1].plotly_chart(fig.matrix_heatmap(*change, "digit", "unit", height=300))
 st.caption("Training does exactly this for every batch of 64 digits (the gradients averaged over the batch), "
            f"{result.epochs_run} epochs long.")

@@ -178,3 +178,12 @@ def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
     del result
     gc.collect()
     assert memo.size()[0] == before - 1
+
+
+def test_wide_arrays_are_cut_to_their_first_units_for_drawing():
+    small, title = inside_digit.first_units(np.ones((64, 16)), "W1")
+    assert small.shape == (64, 16) and title == "W1 (64 × 16)"
+    cut, title = inside_digit.first_units(np.ones((64, 2048)), "dW1")
+    assert cut.shape == (64, inside_digit.SHOWN_UNITS) and title == "dW1 (64 × 2048): units 0–127"
+    rows, title = inside_digit.first_units(np.ones((300, 10)), "W2", axis=0)
+    assert rows.shape == (128, 10) and title == "W2 (300 × 10): units 0–127"
