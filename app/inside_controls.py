@@ -10,10 +10,21 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from . import inside
+from . import inside, runs, views
 
 MEMORY = "inside_memory"
 PROBED = "probe_sample"  # set by Probe a digit: {"pixels": [64 values], "truth": digit or None, "source": str}
+
+
+def selected_run(what):
+    """The selected run; before anything is trained, says what the page will show (``what``), shows
+    the data instead and stops the page."""
+    run = runs.selected()
+    if run is None:
+        views.no_runs_yet(what)
+        views.dataset_overview()
+        st.stop()
+    return run
 
 
 def remembered(widget, label, key, default, valid=lambda value: True, **kwargs):

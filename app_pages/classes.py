@@ -2,16 +2,12 @@
 
 import streamlit as st
 
-from app import figures, inside, runs, views
+from app import figures, inside
 from app import inside_figures as fig
-from app.inside_controls import network_choice, new_click, remember, remembered
+from app.inside_controls import network_choice, new_click, remember, remembered, selected_run
 
 st.title("Where the classes live")
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("then see here how its hidden layer pulls the ten digits apart.")
-    views.dataset_overview()
-    st.stop()
+run = selected_run("then see here how its hidden layer pulls the ten digits apart.")
 
 result, evaluation = run.result, run.evaluation()
 st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D projection: on the left of its 64 pixels, "

@@ -2,19 +2,15 @@
 
 import streamlit as st
 
-from app import figures, inside, inside_digit, runs, views
+from app import figures, inside, inside_digit
 from app import inside_figures as fig
-from app.inside_controls import digit_choice, network_choice, remembered
+from app.inside_controls import digit_choice, network_choice, remembered, selected_run
 
 TOP_UNITS = 8
 SATURATE = 0.95  # saliency colours saturate at this quantile: a few rarely inked pixels would wash out the rest
 
 st.title("One digit, step by step")
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("then follow one digit through its network here: what fires, what votes, and why.")
-    views.dataset_overview()
-    st.stop()
+run = selected_run("then follow one digit through its network here: what fires, what votes, and why.")
 
 result = run.result
 top = st.columns([3, 1])

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import inside_digit, runs, views
+from app import inside_digit
 from app import inside_figures as fig
-from app.inside_controls import digit_choice, network_choice, remembered
+from app.inside_controls import digit_choice, network_choice, remembered, selected_run
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "how-it-learns.md"
 ACTIVATIONS = {
@@ -22,11 +22,7 @@ UPDATES = {
             r"W \leftarrow W - \eta\, \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}"}
 
 st.title("How it learns")
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("then this page walks one of its digits through a forward and a backward pass, number by number.")
-    views.dataset_overview()
-    st.stop()
+run = selected_run("then this page walks one of its digits through a forward and a backward pass, number by number.")
 
 result, config = run.result, run.config
 top = st.columns([3, 1, 1])

@@ -4,9 +4,9 @@ import time
 
 import streamlit as st
 
-from app import analysis, figures, inside, runs, views
+from app import analysis, figures, inside
 from app import inside_figures as fig
-from app.inside_controls import digit_choice, epoch_choice, network_choice, remember, remembered
+from app.inside_controls import digit_choice, epoch_choice, network_choice, remember, remembered, selected_run
 
 SPEEDS = {2: "2 epochs/s", 4: "4 epochs/s", 8: "8 epochs/s", 16: "16 epochs/s"}
 TICK = 0.25  # seconds between frames at 4 epochs/s and faster; slow frames skip epochs to keep the speed
@@ -14,11 +14,7 @@ GRID_UNITS = 32
 PLAYED = "replay_at"  # the epoch a playing replay shows
 
 st.title("Watch it learn")
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("then replay it here epoch by epoch, however fast it trained.")
-    views.dataset_overview()
-    st.stop()
+run = selected_run("then replay it here epoch by epoch, however fast it trained.")
 
 result, evaluation = run.result, run.evaluation()
 epochs = inside.kept_epochs(result)

@@ -2,18 +2,14 @@
 
 import streamlit as st
 
-from app import inside, runs, views
+from app import inside, views
 from app import inside_figures as fig
-from app.inside_controls import epoch_choice, network_choice, new_click, remember, remembered
+from app.inside_controls import epoch_choice, network_choice, new_click, remember, remembered, selected_run
 
 PAGE_UNITS = 64
 
 st.title("Hidden units")
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("this page then draws what each of its hidden units has learned to look for.")
-    views.dataset_overview()
-    st.stop()
+run = selected_run("this page then draws what each of its hidden units has learned to look for.")
 
 result, evaluation = run.result, run.evaluation()
 st.caption(f"Run **{run.name}**. Each hidden unit computes a weighted sum of the 64 standardized pixels: its 64 input "
