@@ -106,13 +106,15 @@ def probabilities_at(result, X, epoch):
 @dataclass(frozen=True)
 class Frame:
     """One epoch of a replay: the epoch of the weights, the test confusion counts (10, 10) and
-    accuracy then, the followed digit's probabilities (10,) and the history up to that epoch."""
+    accuracy then, the followed digit's probabilities (10,), the history up to that epoch and how
+    far the first network's weights had moved from their start (nncore.inspect.drift)."""
 
     epoch: int
     counts: np.ndarray
     accuracy: float
     digit_probs: np.ndarray
     history: dict
+    drift: dict | None = None
 
 
 def frame(result, evaluation, pixels, epoch):
@@ -121,8 +123,9 @@ def frame(result, evaluation, pixels, epoch):
     probs, used = probabilities_at(result, evaluation.X, epoch)
     counts = confusion(evaluation.y, probs.argmax(axis=1))
     digit_probs, _ = probabilities_at(result, np.asarray(pixels, dtype=float)[None], epoch)
+    drift = per_result(result, ("drift", used), lambda: inspect.drift(result, used))
     return Frame(used, counts, float(np.trace(counts) / max(counts.sum(), 1)), digit_probs[0],
-                 history_until(result.history, used))
+                 history_until(result.history, used), drift)
 
 
 def replay_step(position, count, elapsed, speed):

@@ -83,7 +83,7 @@ def calibration_section(run):
     left.plotly_chart(fig.reliability_diagram(calibration))
     with right:
         cells = st.columns(3)
-        cells[0].metric("Calibration error (ECE)", f"{calibration.ece:.1%}",
+        cells[0].metric("ECE", f"{calibration.ece:.1%}",
                         help="Expected calibration error: the gap between confidence and accuracy in each bin, "
                              "averaged over the bins weighted by their digits. 0 = perfectly calibrated.")
         cells[1].metric("Mean confidence", f"{calibration.mean_confidence:.1%}")

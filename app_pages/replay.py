@@ -69,7 +69,9 @@ def replay():
     now = inside.frame(result, evaluation, digit.pixels, epoch)
     used, counts = now.epoch, now.counts
     st.markdown(f"**After epoch {used}**" + (f" · validation accuracy {now.history['val_acc'][-1]:.1%}" if used else
-                                             " · the random initial weights") + f" · test accuracy {now.accuracy:.1%}")
+                                             " · the random initial weights") + f" · test accuracy {now.accuracy:.1%}"
+                + (f" · since the start W1 has moved {now.drift['W1']:.0%} of its size, W2 {now.drift['W2']:.0%}"
+                   if now.drift and used else ""))
     left, right = st.columns([3, 2])
     left.plotly_chart(fig.unit_mosaic(inside.unit_grid(result, epoch, order, index), title=(
         f"The {len(order)} most important hidden units after epoch {used}")), key="replay_units")

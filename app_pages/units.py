@@ -58,8 +58,7 @@ with right:
     st.markdown(inside.unit_summary(unit, response, detail.votes[0]))
     positions, activations = inside.top_digits(result, evaluation.X, unit, epoch, index)
     st.caption(f"The test digits that make unit {unit} fire most:")
-    views.digit_gallery(evaluation.X[positions], [f"#{p}: H {a:.1f}" for p, a in zip(positions, activations,
-                                                                                      strict=True)], columns=6, scale=6)
+    views.digit_gallery(evaluation.X[positions], [f"H = {a:.1f}" for a in activations], columns=6, scale=6)
 
 voters = inside.strongest_voters(result, epoch, index)
 st.plotly_chart(fig.unit_mosaic(inside.unit_grid(result, epoch, voters, index), columns=10,

@@ -76,6 +76,18 @@ def importance_order(model, X):
     return np.argsort(-importance(model, X), kind="stable")
 
 
+def drift(result, epoch, index=0):
+    """How far network ``index``'s weights have moved from their random start by ``epoch``:
+    {"W1": |W1_epoch - W1_0| / |W1_0|, "W2": likewise} (Frobenius norms; 0 at epoch 0), or None
+    when the run did not keep its initial weights."""
+    start, kept = network(result, 0, index)
+    if kept != 0:
+        return None
+    now, _ = network(result, epoch, index)
+    return {name: float(np.linalg.norm(getattr(now, name) - getattr(start, name))
+                        / np.linalg.norm(getattr(start, name))) for name in ("W1", "W2")}
+
+
 def saliency(result, raw_row, digit, per_std=False):
     """d P(digit) / d raw pixel (64,) of ``raw_row`` (TrainResult.input_gradient). With ``per_std``,
     d P(digit) / d X, the standardized input: the change for one standard deviation of ink at each
@@ -154,5 +166,6 @@ def walkthrough(result, raw_row, label, epoch=None, index=0):
                        lr, config.l2)
 
 
-__all__ = ["SIDE", "Walkthrough", "contributions", "forward", "hidden", "hidden_of", "importance", "importance_order",
-           "network", "probabilities_at", "saliency", "strongest_voters", "unit_images", "walkthrough"]
+__all__ = ["SIDE", "Walkthrough", "contributions", "drift", "forward", "hidden", "hidden_of", "importance",
+           "importance_order", "network", "probabilities_at", "saliency", "strongest_voters", "unit_images",
+           "walkthrough"]

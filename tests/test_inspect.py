@@ -43,6 +43,14 @@ def test_network_refuses_an_index_beyond_the_ensemble(run):
         inspect.network(run, index=1)
 
 
+def test_drift_is_how_far_the_weights_moved_from_their_start(run):
+    assert inspect.drift(run, 0) == {"W1": 0.0, "W2": 0.0}
+    moved = inspect.drift(run, 4)
+    start, end = run.snapshots[0][0]["W1"], run.snapshots[4][0]["W1"]
+    assert moved["W1"] == pytest.approx(np.linalg.norm(end - start) / np.linalg.norm(start), rel=1e-5)
+    assert moved["W2"] > 0
+
+
 def test_unit_images_are_the_columns_of_W1(run):
     model, _ = inspect.network(run)
     images = inspect.unit_images(model)

@@ -174,7 +174,7 @@ def test_curves_page_lists_the_digits_of_a_cell_and_calibration(trained):
     assert any(f"**{members}** test 8s read correctly" in m.value for m in trained.markdown)
     cell = next(frame.value for frame in trained.dataframe if "test digit" in frame.value)
     assert len(cell) == members and cell.filter(like="P(").sum(axis=1).round(6).eq(1).all()
-    assert any(m.label.startswith("Calibration error") for m in trained.metric)
+    assert any(m.label == "ECE" for m in trained.metric)
     assert "Reliability: confidence against accuracy" in charts(trained)
     labels = [b.label for b in trained.get("download_button")]
     assert "This run's history (CSV)" in labels and "Test predictions (CSV)" in labels

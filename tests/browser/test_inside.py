@@ -63,7 +63,7 @@ def test_clicking_a_confusion_cell_lists_its_digits(trained_page, shot):
     expect(page.get_by_text(re.compile(r"^2 test 8s read as 1"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^#\d+ — 1: \d+%"))).to_have_count(2)
     no_errors(page)
-    page.get_by_role("heading", name="The digits in a cell").scroll_into_view_if_needed()
+    page.get_by_role("heading", name="The digits in a cell").evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "cell-8-as-1")
 
 
