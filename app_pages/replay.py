@@ -18,6 +18,9 @@ run = selected_run("then replay it here epoch by epoch, however fast it trained.
 
 result, evaluation = run.result, run.evaluation()
 epochs = inside.kept_epochs(result)
+if len(epochs) == 1:
+    st.info(f"**{run.name}** kept only its final weights (a run loaded from a file keeps no earlier epochs): there is "
+            "nothing to replay. Train it here to watch it learn.", icon=":material/info:")
 st.caption(f"Run **{run.name}** trained in {result.seconds:.2f} s. It kept its weights after "
            + ("every epoch" if len(epochs) == result.epochs_run + 1 else f"{len(epochs)} of its epochs")
            + ", so it can be played back: the hidden units, the curves, the confusion matrix and the answer for one "

@@ -1,5 +1,6 @@
 """app.inside, app.inside_digit and app.memo: the chart data of the views inside a run."""
 
+import dataclasses
 import gc
 
 import numpy as np
@@ -187,3 +188,12 @@ def test_wide_arrays_are_cut_to_their_first_units_for_drawing():
     assert cut.shape == (64, inside_digit.SHOWN_UNITS) and title == "dW1 (64 × 2048): units 0–127"
     rows, title = inside_digit.first_units(np.ones((300, 10)), "W2", axis=0)
     assert rows.shape == (128, 10) and title == "W2 (300 × 10): units 0–127"
+
+
+def test_a_run_without_snapshots_shows_its_kept_weights(run, evaluation):
+    loaded = dataclasses.replace(run, snapshots={})  # as a run read from a file without its epochs
+    assert inside.kept_epochs(loaded) == [run.best_epoch]
+    grid = inside.unit_grid(loaded, 0, [0], 0)
+    assert grid.epoch == run.best_epoch
+    np.testing.assert_allclose(grid.images[0].ravel(), run.model.W1[:, 0])
+    assert inside.frame(loaded, evaluation, evaluation.X[0], 0).drift is None
