@@ -62,25 +62,34 @@ def unit_grid(result, epoch, units, index=0):
     return per_result(result, ("grid", epoch, index, tuple(int(u) for u in units)), compute)
 
 
-def hidden_on(result, X, epoch=None, index=0):
-    """H (n, hidden) of raw rows X in network ``index`` after ``epoch`` (None: kept weights), kept per run."""
-    key = ("hidden", epoch, index, X.shape, hash(X.tobytes()))
-    return per_result(result, key, lambda: inspect.hidden_of(result, X, epoch, index))
+TOP_ROWS = 6  # the rows that make a unit fire most, kept per unit
+
+
+def _activity(result, X, y, epoch, index):
+    """For every hidden unit of network ``index`` after ``epoch``, over raw rows X with labels y:
+    its mean activation per true digit (hidden, 10), and the TOP_ROWS rows that make it fire most
+    with those activations (each (TOP_ROWS, hidden)). Kept per run; H itself (n, hidden: megabytes
+    for wide layers) is not."""
+    def compute():
+        H = inspect.hidden_of(result, X, epoch, index)                # (n, hidden)
+        response = np.stack([H[y == d].mean(axis=0) if np.any(y == d) else np.zeros(H.shape[1])
+                             for d in range(10)], axis=1)
+        top = np.argsort(-H, axis=0, kind="stable")[:TOP_ROWS]      # (TOP_ROWS, hidden)
+        return response, top, np.take_along_axis(H, top, axis=0)
+    return per_result(result, ("activity", epoch, index, X.shape, hash(X.tobytes())), compute)
 
 
 def unit_response(result, X, y, epoch=None, index=0):
     """(hidden, 10): each hidden unit's mean activation over the raw rows X of each true digit y,
     in network ``index`` after ``epoch`` (None: the kept weights): what a unit fires for."""
-    H = hidden_on(result, X, epoch, index)                            # (n, hidden)
-    return np.stack([H[y == d].mean(axis=0) if np.any(y == d) else np.zeros(H.shape[1]) for d in range(10)], axis=1)
+    return _activity(result, X, y, epoch, index)[0]
 
 
-def top_digits(result, X, unit, epoch=None, index=0, count=6):
-    """Positions in X of the ``count`` rows that make ``unit`` fire most, strongest first, with its
+def top_digits(result, X, y, unit, epoch=None, index=0):
+    """Positions in X of the TOP_ROWS rows that make ``unit`` fire most, strongest first, with its
     activation on each: (positions, activations)."""
-    H = hidden_on(result, X, epoch, index)[:, unit]
-    order = np.argsort(-H, kind="stable")[:count]
-    return order, H[order]
+    _, top, values = _activity(result, X, y, epoch, index)
+    return top[:, unit], values[:, unit]
 
 
 def strongest_voters(result, epoch=None, index=0):

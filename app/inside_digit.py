@@ -78,7 +78,7 @@ def walkthrough(result, pixels, label, index=0):
     kept per run."""
     pixels = np.asarray(pixels, dtype=float)
     key = ("walkthrough", int(label), index, hash(pixels.tobytes()))
-    return per_result(result, key, lambda: inspect.walkthrough(result, pixels, label, None, index))
+    return per_result(result, key, lambda: inspect.walkthrough(result, pixels, label, None, index), keep=4)
 
 
 SHOWN_UNITS = 128  # a (64, hidden) heatmap draws at most this many units: 64 x 2048 numbers weigh megabytes

@@ -10,7 +10,7 @@ import threading
 import weakref
 from collections import OrderedDict
 
-MAX_VALUES = 256  # per run: a 500-epoch replay keeps its last 256 frames of each kind
+MAX_VALUES = 256  # per run and kind of value: a 500-epoch replay keeps its last 256 frames
 
 _lock = threading.Lock()
 _stores = {}  # id(result) -> OrderedDict(key -> value)
@@ -21,9 +21,10 @@ def _forget(ident):
         _stores.pop(ident, None)
 
 
-def per_result(result, key, compute):
-    """``compute()`` for ``result`` and the hashable ``key``, computed once while ``result`` lives
-    (the last MAX_VALUES keys per result are kept)."""
+def per_result(result, key, compute, keep=MAX_VALUES):
+    """``compute()`` for ``result`` and the hashable ``key``, computed once while ``result`` lives.
+    ``key[0]`` names the kind of value: the last ``keep`` values of each kind are kept (pass a small
+    ``keep`` for values of megabytes)."""
     ident = id(result)
     with _lock:
         store = _stores.get(ident)
@@ -36,8 +37,9 @@ def per_result(result, key, compute):
     value = compute()  # outside the lock: sessions computing other values need not wait
     with _lock:
         store[key] = value
-        while len(store) > MAX_VALUES:
-            store.popitem(last=False)
+        same = [k for k in store if k[0] == key[0]]  # oldest first
+        for old in same[:max(0, len(same) - keep)]:
+            del store[old]
     return value
 
 

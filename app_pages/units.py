@@ -56,7 +56,7 @@ with right:
     response = inside.unit_response(result, evaluation.X, evaluation.y, epoch, index)[unit]
     st.plotly_chart(fig.response_bars(response, unit))
     st.markdown(inside.unit_summary(unit, response, detail.votes[0]))
-    positions, activations = inside.top_digits(result, evaluation.X, unit, epoch, index)
+    positions, activations = inside.top_digits(result, evaluation.X, evaluation.y, unit, epoch, index)
     st.caption(f"The test digits that make unit {unit} fire most:")
     views.digit_gallery(evaluation.X[positions], [f"H = {a:.1f}" for a in activations], columns=6, scale=6)
 

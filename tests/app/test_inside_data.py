@@ -129,7 +129,7 @@ def test_unit_response_and_top_digits_of_a_unit(run, evaluation):
     H = inspect.hidden_of(run, evaluation.X)
     assert response.shape == (24, 10)
     assert response[5, 3] == pytest.approx(H[evaluation.y == 3, 5].mean())
-    positions, activations = inside.top_digits(run, evaluation.X, 5)
+    positions, activations = inside.top_digits(run, evaluation.X, evaluation.y, 5)
     assert activations[0] == pytest.approx(H[:, 5].max()) and list(activations) == sorted(activations, reverse=True)
     assert "Unit **5**" in inside.unit_summary(5, response[5], np.arange(10.0))
 
@@ -173,8 +173,12 @@ def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
         pass
 
     result, calls = Result(), []
-    assert memo.per_result(result, "k", lambda: calls.append(1) or 7) == 7
-    assert memo.per_result(result, "k", lambda: calls.append(1) or 8) == 7 and calls == [1]
+    assert memo.per_result(result, ("k",), lambda: calls.append(1) or 7) == 7
+    assert memo.per_result(result, ("k",), lambda: calls.append(1) or 8) == 7 and calls == [1]
+    for k in range(5):
+        memo.per_result(result, ("big", k), lambda: k, keep=3)
+    assert memo.per_result(result, ("big", 0), lambda: "again") == "again"  # dropped: only 3 kept
+    assert memo.per_result(result, ("big", 4), lambda: "again") == 4
     before = memo.size()[0]
     del result
     gc.collect()
