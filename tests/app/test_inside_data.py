@@ -176,7 +176,7 @@ def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
     assert memo.per_result(result, ("k",), lambda: calls.append(1) or 7) == 7
     assert memo.per_result(result, ("k",), lambda: calls.append(1) or 8) == 7 and calls == [1]
     for k in range(5):
-        memo.per_result(result, ("big", k), lambda: k, keep=3)
+        memo.per_result(result, ("big", k), lambda k=k: k, keep=3)
     assert memo.per_result(result, ("big", 0), lambda: "again") == "again"  # dropped: only 3 kept
     assert memo.per_result(result, ("big", 4), lambda: "again") == 4
     before = memo.size()[0]
