@@ -13,6 +13,12 @@ PAGES = [
     st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
     st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),
+    st.Page("app_pages/units.py", title="Hidden units", icon=":material/grid_view:", url_path="units"),
+    st.Page("app_pages/replay.py", title="Watch it learn", icon=":material/replay:", url_path="replay"),
+    st.Page("app_pages/digit_path.py", title="One digit, step by step", icon=":material/route:", url_path="digit"),
+    st.Page("app_pages/how_it_works.py", title="How it learns", icon=":material/function:", url_path="how"),
+    st.Page("app_pages/classes.py", title="Where the classes live", icon=":material/scatter_plot:",
+            url_path="classes"),
 ]
 # The pages live in app_pages/, not pages/: a folder named pages/ beside the entry script switches
 # Streamlit to its older folder-based navigation as well, which answers a page's URL opened directly

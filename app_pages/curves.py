@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import analysis, figures, runs, views
+from app import figures, inside_sections, runs, views
 
 st.title("Curves & confusion")
 run = runs.selected()
@@ -20,8 +20,9 @@ evaluation = run.evaluation()
 counts = evaluation.confusion()
 per_class = evaluation.per_class()
 left, right = st.columns([3, 2])
-left.plotly_chart(figures.confusion_heatmap(counts, analysis.row_percentages(counts)))
-left.caption("Rows: the true digit; columns: the network's answer. Blue: right; red: mistakes (darker: more).")
+inside_sections.confusion_explorer(run, left)
+left.caption("Rows: the true digit; columns: the network's answer. Blue: right; red: mistakes (darker: more). "
+             "Click a cell to see its digits.")
 with right:
     st.plotly_chart(figures.per_class_bars(per_class["precision"], per_class["recall"]))
     table = pd.DataFrame({"digit": range(10), "precision": 100 * per_class["precision"],
@@ -47,3 +48,5 @@ else:
     captions = [f"true {evaluation.y[i]} → {evaluation.predicted[i]} ({evaluation.probs[i].max():.0%})"
                 for i in shown]
     views.digit_gallery(evaluation.X[shown], captions, columns=10)
+
+inside_sections.calibration_section(run)

@@ -1,0 +1,283 @@
+"""Chart data for the views that look inside a run: plain data in, plain data out (no Streamlit).
+
+The numbers about the network come from ``nncore.inspect`` (the network's own forward and
+backward passes); this module arranges them for charts, adds the statistics the charts need
+(PCA projections, calibration bins, confusion counts) and keeps per-run values in ``memo``.
+"""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+import nncore
+from nncore import inspect
+from nncore.training import HISTORY_KEYS
+
+from .memo import per_result
+
+PROJECTIONS = ("PCA", "t-SNE")
+
+
+def kept_epochs(result):
+    """The epochs whose weights the run kept (0 = before training), in order: what a replay can show."""
+    return sorted(result.snapshots) or [result.best_epoch]
+
+
+def unit_order(result, X, index=0):
+    """The hidden units of network ``index``, most important first, judged on raw rows X with the
+    run's kept weights (one order for every epoch, so a unit keeps its place in a replay)."""
+    def compute():
+        model, _ = inspect.network(result, None, index)
+        return inspect.importance_order(model, result.standardizer(X))
+    return per_result(result, ("order", index, len(X)), compute)
+
+
+@dataclass(frozen=True)
+class UnitGrid:
+    """Hidden units of one network at one epoch: images (k, 8, 8) of their input weights (W1
+    columns), votes (k, 10) (their W2 rows), the unit numbers (k,), the epoch of the weights and
+    ``scale``, the colour scale's half range, shared by the run's epochs."""
+
+    images: np.ndarray
+    votes: np.ndarray
+    units: np.ndarray
+    epoch: int
+    scale: float
+
+
+def unit_grid(result, epoch, units, index=0):
+    """UnitGrid of ``units`` (unit numbers, in the order to draw) of network ``index`` after ``epoch``."""
+    def compute():
+        model, used = inspect.network(result, epoch, index)
+        kept, _ = inspect.network(result, None, index)
+        scale = float(np.percentile(np.abs(inspect.unit_images(kept)), 99.5)) or 1.0  # a few outliers saturate
+        return UnitGrid(inspect.unit_images(model)[units], model.W2[units], np.asarray(units), used, scale)
+    return per_result(result, ("grid", epoch, index, tuple(int(u) for u in units)), compute)
+
+
+TOP_ROWS = 6  # the rows that make a unit fire most, kept per unit
+
+
+def _activity(result, X, y, epoch, index):
+    """For every hidden unit of network ``index`` after ``epoch``, over raw rows X with labels y:
+    its mean activation per true digit (hidden, 10), and the TOP_ROWS rows that make it fire most
+    with those activations (each (TOP_ROWS, hidden)). Kept per run; H itself (n, hidden: megabytes
+    for wide layers) is not."""
+    def compute():
+        H = inspect.hidden_of(result, X, epoch, index)                # (n, hidden)
+        response = np.stack([H[y == d].mean(axis=0) if np.any(y == d) else np.zeros(H.shape[1])
+                             for d in range(10)], axis=1)
+        top = np.argsort(-H, axis=0, kind="stable")[:TOP_ROWS]      # (TOP_ROWS, hidden)
+        return response, top, np.take_along_axis(H, top, axis=0)
+    return per_result(result, ("activity", epoch, index, X.shape, hash(X.tobytes())), compute)
+
+
+def unit_response(result, X, y, epoch=None, index=0):
+    """(hidden, 10): each hidden unit's mean activation over the raw rows X of each true digit y,
+    in network ``index`` after ``epoch`` (None: the kept weights): what a unit fires for."""
+    return _activity(result, X, y, epoch, index)[0]
+
+
+def top_digits(result, X, y, unit, epoch=None, index=0):
+    """Positions in X of the TOP_ROWS rows that make ``unit`` fire most, strongest first, with its
+    activation on each: (positions, activations)."""
+    _, top, values = _activity(result, X, y, epoch, index)
+    return top[:, unit], values[:, unit]
+
+
+def strongest_voters(result, epoch=None, index=0):
+    """(10,): for each digit, the hidden unit of network ``index`` after ``epoch`` with the largest
+    weight to it."""
+    return inspect.strongest_voters(inspect.network(result, epoch, index)[0])
+
+
+def unit_summary(unit, response, votes):
+    """A sentence on one unit: the digit it fires most for (``response``: its mean activation per
+    digit) and the digits it votes most for and against (``votes``: its W2 row)."""
+    fires, best, worst = int(np.argmax(response)), int(np.argmax(votes)), int(np.argmin(votes))
+    return (f"Unit **{unit}** fires most for **{fires}s** (mean activation {response[fires]:.2f}), votes most for "
+            f"**{best}** (weight {votes[best]:+.2f}) and most against **{worst}** ({votes[worst]:+.2f}).")
+
+
+def probabilities_at(result, X, epoch):
+    """(probabilities (n, 10), epoch of the weights) of raw rows X after ``epoch``, kept per run."""
+    key = ("probs", epoch, X.shape, hash(X.tobytes()))
+    return per_result(result, key, lambda: inspect.probabilities_at(result, X, epoch))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One epoch of a replay: the epoch of the weights, the test confusion counts (10, 10) and
+    accuracy then, the followed digit's probabilities (10,), the history up to that epoch and how
+    far the first network's weights had moved from their start (nncore.inspect.drift)."""
+
+    epoch: int
+    counts: np.ndarray
+    accuracy: float
+    digit_probs: np.ndarray
+    history: dict
+    drift: dict | None = None
+
+
+def frame(result, evaluation, pixels, epoch):
+    """The replay Frame of ``result`` after ``epoch`` on the test rows of ``evaluation`` and one
+    digit's raw ``pixels`` (64,)."""
+    probs, used = probabilities_at(result, evaluation.X, epoch)
+    counts = confusion(evaluation.y, probs.argmax(axis=1))
+    digit_probs, _ = probabilities_at(result, np.asarray(pixels, dtype=float)[None], epoch)
+    drift = per_result(result, ("drift", used), lambda: inspect.drift(result, used))
+    return Frame(used, counts, float(np.trace(counts) / max(counts.sum(), 1)), digit_probs[0],
+                 history_until(result.history, used), drift)
+
+
+def replay_step(position, count, elapsed, speed):
+    """Where a replay goes next: from ``position`` among ``count`` kept epochs, ``elapsed`` seconds
+    after the last frame at ``speed`` epochs a second (at least one step, so slow frames skip
+    epochs rather than slow the replay down, but never past the last epoch, which is always
+    shown). Returns the new position, or None once the last epoch has been shown."""
+    if position >= count - 1:
+        return None
+    return min(position + max(1, int(round(elapsed * speed))), count - 1)
+
+
+def loss_span(history):
+    """A fixed (lowest, highest) for a replay's log loss axis: the whole run's losses, with a margin."""
+    values = [v for key in ("train_loss", "val_loss") for v in history[key] if np.isfinite(v) and v > 0]
+    return (min(values) / 1.5, max(values) * 1.5) if values else (0.01, 3.0)
+
+
+def confusion(y, predicted):
+    """(10, 10) counts: row = true digit, column = predicted digit."""
+    return confusion_matrix(y, predicted, labels=range(10))
+
+
+def confusion_difference(first, second):
+    """``second`` minus ``first`` (both (10, 10) counts): where the second run makes more (positive)
+    or fewer (negative) of each mistake, and gets more or fewer of each digit right (diagonal)."""
+    return np.asarray(second, dtype=int) - np.asarray(first, dtype=int)
+
+
+def cell_members(y, predicted, true_digit, predicted_digit):
+    """Positions of the rows whose true digit and prediction fall in one confusion-matrix cell."""
+    return np.flatnonzero((np.asarray(y) == true_digit) & (np.asarray(predicted) == predicted_digit))
+
+
+def history_until(history, epoch):
+    """The first ``epoch`` epochs of a run's history (a dict of lists, as TrainResult.history)."""
+    return {key: list(values[:epoch]) for key, values in history.items()}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Reliability of predicted confidences: per bin of the top probability, its edges (bins + 1,),
+    the rows in it (bins,), their mean confidence and their accuracy (NaN for empty bins), and the
+    expected calibration error: the row-weighted mean gap |accuracy - confidence| over the bins."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    confidence: np.ndarray
+    accuracy: np.ndarray
+    ece: float
+
+    @property
+    def mean_confidence(self):
+        return float(np.nansum(self.confidence * self.counts) / max(self.counts.sum(), 1))
+
+
+def calibration(probs, y, bins=10):
+    """Calibration of predictions ``probs`` (n, k) against true labels y (n,) in ``bins`` equal bins
+    of confidence (the top probability) from 0 to 1 (a confidence of exactly 1 goes in the last)."""
+    probs = np.asarray(probs, dtype=float)
+    confidence, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(which, confidence, bins) / counts
+        accuracy = np.bincount(which, right.astype(float), bins) / counts
+    gaps = np.where(counts > 0, np.abs(accuracy - mean_conf), 0.0)
+    return Calibration(edges, counts, mean_conf, accuracy, float(np.sum(gaps * counts) / max(len(y), 1)))
+
+
+def calibration_table(calibration):
+    """The non-empty bins of a Calibration as a table: confidence range, digits, mean confidence, accuracy."""
+    c = calibration
+    keep = c.counts > 0
+    ranges = [f"{low:.0%}–{high:.0%}" for low, high in zip(c.edges[:-1], c.edges[1:], strict=True)]
+    return pd.DataFrame({"confidence": np.array(ranges)[keep], "digits": c.counts[keep],
+                         "mean confidence": c.confidence[keep], "accuracy": c.accuracy[keep]})
+
+
+def calibration_verdict(calibration, accuracy):
+    """A sentence on the run: over- or under-confident overall, and by how much."""
+    gap = accuracy - calibration.mean_confidence
+    if abs(gap) < 0.005:
+        return f"This run's mean confidence ({calibration.mean_confidence:.1%}) matches its accuracy."
+    kind = "under-confident" if gap > 0 else "over-confident"
+    return (f"This run is **{kind}** on the whole: it is right on {accuracy:.1%} of the test digits but its mean "
+            f"confidence is {calibration.mean_confidence:.1%}.")
+
+
+def projection(points, method="PCA", seed=0, fit_on=None):
+    """2-D coordinates (n, 2) of ``points`` (n, d): PCA (a linear view: the two directions of
+    largest spread among ``fit_on``'s rows, default ``points``) or t-SNE (keeps near neighbours
+    near; it places only the points it is given, and takes seconds, not milliseconds)."""
+    points = np.asarray(points, dtype=float)
+    if method == "PCA":
+        return PCA(n_components=2, random_state=seed).fit(points if fit_on is None else fit_on).transform(points)
+    if method == "t-SNE":
+        perplexity = min(30.0, (len(points) - 1) / 3)
+        return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
+    raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
+
+
+def projections(result, X, method="PCA", index=0):
+    """{"raw pixels": (n, 2), "hidden layer": (n, 2)}: the projections of raw rows X and of their
+    hidden activations in network ``index`` (kept weights), computed once per run. PCA finds its
+    directions on the run's training split and places X in them."""
+    def compute():
+        X_all, _ = nncore.digits()
+        train = X_all[nncore.split(result.config.seed, result.config.val_share).train]
+        seed = result.config.seed
+        return {"raw pixels": projection(X, method, seed, train),
+                "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, seed,
+                                           inspect.hidden_of(result, train, None, index))}
+    return per_result(result, ("projection", method, index, X.shape, hash(X.tobytes())), compute)
+
+
+def view_box(xy, share=0.98, margin=0.15):
+    """A view of 2-D points that keeps their central ``share`` on each axis (plus ``margin`` of the
+    span either side): ((x0, x1), (y0, y1)) and how many points fall outside it."""
+    tail = (1 - share) / 2
+    low, high = np.quantile(xy, tail, axis=0), np.quantile(xy, 1 - tail, axis=0)
+    pad = margin * (high - low)
+    low, high = low - pad, high + pad
+    outside = int(np.count_nonzero(np.any((xy < low) | (xy > high), axis=1)))
+    return ((float(low[0]), float(high[0])), (float(low[1]), float(high[1]))), outside
+
+
+def separation(xy, y, neighbours=5):
+    """How well the digits are separated in a 2-D view: the 5-fold cross-validated accuracy of a
+    nearest-neighbour classifier on the coordinates xy (n, 2) with labels y."""
+    return float(cross_val_score(KNeighborsClassifier(neighbours), xy, y, cv=5).mean())
+
+
+def history_table(runs):
+    """The histories of (name, history) pairs as one long table: run, epoch, and HISTORY_KEYS."""
+    frames = [pd.DataFrame({"run": name, "epoch": np.arange(1, len(history["val_acc"]) + 1),
+                            **{key: history[key] for key in HISTORY_KEYS}}) for name, history in runs]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["run", "epoch", *HISTORY_KEYS])
+
+
+def csv_bytes(table):
+    """A table as UTF-8 CSV bytes (for a download button)."""
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8")

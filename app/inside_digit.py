@@ -1,0 +1,130 @@
+"""Chart data about one digit in a run: its path through a network, and the tables of the
+forward and backward walkthrough. The numbers come from ``nncore.inspect``; this module picks
+and arranges them (largest entries, representative units) and keeps them per run (``memo``)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nncore import inspect
+
+from .memo import per_result
+
+
+def top_units(values, count=8):
+    """Positions of the ``count`` largest |values|, largest first (a unit pushing up or down)."""
+    return np.argsort(-np.abs(values), kind="stable")[:count]
+
+
+def entries(array, count=6):
+    """The ``count`` entries of ``array`` largest in size, as a table: their position and value."""
+    array = np.atleast_2d(array)
+    flat = np.argsort(-np.abs(array).ravel(), kind="stable")[:count]
+    rows, columns = np.unravel_index(flat, array.shape)
+    return pd.DataFrame({"row": rows, "column": columns, "value": array[rows, columns]})
+
+
+@dataclass(frozen=True)
+class DigitPath:
+    """One raw digit through network ``index`` of a run: its standardized input X (64,), hidden
+    activations H (hidden,), the network's logits (10,) and prediction, each unit's contribution
+    to that prediction's logit (hidden,) with the logit's bias, the units that contributed most;
+    and the run's probabilities (10,) (averaged over its networks), prediction, second guess and
+    saliency map for its prediction (64,)."""
+
+    X: np.ndarray
+    H: np.ndarray
+    logits: np.ndarray
+    network_predicted: int
+    contributions: np.ndarray
+    b2: float
+    top_units: np.ndarray
+    probs: np.ndarray
+    predicted: int
+    runner_up: int
+    saliency: np.ndarray
+
+    @property
+    def active(self):
+        """How many hidden units fire (activation above 0)."""
+        return int(np.count_nonzero(self.H > 0))
+
+
+def digit_path(result, pixels, index=0, top=8, per_std=False):
+    """The DigitPath of raw ``pixels`` (64,) through network ``index`` of ``result`` (kept weights);
+    its saliency per raw pixel, or with ``per_std`` per standard deviation of each pixel."""
+    model, _ = inspect.network(result, None, index)
+    X = result.standardizer(np.reshape(pixels, (1, -1)))
+    trace = inspect.forward(model, X)
+    network_predicted = int(np.argmax(trace["logits"][0]))
+    contributions = inspect.contributions(model, X[0], network_predicted)
+    probs = result.predict_proba(np.reshape(pixels, (1, -1)))[0]
+    first, second = np.argsort(-probs, kind="stable")[:2]
+    return DigitPath(X[0], trace["H"][0], trace["logits"][0], network_predicted, contributions,
+                     float(model.b2[network_predicted]), top_units(contributions, top), probs, int(first), int(second),
+                     inspect.saliency(result, pixels, int(first), per_std))
+
+
+def saliency(result, pixels, digit, per_std=False):
+    """nncore.inspect.saliency of raw ``pixels`` for ``digit``, kept per run."""
+    pixels = np.asarray(pixels, dtype=float)
+    return per_result(result, ("saliency", int(digit), per_std, hash(pixels.tobytes())),
+                      lambda: inspect.saliency(result, pixels, int(digit), per_std))
+
+
+def walkthrough(result, pixels, label, index=0):
+    """nncore.inspect.walkthrough of raw ``pixels`` with ``label`` in network ``index`` (kept weights),
+    kept per run."""
+    pixels = np.asarray(pixels, dtype=float)
+    key = ("walkthrough", int(label), index, hash(pixels.tobytes()))
+    return per_result(result, key, lambda: inspect.walkthrough(result, pixels, label, None, index), keep=4)
+
+
+SHOWN_UNITS = 128  # a (64, hidden) heatmap draws at most this many units: 64 x 2048 numbers weigh megabytes
+
+
+def first_units(array, name, axis=1):
+    """A weight-shaped array cut to its first SHOWN_UNITS hidden units (along ``axis``: 1 for W1's
+    (64, hidden), 0 for W2's (hidden, 10)) for drawing, and its title: its name and full shape,
+    and which units are drawn when not all are."""
+    array = np.asarray(array)
+    title = f"{name} ({' × '.join(str(n) for n in array.shape)})"
+    if array.shape[axis] <= SHOWN_UNITS:
+        return array, title
+    return np.take(array, np.arange(SHOWN_UNITS), axis=axis), f"{title}: units 0–{SHOWN_UNITS - 1}"
+
+
+def column(array, j):
+    """Column ``j`` of a (64, hidden) array: one unit's 64 input weights (or their gradient or change)."""
+    return np.asarray(array)[:, j]
+
+
+def pixel_table(walk, count=6):
+    """The ``count`` most inked pixels of a walkthrough: their raw value, mean, std and standardized X."""
+    raw = walk["raw"][0]
+    pixels = np.argsort(-raw, kind="stable")[:count]
+    return pd.DataFrame({"pixel": pixels, "x (raw)": raw[pixels], "mean μ": walk["mean"][pixels],
+                         "std σ": walk["std"][pixels], "X": walk["X"][0, pixels]})
+
+
+def active_units(walk):
+    """How many hidden units fire (H > 0) in a walkthrough."""
+    return int(np.count_nonzero(walk["H"] > 0))
+
+
+def busiest_unit(walk):
+    """The hidden unit with the largest |dZ1|: the one whose input weights change most."""
+    return int(np.argmax(np.abs(walk["dZ1"][0])))
+
+
+def unit_table(walk, names, by="Z1", count=8):
+    """Representative hidden units of a walkthrough: the ``count`` with the largest |``by``|, with
+    their values of the (1, hidden) arrays ``names``."""
+    units = top_units(walk[by][0], count)
+    return pd.DataFrame({"unit": units, **{name: walk[name][0, units] for name in names}})
+
+
+def class_table(walk, names):
+    """The 10 digits with their values of the (1, 10) arrays ``names`` (logits, P, onehot, ...)."""
+    return pd.DataFrame({"digit": np.arange(10), **{name: walk[name][0] for name in names}})

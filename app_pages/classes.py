@@ -1,0 +1,56 @@
+"""Where the classes live: the test digits in 2-D, as raw pixels and as the hidden layer sees them."""
+
+import streamlit as st
+
+from app import figures, inside
+from app import inside_figures as fig
+from app.inside_controls import network_choice, new_click, remember, remembered, selected_run
+
+st.title("Where the classes live")
+run = selected_run("then see here how its hidden layer pulls the ten digits apart.")
+
+result, evaluation = run.result, run.evaluation()
+st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D projection: on the left of its 64 pixels, "
+           f"on the right of its {result.config.hidden} hidden activations. Colour: the true digit; black ring: the "
+           "network gets it wrong. PCA's two directions are those along which the training digits spread most. "
+           "Digits of one colour that sit together, apart from the others, are easy to tell apart: the hidden layer "
+           "is trained to make them so, for the output layer's straight-line boundaries.")
+top = st.columns([2, 2, 3])
+with top[0]:
+    method = remembered(st.segmented_control, "Projection", "classes_method", "PCA", options=list(inside.PROJECTIONS),
+                        required=True, help="PCA: the two directions along which the points spread most (linear, "
+                                            "instant). t-SNE: keeps neighbours together (non-linear, a few seconds).")
+with top[1]:
+    index = network_choice(run)
+if method == "t-SNE":
+    with st.spinner("Running t-SNE on the test digits (a few seconds, once per run)…"):
+        views_xy = inside.projections(result, evaluation.X, method, index)
+else:
+    views_xy = inside.projections(result, evaluation.X, method, index)
+
+for name in views_xy:  # a click on either plot picks the digit shown below (any trace: each class is one)
+    click = next(filter(None, (new_click(f"classes_{name}", curve) for curve in range(11))), None)
+    if click:
+        remember("classes_digit", int(click["customdata"]))
+columns = st.columns(2)
+for column, (name, xy) in zip(columns, views_xy.items(), strict=True):
+    score = inside.separation(xy, evaluation.y)
+    box, outside = inside.view_box(xy)
+    with column:
+        st.plotly_chart(fig.class_projection(xy, evaluation.y, evaluation.predicted,
+                                                     f"{method} of the {name}", box), key=f"classes_{name}",
+                                on_select="rerun", selection_mode=("points",))
+        st.caption(f"A 5-nearest-neighbour vote in this 2-D view gets **{score:.0%}** of the test digits right."
+                   + (f" {outside} digit{'s lie' if outside > 1 else ' lies'} outside the view (zoom out with a "
+                      "double click)." if outside else ""))
+
+st.subheader("A digit from the plot")
+last = len(evaluation.y) - 1
+left, middle, right = st.columns([1, 1, 2])
+with left:
+    position = remembered(st.number_input, f"Test digit (0–{last})", "classes_digit", 0, min_value=0,
+                          max_value=last, valid=lambda value: isinstance(value, int) and 0 <= value <= last,
+                          help="Click a dot in either plot, or type its number.")
+    st.markdown(f"True digit **{evaluation.y[position]}**, read as **{evaluation.predicted[position]}**.")
+middle.plotly_chart(fig.pixel_map(evaluation.X[position], f"Test digit #{position}", diverging=False, height=260))
+right.plotly_chart(figures.softmax_bars({run.name: evaluation.probs[position]}, {run.name: run.color}).update_layout(height=300))

@@ -1,0 +1,157 @@
+"""How it learns: one forward and one backward pass of the selected run on one digit, with its real numbers."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import inside_digit
+from app import inside_figures as fig
+from app.inside_controls import digit_choice, network_choice, remembered, selected_run
+
+NOTES = Path(__file__).resolve().parents[1] / "docs" / "how-it-learns.md"
+ACTIVATIONS = {
+    "relu": r"H = \max(0, Z_1)", "leaky_relu": r"H = \max(0.01\,Z_1,\ Z_1)", "tanh": r"H = \tanh(Z_1)",
+    "sigmoid": r"H = \sigma(Z_1) = 1 / (1 + e^{-Z_1})"}
+DERIVATIVES = {
+    "relu": r"f'(Z_1) = 1 \text{ where } H > 0, \text{ else } 0", "leaky_relu": r"f'(Z_1) = 1 \text{ where } H > 0, "
+    r"\text{ else } 0.01", "tanh": r"f'(Z_1) = 1 - H^2", "sigmoid": r"f'(Z_1) = H\,(1 - H)"}
+UPDATES = {
+    "sgd": r"W \leftarrow W - \eta\, dW",
+    "momentum": r"v \leftarrow \mu v + dW, \quad W \leftarrow W - \eta\, v",
+    "adam": r"m \leftarrow \beta_1 m + (1-\beta_1)\,dW,\ \ v \leftarrow \beta_2 v + (1-\beta_2)\,dW^2,\ \ "
+            r"W \leftarrow W - \eta\, \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}"}
+
+st.title("How it learns")
+run = selected_run("then this page walks one of its digits through a forward and a backward pass, number by number.")
+
+result, config = run.result, run.config
+top = st.columns([3, 1, 1])
+with top[0]:
+    digit = digit_choice(run)
+with top[1]:
+    index = network_choice(run)
+with top[2]:
+    label = remembered(st.selectbox, "Label y for the loss", "how_label", 0 if digit.truth is None else digit.truth,
+                       options=range(10), help="The digit the loss compares the answer with: the true one, or any "
+                                               "other to see what a wrong label would teach.")
+walk = inside_digit.walkthrough(result, digit.pixels, label, index)
+h = config.hidden
+st.markdown(
+    f"Training repeats two passes for every batch of digits: a **forward** pass that computes the answer and the loss, "
+    f"and a **backward** pass (the chain rule, from the loss back to every weight) that computes how to change each "
+    f"weight. Here they run on one digit — {digit.description}, with label y = {label} — through "
+    f"{'network ' + str(index + 1) + ' of ' if len(result.models) > 1 else 'the network of '}**{run.name}** as it was "
+    f"after epoch {walk.epoch}. Every number is computed by `nncore`'s `MLP.forward` and `MLP.backward`, the code that "
+    f"trained the run, for a batch of n = 1.")
+if NOTES.exists():
+    st.caption("Each line is derived in the project's notes: `docs/how-it-learns.md`.")
+    with st.expander("Read the notes (docs/how-it-learns.md)", icon=":material/menu_book:"):
+        st.markdown(NOTES.read_text(encoding="utf-8"))
+
+
+def shapes(formula, sizes):
+    """A formula with its array shapes on a second line."""
+    return r"\begin{gathered}" + formula + r" \\ \small " + sizes + r"\end{gathered}"
+
+
+def step(title, formula, sentence):
+    """A step's heading, its formula and one sentence, in a narrow column; returns the wide one."""
+    text, numbers = st.columns([2, 3])
+    text.markdown(f"#### {title}")
+    text.latex(formula)
+    text.markdown(sentence)
+    st.divider()
+    return numbers
+
+
+st.header("Forward: from pixels to a loss")
+area = step("1 · The digit", r"x \in \{0,\dots,16\}^{1 \times 64}",
+            "The network sees 64 numbers: the ink in each cell of the 8×8 grid.")
+area.plotly_chart(fig.pixel_map(walk["raw"], "x: raw pixels (1 × 64, drawn 8×8)", diverging=False, height=280))
+
+area = step("2 · Standardize", r"X = \frac{x - \mu}{\sigma}",
+            "Each pixel is shifted by its mean μ and divided by its spread σ over the training digits, so all 64 "
+            "inputs are on one scale; red: more ink than usual, blue: less.")
+cells = area.columns([2, 3])
+cells[0].plotly_chart(fig.pixel_map(walk["X"], "X (1 × 64)", height=280))
+cells[1].dataframe(inside_digit.pixel_table(walk), hide_index=True)
+cells[1].caption("The six most inked pixels.")
+
+area = step("3 · Weighted sums",
+            shapes(r"Z_1 = X\,W_1 + b_1", f"(1 \\times 64)(64 \\times {h}) + ({h}) \\to (1 \\times {h})"),
+            f"Each of the {h} hidden units adds up the 64 inputs, each times its own weight (a column of W1), plus "
+            "its bias.")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["W1"], "W1"), "unit", "pixel", height=320))
+cells[1].plotly_chart(fig.activation_bars(walk["Z1"][0], title=f"Z1 (1 × {h}): the weighted sums"))
+
+area = step("4 · Activation", ACTIVATIONS[walk.activation],
+            f"The nonlinearity ({walk.activation}) decides how much each unit fires: "
+            f"{inside_digit.active_units(walk)} of {h} units fire for this digit.")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.activation_bars(walk["H"][0], title=f"H (1 × {h}): the activations"))
+cells[1].dataframe(inside_digit.unit_table(walk, ["Z1", "H"]), hide_index=True)
+
+area = step("5 · Scores", shapes(r"\text{logits} = H\,W_2 + b_2", f"(1 \\times {h})({h} \\times 10) + (10) \\to "
+                                                                   r"(1 \times 10)"),
+            "Each digit's score adds up the hidden units' activations, each times the unit's vote for that digit (a "
+            "column of W2).")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["W2"], "W2", 0), "digit", "unit", height=320))
+cells[1].dataframe(inside_digit.class_table(walk, ["logits", "P", "onehot"]), hide_index=True, height=390)
+
+area = step("6 · Softmax and cross-entropy", r"P_k = \frac{e^{\text{logit}_k}}{\sum_j e^{\text{logit}_j}}, \qquad "
+            r"L = -\log P_y" + (r" + \frac{\lambda}{2}(\lVert W_1 \rVert^2 + \lVert W_2 \rVert^2)" if walk.l2 else ""),
+            f"The softmax turns scores into probabilities (the table above, column P); the loss is small when the "
+            f"label's probability is near 1. Here P_{label} = {walk['P'][0, label]:.4g}, so L = **{walk.loss:.4g}**.")
+area.metric("Loss L", f"{walk.loss:.4g}")
+if walk.loss < 0.05:
+    area.info(f"The network already gives the label {label} {walk['P'][0, label]:.1%}: every gradient below is tiny. "
+              "Choose another label above (or a digit it gets wrong) to see a big correction.",
+              icon=":material/lightbulb:")
+
+st.header("Backward: from the loss to every weight")
+area = step("7 · Error at the output", r"d\text{logits} = \frac{P - \text{onehot}(y)}{n}",
+            "Softmax and cross-entropy together have the simplest gradient: the probabilities minus the label. "
+            "Positive: the score was too high; negative (at the label): too low.")
+area.dataframe(inside_digit.class_table(walk, ["P", "onehot", "dlogits"]), hide_index=True, height=390)
+
+area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" + \lambda W_2" if walk.l2 else "")
+            + r", \qquad db_2 = \textstyle\sum_{\text{batch}} d\text{logits}",
+            "A vote changes in proportion to how much its unit fired and how wrong that digit's score was: units that "
+            "did not fire get no blame.")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW2"], "dW2", 0), "digit", "unit",
+                                         height=320), key="dW2")
+cells[1].dataframe(inside_digit.entries(walk["dW2"]).rename(columns={"row": "unit", "column": "digit"}),
+                   hide_index=True)
+
+area = step("9 · Back into the hidden layer", r"dH = d\text{logits}\,W_2^\top, \qquad dZ_1 = dH \odot f'(Z_1), "
+            r"\quad " + DERIVATIVES[walk.activation],
+            "The error flows back along the same votes; then through the activation, which passes it only where "
+            "the unit was active.")
+area.dataframe(inside_digit.unit_table(walk, ["H", "dH", "dZ1"], by="dZ1"), hide_index=True)
+
+unit = inside_digit.busiest_unit(walk)
+area = step("10 · Gradient of W1 and b1", r"dW_1 = X^\top dZ_1" + (r" + \lambda W_1" if walk.l2 else "")
+            + r", \qquad db_1 = \textstyle\sum_{\text{batch}} dZ_1",
+            f"Each unit's 64 input weights get the input itself, times that unit's error: the column of dW1 for unit "
+            f"{unit} (the unit with the largest error) is this digit, scaled by dZ1 = {walk['dZ1'][0, unit]:+.4f}.")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW1"], "dW1"), "unit", "pixel", height=320),
+                      key="dW1")
+cells[1].plotly_chart(fig.pixel_map(inside_digit.column(walk["dW1"], unit), f"dW1 of unit {unit}, drawn 8×8",
+                                    height=300))
+area.dataframe(inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel", "column": "unit"}), hide_index=True)
+
+area = step(f"11 · The update ({walk.optimizer})", UPDATES[walk.optimizer],
+            f"The optimizer moves every weight a little against its gradient (η = {walk.lr:g}"
+            + (", a fresh state as at the first step" if walk.optimizer != "sgd" else "")
+            + f"). On this digit alone the loss goes from {walk.loss:.4g} to **{walk.loss_after:.4g}**.")
+cells = area.columns(2)
+cells[0].plotly_chart(fig.pixel_map(inside_digit.column(walk.steps["W1"], unit), f"change of unit {unit}'s W1 column",
+                                    height=300))
+change = inside_digit.first_units(walk.steps["W2"], "change of W2", 0)
+cells[1].plotly_chart(fig.matrix_heatmap(*change, "digit", "unit", height=300))
+st.caption("Training does exactly this for every batch of 64 digits (the gradients averaged over the batch), "
+           f"{result.epochs_run} epochs long.")

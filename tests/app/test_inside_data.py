@@ -1,0 +1,204 @@
+"""app.inside, app.inside_digit and app.memo: the chart data of the views inside a run."""
+
+import dataclasses
+import gc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nncore
+from app import analysis, inside, inside_digit, memo
+from nncore import inspect
+
+
+@pytest.fixture(scope="module")
+def run():
+    return nncore.train(nncore.TrainConfig(epochs=5, hidden=24, seed=2))
+
+
+@pytest.fixture(scope="module")
+def evaluation(run):
+    return analysis.evaluate(run)
+
+
+def test_calibration_bins_counts_accuracy_and_ece_by_hand():
+    probs = np.array([[0.95, 0.05], [0.95, 0.05], [0.35, 0.65], [0.3, 0.7], [0.0, 1.0]])
+    y = np.array([0, 1, 1, 0, 1])
+    c = inside.calibration(probs, y, bins=10)
+    assert c.counts.sum() == 5 and c.counts[9] == 3 and c.counts[6] == 2  # 0.65 and 0.7 in (0.6, 0.7]
+    assert c.accuracy[9] == pytest.approx(2 / 3) and c.confidence[9] == pytest.approx((0.95 + 0.95 + 1.0) / 3)
+    assert c.accuracy[6] == pytest.approx(0.5)
+    expected = (3 * abs(2 / 3 - 2.9 / 3) + 2 * abs(0.5 - 0.675)) / 5
+    assert c.ece == pytest.approx(expected)
+    assert np.isnan(c.accuracy[0])  # empty bins have no accuracy
+
+
+def test_calibration_of_a_calibrated_predictor_is_zero():
+    probs = np.tile([0.75, 0.25], (4, 1))
+    c = inside.calibration(probs, np.array([0, 0, 0, 1]))
+    assert c.ece == pytest.approx(0.0) and c.mean_confidence == pytest.approx(0.75)
+
+
+def test_calibration_table_and_verdict_describe_the_bins():
+    c = inside.calibration(np.array([[0.9, 0.1], [0.6, 0.4]]), np.array([0, 0]))
+    table = inside.calibration_table(c)
+    assert list(table["confidence"]) == ["50%–60%", "80%–90%"] and list(table["digits"]) == [1, 1]
+    assert "under-confident" in inside.calibration_verdict(c, 1.0)
+    assert "over-confident" in inside.calibration_verdict(c, 0.5)
+
+
+def test_cell_members_and_difference_of_confusion_matrices():
+    y, predicted = np.array([1, 1, 2, 8, 8]), np.array([1, 7, 2, 1, 1])
+    np.testing.assert_array_equal(inside.cell_members(y, predicted, 8, 1), [3, 4])
+    first = inside.confusion(y, predicted)
+    assert first[8, 1] == 2 and first.sum() == 5
+    second = inside.confusion(y, y)
+    difference = inside.confusion_difference(first, second)
+    assert difference[8, 1] == -2 and difference[8, 8] == 2 and difference.sum() == 0
+
+
+def test_history_until_an_epoch_and_as_csv():
+    history = {"train_loss": [3, 2, 1], "val_loss": [3, 2, 2], "train_acc": [0.1, 0.5, 0.9], "val_acc": [0.1, .4, .8]}
+    assert inside.history_until(history, 2)["val_acc"] == [0.1, 0.4]
+    table = inside.history_table([("a", history), ("b", inside.history_until(history, 1))])
+    assert list(table["run"]) == ["a", "a", "a", "b"] and list(table["epoch"]) == [1, 2, 3, 1]
+    back = pd.read_csv(pd.io.common.BytesIO(inside.csv_bytes(table)))
+    assert list(back.columns) == ["run", "epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
+    assert back["val_loss"].tolist() == [3, 2, 2, 3]
+
+
+def test_replay_steps_skip_epochs_when_frames_are_slow_and_always_show_the_last():
+    assert inside.replay_step(0, 31, 0.25, 4) == 1
+    assert inside.replay_step(0, 31, 1.0, 4) == 4        # a slow frame: the replay keeps its speed
+    assert inside.replay_step(28, 31, 1.0, 4) == 30      # not past the end: the last epoch is shown
+    assert inside.replay_step(30, 31, 0.25, 4) is None   # then it stops
+
+
+def test_view_box_leaves_far_outliers_outside():
+    xy = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[60.0, -17.0]]])
+    (x0, x1), (y0, y1), = inside.view_box(xy)[0]
+    assert x1 < 60 and y0 > -17 and inside.view_box(xy)[1] >= 1
+
+
+def test_projection_pca_uses_the_rows_it_is_fitted_on():
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(100, 5)) * [10, 5, 1, 1, 1]
+    xy = inside.projection(train[:7], "PCA", fit_on=train)
+    assert xy.shape == (7, 2)
+    assert np.var(inside.projection(train, "PCA", fit_on=train)[:, 0]) > 50
+    with pytest.raises(ValueError, match="method must be one of PCA, t-SNE"):
+        inside.projection(train, "UMAP")
+
+
+def test_tsne_projection_places_every_point():
+    points = np.random.default_rng(0).normal(size=(40, 6))
+    assert inside.projection(points, "t-SNE").shape == (40, 2)
+
+
+def test_separation_of_well_separated_classes_is_perfect():
+    y = np.repeat(np.arange(10), 10)
+    xy = np.column_stack([y * 10.0, np.zeros(100)]) + np.random.default_rng(0).normal(size=(100, 2)) * 0.1
+    assert inside.separation(xy, y) == 1.0
+
+
+def test_projections_of_a_run_are_raw_and_hidden_kept_per_run(run, evaluation):
+    views = inside.projections(run, evaluation.X)
+    assert set(views) == {"raw pixels", "hidden layer"} and views["hidden layer"].shape == (len(evaluation.y), 2)
+    assert inside.projections(run, evaluation.X) is views
+
+
+def test_unit_grid_is_the_network_s_weights_at_that_epoch(run):
+    grid = inside.unit_grid(run, 0, [3, 1], 0)
+    initial = run.snapshots[0][0]
+    np.testing.assert_allclose(grid.images[0].ravel(), initial["W1"][:, 3])
+    np.testing.assert_allclose(grid.votes[1], initial["W2"][1])
+    assert grid.epoch == 0 and list(grid.units) == [3, 1]
+    assert inside.unit_grid(run, run.epochs_run, [3], 0).scale == grid.scale  # one scale for every epoch
+
+
+def test_unit_order_puts_the_most_important_unit_first(run, evaluation):
+    order = inside.unit_order(run, evaluation.X)
+    model, _ = inspect.network(run)
+    scores = inspect.importance(model, run.standardizer(evaluation.X))
+    assert sorted(order) == list(range(24)) and scores[order[0]] == scores.max()
+
+
+def test_unit_response_and_top_digits_of_a_unit(run, evaluation):
+    response = inside.unit_response(run, evaluation.X, evaluation.y)
+    H = inspect.hidden_of(run, evaluation.X)
+    assert response.shape == (24, 10)
+    assert response[5, 3] == pytest.approx(H[evaluation.y == 3, 5].mean())
+    positions, activations = inside.top_digits(run, evaluation.X, evaluation.y, 5)
+    assert activations[0] == pytest.approx(H[:, 5].max()) and list(activations) == sorted(activations, reverse=True)
+    assert "Unit **5**" in inside.unit_summary(5, response[5], np.arange(10.0))
+
+
+def test_strongest_voters_are_per_digit(run):
+    voters = inside.strongest_voters(run)
+    assert voters.shape == (10,) and voters[0] == int(np.argmax(run.model.W2[:, 0]))
+
+
+def test_replay_frame_at_epoch_0_is_the_untrained_network(run, evaluation):
+    start = inside.frame(run, evaluation, evaluation.X[0], 0)
+    end = inside.frame(run, evaluation, evaluation.X[0], run.epochs_run)
+    assert start.epoch == 0 and start.history["val_acc"] == [] and start.counts.sum() == len(evaluation.y)
+    assert start.accuracy < 0.5 < end.accuracy and end.digit_probs.sum() == pytest.approx(1.0)
+    assert inside.kept_epochs(run) == list(range(run.epochs_run + 1))
+
+
+def test_digit_path_adds_up_to_the_network_s_logit(run, evaluation):
+    path = inside_digit.digit_path(run, evaluation.X[3])
+    assert path.contributions.sum() + path.b2 == pytest.approx(path.logits[path.network_predicted])
+    assert path.predicted == int(np.argmax(run.predict_proba(evaluation.X[3])))
+    np.testing.assert_array_equal(path.saliency, run.input_gradient(evaluation.X[3], path.predicted))
+    assert path.active == int((path.H > 0).sum()) and len(path.top_units) == 8
+
+
+def test_walkthrough_tables_pick_entries_of_the_pass(run, evaluation):
+    walk = inside_digit.walkthrough(run, evaluation.X[3], 4)
+    assert inside_digit.walkthrough(run, evaluation.X[3], 4) is walk
+    top = inside_digit.entries(walk["dW1"], 3)
+    assert abs(top["value"][0]) == pytest.approx(np.abs(walk["dW1"]).max())
+    assert walk["dW1"][top["row"][1], top["column"][1]] == top["value"][1]
+    assert list(inside_digit.class_table(walk, ["P"])["P"]) == list(walk["P"][0])
+    assert inside_digit.busiest_unit(walk) == int(np.argmax(np.abs(walk["dZ1"])))
+    units = inside_digit.unit_table(walk, ["H", "dZ1"], by="dZ1")
+    assert abs(units["dZ1"][0]) == pytest.approx(np.abs(walk["dZ1"]).max())
+    assert list(inside_digit.pixel_table(walk)["x (raw)"]) == sorted(evaluation.X[3], reverse=True)[:6]
+
+
+def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
+    class Result:
+        pass
+
+    result, calls = Result(), []
+    assert memo.per_result(result, ("k",), lambda: calls.append(1) or 7) == 7
+    assert memo.per_result(result, ("k",), lambda: calls.append(1) or 8) == 7 and calls == [1]
+    for k in range(5):
+        memo.per_result(result, ("big", k), lambda k=k: k, keep=3)
+    assert memo.per_result(result, ("big", 0), lambda: "again") == "again"  # dropped: only 3 kept
+    assert memo.per_result(result, ("big", 4), lambda: "again") == 4
+    gc.collect()  # other tests' runs that are already unreachable go first
+    before = memo.size()[0]
+    del result
+    gc.collect()
+    assert memo.size()[0] == before - 1
+
+
+def test_wide_arrays_are_cut_to_their_first_units_for_drawing():
+    small, title = inside_digit.first_units(np.ones((64, 16)), "W1")
+    assert small.shape == (64, 16) and title == "W1 (64 × 16)"
+    cut, title = inside_digit.first_units(np.ones((64, 2048)), "dW1")
+    assert cut.shape == (64, inside_digit.SHOWN_UNITS) and title == "dW1 (64 × 2048): units 0–127"
+    rows, title = inside_digit.first_units(np.ones((300, 10)), "W2", axis=0)
+    assert rows.shape == (128, 10) and title == "W2 (300 × 10): units 0–127"
+
+
+def test_a_run_without_snapshots_shows_its_kept_weights(run, evaluation):
+    loaded = dataclasses.replace(run, snapshots={})  # as a run read from a file without its epochs
+    assert inside.kept_epochs(loaded) == [run.best_epoch]
+    grid = inside.unit_grid(loaded, 0, [0], 0)
+    assert grid.epoch == run.best_epoch
+    np.testing.assert_allclose(grid.images[0].ravel(), run.model.W1[:, 0])
+    assert inside.frame(loaded, evaluation, evaluation.X[0], 0).drift is None

@@ -1,0 +1,199 @@
+"""The pages that look inside a run, driven headless with AppTest after training the default run."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+import nncore
+from tests.app.conftest import PAGES, errors, session_runs, train
+
+
+def charts(at):
+    """{title: figure JSON} of the page's Plotly charts."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return {spec["layout"].get("title", {}).get("text", ""): spec for spec in specs}
+
+
+def array(value):
+    """A Plotly JSON array: a list, or Plotly's typed array {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value, dtype=float)
+
+
+def chart(at, start):
+    return next(spec for title, spec in charts(at).items() if title.startswith(start))
+
+
+def ok(at):
+    assert not at.exception, at.exception[0].message if at.exception else ""
+    assert not errors(at)
+
+
+def test_how_it_learns_shows_the_gradients_of_mlp_backward(trained):
+    trained.switch_page(PAGES["how"]).run()
+    ok(trained)
+    result = session_runs(trained)[0].result
+    X, y = nncore.test_set(0)
+    model = result.model.copy(np.float64)  # test digit 0 with its true label, through the kept weights
+    model.forward(result.standardizer(X[:1]))
+    grads = model.backward(y[:1], result.config.l2)
+    np.testing.assert_array_equal(array(chart(trained, "dW2")["data"][0]["z"]), grads["W2"])
+    np.testing.assert_array_equal(array(chart(trained, "dW1 (")["data"][0]["z"]), grads["W1"])
+    table = trained.dataframe[-1].value  # the largest entries of dW1
+    for pixel, unit, value in table[["pixel", "unit", "value"]].itertuples(index=False):
+        assert value == grads["W1"][pixel, unit]
+    assert any(f"{model.loss:.4g}" in m.value for m in trained.markdown)
+
+
+def test_how_it_learns_with_a_wrong_label_has_a_large_loss_and_a_step_that_lowers_it(trained):
+    trained.switch_page(PAGES["how"]).run()
+    trained.selectbox(key="how_label").set_value(7).run()
+    ok(trained)
+    loss = float(trained.metric[0].value)
+    assert loss > 1
+    assert not trained.info or all("already gives" not in i.value for i in trained.info)
+    update = next(m.value for m in trained.markdown if "the loss goes from" in m.value)
+    before, after = (float(v.strip("*.")) for v in update.split("goes from ")[1].split(" to "))
+    assert after < before == pytest.approx(loss, rel=1e-3)
+
+
+def test_hidden_units_draws_every_unit_and_opens_one(trained):
+    trained.switch_page(PAGES["units"]).run()
+    ok(trained)
+    mosaic = chart(trained, "Hidden units after epoch 30")
+    assert len(mosaic["data"][1]["customdata"]) == 64
+    trained.selectbox(key="units_unit").set_value(7).run()
+    ok(trained)
+    assert "Unit 7 after epoch 30" in charts(trained)
+    assert any("Unit **7** fires most for" in m.value for m in trained.markdown)
+
+
+def test_hidden_units_at_epoch_0_are_the_initial_weights(trained):
+    trained.switch_page(PAGES["units"]).run()
+    trained.select_slider(key="units_epoch").set_value(0).run()
+    ok(trained)
+    result = session_runs(trained)[0].result
+    z = array(chart(trained, "Hidden units after epoch 0")["data"][0]["z"])
+    first = int(chart(trained, "Hidden units after epoch 0")["data"][1]["customdata"][0])
+    np.testing.assert_allclose(z[2:10, 0:8].ravel(), result.snapshots[0][0]["W1"][:, first], rtol=1e-6)
+
+
+def test_replay_plays_from_epoch_0_to_the_end_and_stops(trained):
+    trained.switch_page(PAGES["replay"]).run()
+    ok(trained)
+    assert "Test confusion after epoch 30" in charts(trained)
+    trained.button(key="replay_button").click().run()
+    ok(trained)
+    assert trained.session_state["replay_playing"]
+    assert "Test confusion after epoch 0" in charts(trained)  # from the start
+    seen = []
+    for _ in range(40):  # each run is one frame, as the timer would run it
+        trained.run()
+        seen.append(next(int(t.split()[-1]) for t in charts(trained) if t.startswith("Test confusion after epoch")))
+        if not trained.session_state["replay_playing"]:
+            break
+    assert seen == sorted(seen) and seen[-1] == 30 and not trained.session_state["replay_playing"]
+    assert trained.select_slider(key="replay_epoch").value == 30
+
+
+def test_replay_pause_keeps_the_epoch(trained):
+    trained.switch_page(PAGES["replay"]).run()
+    trained.button(key="replay_button").click().run()
+    trained.run().run()
+    shown = trained.session_state["replay_at"]
+    trained.button(key="replay_button").click().run()
+    ok(trained)
+    assert not trained.session_state["replay_playing"] and trained.select_slider(key="replay_epoch").value == shown
+
+
+def test_one_digit_follows_the_probed_digit(trained):
+    trained.switch_page(PAGES["probe"]).run()
+    trained.number_input(key="probe_index").set_value(5).run()
+    trained.switch_page(PAGES["digit"]).run()
+    ok(trained)
+    assert trained.segmented_control(key="inside_digit_source").value == "probed"
+    X, y = nncore.test_set(0)
+    assert any(f"true digit {y[5]}" in c.value for c in trained.caption)
+    path = chart(trained, "What built the logit of")
+    assert path["data"][0]["x"][-1].startswith("logit of")
+    assert any(title.startswith("Saliency: d P(") for title in charts(trained))
+
+
+def test_one_digit_saliency_for_another_digit_is_the_input_gradient(trained):
+    trained.switch_page(PAGES["digit"]).run()
+    trained.selectbox(key="path_other_digit").set_value(3).run()
+    ok(trained)
+    result = session_runs(trained)[0].result
+    X, _ = nncore.test_set(0)
+    z = array(chart(trained, "d P(3) / d pixel")["data"][0]["z"])
+    np.testing.assert_allclose(z.ravel(), result.input_gradient(X[0], 3))
+    trained.toggle(key="path_per_std").set_value(True).run()
+    z = array(chart(trained, "d P(3) / d X")["data"][0]["z"])
+    np.testing.assert_allclose(z.ravel(), result.input_gradient(X[0], 3) * result.standardizer.std)
+
+
+def test_the_followed_digit_survives_page_switches(trained):
+    trained.switch_page(PAGES["digit"]).run()
+    trained.number_input(key="inside_test_digit").set_value(12).run()
+    for page in ("how", "overview", "replay", "digit"):
+        trained.switch_page(PAGES[page]).run()
+        ok(trained)
+    assert trained.number_input(key="inside_test_digit").value == 12
+
+
+def test_where_the_classes_live_projects_raw_and_hidden(trained):
+    trained.switch_page(PAGES["classes"]).run()
+    ok(trained)
+    titles = charts(trained)
+    assert {"PCA of the raw pixels", "PCA of the hidden layer"} <= set(titles)
+    assert sum(len(trace["x"]) if isinstance(trace["x"], list) else len(array(trace["x"]))
+               for trace in titles["PCA of the hidden layer"]["data"][:10]) == len(nncore.split(0).test)
+    trained.number_input(key="classes_digit").set_value(4).run()
+    assert "Test digit #4" in charts(trained)
+
+
+def test_where_the_classes_live_with_tsne(trained):
+    trained.switch_page(PAGES["classes"]).run()
+    trained.segmented_control(key="classes_method").set_value("t-SNE").run()
+    ok(trained)
+    assert "t-SNE of the hidden layer" in charts(trained)
+
+
+def test_curves_page_lists_the_digits_of_a_cell_and_calibration(trained):
+    trained.switch_page(PAGES["curves"]).run()
+    ok(trained)
+    run = session_runs(trained)[0]
+    evaluation = run.evaluation()
+    trained.selectbox(key="cell_true").set_value(8).run()
+    trained.selectbox(key="cell_predicted").set_value(8).run()
+    members = int(((evaluation.y == 8) & (evaluation.predicted == 8)).sum())
+    assert any(f"**{members}** test 8s read correctly" in m.value for m in trained.markdown)
+    cell = next(frame.value for frame in trained.dataframe if "test digit" in frame.value)
+    assert len(cell) == members and cell.filter(like="P(").sum(axis=1).round(6).eq(1).all()
+    assert any(m.label == "ECE" for m in trained.metric)
+    assert "Reliability: confidence against accuracy" in charts(trained)
+    labels = [b.label for b in trained.get("download_button")]
+    assert "This run's history (CSV)" in labels and "Test predictions (CSV)" in labels
+
+
+def test_curves_page_compares_two_runs_confusion_matrices(trained):
+    train(trained, hidden=16)
+    trained.switch_page(PAGES["curves"]).run()
+    ok(trained)
+    names = [run.name for run in session_runs(trained)]
+    title = next(t for t in charts(trained) if " minus " in t)
+    assert title == f"{names[0]} minus {names[1]}"  # the other run minus the selected (newest) one
+
+
+def test_an_ensemble_run_offers_each_of_its_networks(app):
+    train(app, ensemble=2, hidden=16, epochs=5)
+    for page in ("units", "replay", "digit", "how", "classes"):
+        app.switch_page(PAGES[page]).run()
+        ok(app)
+        app.selectbox(key="inside_network").set_value(1).run()
+        ok(app)
+        assert app.get("plotly_chart")

@@ -1,0 +1,132 @@
+"""The views inside a run in headless Chromium: each page after training the default run, with a
+screenshot at 1400×1000 to look at; clicking a confusion cell, a hidden unit, and playing a replay."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_app import go, no_errors, open_app, settle, train
+
+VIEWS = {"Hidden units": "units", "Watch it learn": "replay", "One digit, step by step": "digit",
+         "How it learns": "how", "Where the classes live": "classes", "Curves & confusion": "curves"}
+
+
+def shots(page, shot, name):
+    """Screenshots of the whole page, one viewport (1400×1000) at a time: Streamlit scrolls its main
+    area inside the window, so one full-page shot would only show the top."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    paths = []
+    for part, top in enumerate(range(0, height, 900)):
+        page.evaluate(f"document.querySelector('[data-testid=stMain]').scrollTo(0, {top})")
+        page.wait_for_timeout(200)
+        paths.append(shot(page, f"{name}-{part}"))
+    page.evaluate("document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
+    return paths
+
+
+@pytest.fixture
+def trained_page(page, server):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_app(page, server)
+    train(page)
+    expect(page.get_by_role("heading", name="Run h64 lr0.1 b64 e30 s0")).to_be_visible()
+    return page
+
+
+def test_each_view_draws_its_charts(trained_page, shot):
+    page = trained_page
+    for name, short in VIEWS.items():
+        go(page, name)
+        no_errors(page)
+        expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible()
+        page.wait_for_timeout(500)  # let Plotly finish drawing
+        shots(page, shot, short)
+
+
+def click_point(page, chart, trace, index):
+    """Click point ``index`` of scatter ``trace`` (0-based among the chart's scatter traces) of a
+    Plotly chart, where Plotly drew it (the transparent points that make tiles and cells clickable)."""
+    point = chart.locator("g.trace.scatter").nth(trace).locator("path.point").nth(index)
+    point.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+
+
+def test_clicking_a_confusion_cell_lists_its_digits(trained_page, shot):
+    page = trained_page
+    go(page, "Curves & confusion")
+    chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="Confusion matrix")
+    click_point(page, chart, 0, 8 * 10 + 1)  # true 8, predicted 1
+    expect(page.get_by_text(re.compile(r"^2 test 8s read as 1"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^#\d+ — 1: \d+%"))).to_have_count(2)
+    no_errors(page)
+    page.get_by_role("heading", name="The digits in a cell").evaluate("e => e.scrollIntoView({block: 'start'})")
+    shot(page, "cell-8-as-1")
+
+
+def test_clicking_a_hidden_unit_shows_it_in_detail(trained_page, shot):
+    page = trained_page
+    go(page, "Hidden units")
+    chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="Hidden units after epoch")
+    click_point(page, chart, 0, 1)  # the second most important unit
+    expect(page.get_by_text(re.compile(r"^Unit 52 after epoch 30"))).to_be_visible()
+    no_errors(page)
+    shot(page, "unit-52")
+
+
+RECORD_PROGRESS = """() => { window.progress = []; let last = null;
+    new MutationObserver(() => {
+        const bar = document.querySelector('[data-testid=stProgress]');
+        const text = bar ? bar.innerText : null;
+        if (text !== last) { last = text; window.progress.push([performance.now(), text]); }
+    }).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+
+
+def played(page):
+    """(milliseconds, epoch) of each 'Playing: epoch N' the page showed since RECORD_PROGRESS.
+    Recorded in the page: Playwright's own calls wait for a busy page and would miss frames."""
+    rows = page.evaluate("window.progress")
+    return [(ms, int(re.search(r"epoch (\d+)", text).group(1))) for ms, text in rows if text and "Playing" in text]
+
+
+def slider_epoch(page):
+    return int(page.locator("[data-testid=stSliderThumbValue]").first.inner_text())
+
+
+def test_play_replays_every_epoch_at_a_watchable_speed(trained_page, shot):
+    page = trained_page
+    go(page, "Watch it learn")
+    assert slider_epoch(page) == 30
+    page.evaluate(RECORD_PROGRESS)
+    page.get_by_role("button", name="Play").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    shot(page, "playing")
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=60_000)  # it stops at the end
+    frames = played(page)
+    epochs = [epoch for _, epoch in frames]
+    assert epochs[0] <= 3 and epochs[-1] == 30 and epochs == sorted(epochs), epochs  # from the start (a busy
+    # browser may draw two frames as one: AppTest checks that the first frame is epoch 0)
+    seconds = (frames[-1][0] - frames[0][0]) / 1000
+    assert 30 / seconds > 1.5, f"{30 / seconds:.1f} epochs a second"  # asked: 4; this machine is shared
+    assert slider_epoch(page) == 30
+    no_errors(page)
+
+
+def test_pause_keeps_the_epoch_it_stopped_at(trained_page):
+    page = trained_page
+    go(page, "Watch it learn")
+    page.evaluate(RECORD_PROGRESS)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.progress.some(r => r[1] && Number((r[1].match(/epoch (\\d+)/) || [0, 0])[1]) >= 3)")
+    page.get_by_role("button", name="Pause").click()
+    settle(page)
+    stopped = played(page)[-1][1]
+    assert 3 <= stopped < 30
+    assert slider_epoch(page) == stopped
+    expect(page.get_by_text(re.compile(rf"^After epoch {stopped} "))).to_be_visible()
+    page.wait_for_timeout(1000)
+    assert slider_epoch(page) == stopped
+    no_errors(page)
