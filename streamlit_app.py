@@ -12,6 +12,7 @@ PAGES = [
     st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
     st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),
+    st.Page("app_pages/sweep.py", title="Sweep settings", icon=":material/grid_view:", url_path="sweep"),
 ]
 # The pages live in app_pages/, not pages/: a folder named pages/ beside the entry script switches
 # Streamlit to its older folder-based navigation as well, which answers a page's URL opened directly

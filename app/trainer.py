@@ -143,3 +143,17 @@ def train(config, area, label="Training"):
     if interruption is None:  # after an interruption any Streamlit call would raise it again
         area.empty()
     return result, interruption
+
+
+def store(config, result):
+    """Put ``result``, the run of ``config`` trained elsewhere (a sweep's cell), into the shared
+    cache as ``train`` would have; returns the cached run of ``config`` (an earlier, identical one
+    when it was there already). Draws nothing, so it may be called after an interruption."""
+    slot, budget = _slot(config_token(config)), _budget()
+    with slot.lock:
+        cached = slot.result  # read once: the budget may empty the slot meanwhile
+        if cached is None:
+            budget.keep(slot, result)
+            return result
+        budget.used(slot)
+        return cached

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {"overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
-         "probe": "app_pages/probe.py"}
+         "probe": "app_pages/probe.py", "sweep": "app_pages/sweep.py"}
 
 
 @pytest.fixture
