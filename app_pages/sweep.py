@@ -4,7 +4,7 @@ import streamlit as st
 
 import nncore
 import nncore.sweep
-from app import runs, sweep_figures, sweeps
+from app import peer_view, runs, sweep_figures, sweeps
 from nncore.config import BOUNDS
 
 # What a list starts as, per setting (the others start from their default and twice it)
@@ -85,8 +85,8 @@ if sweep is not None and pool is not None:
 record = sweeps.last()
 resume = record is not None and record.state == "stopped" and record.sweep == sweep
 label = f"Run the remaining {len(record.missing)} runs" if resume else "Run sweep"
-clicked = st.button(label, type="primary", icon=":material/grid_view:", disabled=sweep is None or pool is None or
-                    too_many, help="Any click while it runs stops it: the runs finished are kept.")
+clicked = st.button(label, type="primary", icon=":material/grid_view:", key="sweep_run", help="Any click while it "
+                    "runs stops it: the runs finished are kept.", disabled=sweep is None or pool is None or too_many)
 area = st.empty()
 if clicked:
     sweeps.run(sweep, area)
@@ -132,6 +132,13 @@ options = {record.sweep.label(cell.config): cell.config for cell in done}
 best = min(sweeps.best_cells(record), default=done[0].index)
 choice = st.selectbox("Open a run of the sweep on every page", list(options), key="sweep_open",
                       index=[cell.index for cell in done].index(best))
-if st.button("Open", icon=":material/open_in_new:"):
+if st.button("Open", icon=":material/open_in_new:", key="sweep_open_button",
+             help="Select this run in the sidebar, so every page shows it"):
     sweeps.open_cell(options[choice], st.empty())
     st.rerun()
+
+best_run = runs.get(record.sweep.configs()[best].name)
+if best_run is not None:
+    st.subheader("The library beside us")
+    st.caption(f"The best run, `{best_run.name}`, against scikit-learn's MLPClassifier trained the same way.")
+    peer_view.sklearn_beside(best_run)

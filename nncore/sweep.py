@@ -201,8 +201,9 @@ class Sweep:
 
 @dataclass(frozen=True)
 class Cell:
-    """One finished cell: its place in the grid, config, scores, and where it was trained
-    (``worker``: 'host:pid'). ``result`` is the TrainResult when it was asked for, else None."""
+    """One finished cell: its place in the grid, config, scores, and how long and where it was
+    trained (``worker``: 'host:pid'; with ``seconds``, left out when cells are compared: the same
+    run trained elsewhere is equal). ``result`` is the TrainResult when it was asked for, else None."""
 
     index: int
     config: TrainConfig
@@ -211,8 +212,8 @@ class Cell:
     best_epoch: int
     epochs_run: int
     ended: str
-    seconds: float
-    worker: str
+    seconds: float = field(compare=False)
+    worker: str = field(compare=False)
     result: TrainResult = field(default=None, compare=False, repr=False)
 
     def scores(self):
@@ -311,11 +312,13 @@ def dask_client(address):
     Raises SweepError when Dask is not installed or the scheduler cannot be reached."""
     try:
         from distributed import Client
+        from distributed.comm.addressing import get_address_host_port
     except ImportError:
         raise SweepError("running on a Dask cluster needs Dask: pip install distributed") from None
     try:
+        get_address_host_port(address)  # checked first: a Client that fails on a bad address hangs when deleted
         return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except (OSError, ValueError) as exc:  # unreachable (OSError, TimeoutError) or not an address (ValueError)
+    except (OSError, ValueError) as exc:  # not an address (ValueError) or unreachable (OSError, TimeoutError)
         raise SweepError(f"cannot reach the Dask scheduler at {shorten(address)}: {shorten(exc)}") from None
 
 
