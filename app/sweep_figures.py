@@ -24,7 +24,7 @@ def accuracy_heatmap(z, x_values, y_values, x_label, y_label, title, best=None, 
     low, high = zrange
     fig = go.Figure(go.Heatmap(
         z=z, x=list(x_values), y=list(y_values), text=text, texttemplate="%{text}", colorscale="Viridis",
-        zmin=low, zmax=high, colorbar=dict(tickformat=".0%", thickness=12),
+        zmin=low, zmax=high, colorbar=dict(tickformat=".1%", thickness=12),
         hovertemplate=f"{x_label} %{{x}}, {y_label} %{{y}}<br>%{{z:.2%}}<extra></extra>"))
     if best is not None:
         column, row = best
@@ -74,7 +74,7 @@ def parallel_coordinates(columns, color, title="Every run of the sweep"):
     fig = go.Figure(go.Parcoords(
         dimensions=dimensions,
         line=dict(color=list(color_values), colorscale="Viridis", showscale=True,
-                  colorbar=dict(title=dict(text=color_label), tickformat=".0%", thickness=12))))
+                  colorbar=dict(title=dict(text=color_label), tickformat=".1%", thickness=12))))
     fig.update_layout(title=title, height=420, margin=dict(l=70, r=70, t=80, b=30))
     return fig
 

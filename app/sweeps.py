@@ -89,9 +89,17 @@ def scheduler_address():
         return None
 
 
+class _Connection:
+    """A Dask Client kept for the whole server (held in an object: Streamlit refuses to cache a
+    Client itself, as it is awaitable)."""
+
+    def __init__(self, address):
+        self.client = nncore.sweep.dask_client(address)
+
+
 @st.cache_resource(show_spinner="Connecting to the Dask scheduler…")
-def _client(address):
-    return nncore.sweep.dask_client(address)
+def _connection(address):
+    return _Connection(address)
 
 
 def jobs():
@@ -104,7 +112,7 @@ def pool():
     """Where cells run: (Dask Client or None, cells at once, where in words). Raises SweepError
     when the configured scheduler cannot be reached or has no workers."""
     address = scheduler_address()
-    client = _client(address) if address else None
+    client = _connection(address).client if address else None
     slots = nncore.sweep.workers(client, jobs())
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
