@@ -12,16 +12,19 @@ import nncore.peer
 from .figures import COLORS
 
 
-def loss_beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's"):
-    """Our per-epoch training loss and scikit-learn's loss_curve_ (both with their L2 term) on one
-    chart (a pure figure builder: two lists of floats in)."""
+def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
+           label="cross-entropy loss (+ L2)", percent=False):
+    """One curve per epoch of ours and one of scikit-learn's on one chart (a pure figure builder:
+    two lists of floats in): by default the training losses (both with their L2 term)."""
     fig = go.Figure()
-    for i, (name, losses) in enumerate((("ours (NumPy, from scratch)", ours), ("scikit-learn MLPClassifier", theirs))):
-        fig.add_trace(go.Scatter(x=list(range(1, len(losses) + 1)), y=list(losses), name=name,
-                                 mode="lines" if len(losses) > 1 else "markers", line=dict(color=COLORS[i]),
+    for i, (name, values) in enumerate((("ours (NumPy, from scratch)", ours), ("scikit-learn MLPClassifier", theirs))):
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=list(values), name=name,
+                                 mode="lines" if len(values) > 1 else "markers", line=dict(color=COLORS[i]),
                                  hovertemplate=f"epoch %{{x}}: %{{y:.4f}}<extra>{name}</extra>"))
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="cross-entropy loss (+ L2)", height=360,
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=label, height=360,
                       margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.25))
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
     return fig
 
 
@@ -54,7 +57,12 @@ def sklearn_beside(run):
                     f"{points:+.1f} points vs scikit-learn's {peer.test_accuracy:.1%}", **plain)
     cells[1].metric("Training time: ours", f"{ours.seconds:.2f} s", f"scikit-learn: {peer.seconds:.2f} s", **plain)
     cells[2].metric("Epochs: ours", ours.epochs_run, f"scikit-learn: {peer.epochs_run}", **plain)
-    st.plotly_chart(loss_beside(ours.history["train_loss"], peer.loss_curve))
+    charts = [beside(ours.history["train_loss"], peer.loss_curve)]
+    if peer.validation_scores:  # scikit-learn gives them with its early stopping only
+        charts.append(beside(ours.history["val_acc"], peer.validation_scores, "Validation accuracy per epoch: ours on "
+                             "our validation split, scikit-learn's on its own share", "accuracy", percent=True))
+    for column, chart in zip(st.columns(len(charts)), charts, strict=True):
+        column.plotly_chart(chart)
     settings = ", ".join(f"{name}={value!r}" for name, value in peer.parameters.items())
     st.caption(f"scikit-learn's settings: `MLPClassifier({settings})`")
     st.markdown("**What differs**\n\n" + "\n".join(f"- {sentence}" for sentence in peer.differences))

@@ -61,7 +61,17 @@ def test_the_comparison_stays_and_is_trained_once_per_config(view):
     assert len(view.calls) == 1
 
 
-def test_the_loss_chart_has_both_curves_per_epoch():
-    fig = peer_view.loss_beside([1.0, 0.5, 0.25], [1.1, 0.6, 0.3])
+def test_with_early_stopping_the_validation_curves_show_too():
+    st.cache_data.clear()
+    at = AppTest.from_string(SCRIPT.replace('epochs=5, activation="leaky_relu"', "epochs=20, patience=2"),
+                             default_timeout=120).run()
+    at.button[0].click().run()
+    assert not at.exception
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert len(specs) == 2 and "Validation accuracy per epoch" in specs[1]
+
+
+def test_the_chart_has_both_curves_per_epoch():
+    fig = peer_view.beside([1.0, 0.5, 0.25], [1.1, 0.6, 0.3])
     assert [list(trace.x) for trace in fig.data] == [[1, 2, 3], [1, 2, 3]]
     assert list(fig.data[1].y) == [1.1, 0.6, 0.3]
