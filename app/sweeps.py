@@ -132,18 +132,18 @@ def last():
     return st.session_state.get("sweep_record")
 
 
-def run(sweep, area):
+def run(sweep, area, where):
     """Train the cells of ``sweep`` that the session's last sweep of the same grid has not
-    finished, drawing their status into ``area``. Each finished cell joins the session's runs and
-    the shared cache as it arrives. Returns the Record. After a click interrupted it (no new cell
-    started; the running ones were kept), re-raises that interruption."""
+    finished, drawing their status into ``area`` (``where``: the pool, in words, from ``pool``).
+    Each finished cell joins the session's runs and the shared cache as it arrives. Returns the
+    Record. After a click interrupted it (no new cell started; the running ones were kept),
+    re-raises that interruption."""
     session = runs.current()  # kept at hand: after an interruption even reading session state raises
-    _, _, where = pool()
     record = last()
     if record is None or record.sweep != sweep:
-        record = st.session_state["sweep_record"] = Record(sweep, where)
+        record = st.session_state["sweep_record"] = Record(sweep, where, state="stopped")
+    view = _Progress(area, sweep.cells, where)  # an interruption while drawing it has started nothing
     record.state, record.where, record.error, record.started = "running", where, None, {}
-    view = _Progress(area, record)
     stop, interruption, started = threading.Event(), None, time.perf_counter()
     with runs.training(session):
         try:
@@ -152,7 +152,7 @@ def run(sweep, area):
                     _keep(cell, record, session)
                 if interruption is None:
                     try:
-                        view.update()
+                        view.update(record)
                     except (RerunException, StopException) as request:
                         interruption = request
                         stop.set()
@@ -181,6 +181,9 @@ def _keep(cell, record, session):
 def open_cell(config, area):
     """Make the run of ``config`` (a sweep's cell) the selected run on every page: from the
     session's runs, else from the shared cache, else trained again (the identical run)."""
+    if runs.get(config.name) is not None:
+        runs.select(config.name)
+        return
     session = runs.current()
     result, interruption = trainer.train(config, area, label="Opening")
     runs.add(result, "sweep", session)
@@ -191,21 +194,18 @@ def open_cell(config, area):
 class _Progress:
     """The running sweep: a Stop button, a progress bar and a table with a status per cell."""
 
-    def __init__(self, area, record):
-        self.record, self.began = record, time.perf_counter()
+    def __init__(self, area, cells, where):
+        self.began, self.shown = time.perf_counter(), None
         with area.container(border=True):
             top = st.columns([5, 1], vertical_alignment="center")
-            top[0].markdown(f"**Sweep of {record.sweep.cells} runs** on {record.where}")
+            top[0].markdown(f"**Sweep of {cells} runs** on {where}")
             top[1].button("Stop", key="sweep-stop", help="No new cell starts; the cells running now finish and "
                           "are kept, like every finished cell")
             self.bar = st.progress(0.0, text="starting…")
             self.table = st.empty()
-        self.shown = None
-        self.update()
 
-    def update(self):
-        record, total = self.record, self.record.sweep.cells
-        done = len(record.cells)
+    def update(self, record):
+        total, done = record.sweep.cells, len(record.cells)
         running = sum(index not in record.cells for index in record.started)
         self.bar.progress(done / total, text=f"{done} of {total} runs finished · {running} running · "
                                              f"{time.perf_counter() - self.began:.0f} s")

@@ -89,7 +89,7 @@ clicked = st.button(label, type="primary", icon=":material/grid_view:", key="swe
                     "runs stops it: the runs finished are kept.", disabled=sweep is None or pool is None or too_many)
 area = st.empty()
 if clicked:
-    sweeps.run(sweep, area)
+    sweeps.run(sweep, area, pool[2])
     st.rerun()  # the sidebar and the link then list the new runs, the best one selected
 
 if record is None:
