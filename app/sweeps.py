@@ -164,7 +164,7 @@ def run(sweep, area, where):
     if interruption is not None:
         raise interruption
     area.empty()
-    best = nncore.sweep.best(record.finished)
+    best = best_cell(record)
     if best is not None and runs.get(best.config.name) is not None:
         runs.select(best.config.name)
     return record
@@ -244,6 +244,13 @@ def best_cells(record):
     top = nncore.sweep.best_point(nncore.sweep.over_seeds(record.sweep, done))
     settings = dict(top.settings) if top else {}
     return {c.index for c in done if all(getattr(c.config, n) == v for n, v in settings.items())}
+
+
+def best_cell(record):
+    """The run a sweep points at: its best cell; with seeds, the best seed of the setting best on
+    average. None before any cell finished."""
+    marked = best_cells(record)
+    return nncore.sweep.best([cell for cell in record.finished if cell.index in marked])
 
 
 def table(record):

@@ -106,8 +106,9 @@ st.caption(f"{record.state.capitalize()}: {len(done)} of {record.sweep.cells} ru
 if record.error:
     st.error(record.error, icon=":material/error:")
 if record.dropped:
-    st.info(f"Your session keeps its newest {runs.MAX_RUNS} runs, so {record.dropped} older ones were let "
-            "go. Every run of the sweep stays in the table below; **Open** brings one back.", icon=":material/info:")
+    st.info(f"Your session keeps its newest {runs.MAX_RUNS} runs, so {record.dropped} older ones were let go. "
+            "Every run of the sweep stays in the table below; **Open on every page** brings one back.",
+            icon=":material/info:")
 if not done:
     st.stop()
 
@@ -129,10 +130,10 @@ st.download_button("Download the table (CSV)", sweeps.csv_text(record), file_nam
                    icon=":material/download:", on_click="ignore")
 
 options = {record.sweep.label(cell.config): cell.config for cell in done}
-best = min(sweeps.best_cells(record), default=done[0].index)
+best = sweeps.best_cell(record).index
 choice = st.selectbox("Open a run of the sweep on every page", list(options), key="sweep_open",
                       index=[cell.index for cell in done].index(best))
-if st.button("Open", icon=":material/open_in_new:", key="sweep_open_button",
+if st.button("Open on every page", icon=":material/open_in_new:", key="sweep_open_button",
              help="Select this run in the sidebar, so every page shows it"):
     sweeps.open_cell(options[choice], st.empty())
     st.rerun()

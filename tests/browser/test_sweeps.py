@@ -89,3 +89,31 @@ def test_stop_keeps_the_runs_that_finished_and_the_rest_can_follow(page, server,
     assert len(selected_runs(page)) == finished, "every finished run is kept, none other"
     expect(run_button(page, f"Run the remaining {6 - finished} runs")).to_be_visible()
     look_at(page, shot, "Results: hidden units × learning rate", "stopped")
+
+
+def test_seeds_give_a_line_with_error_bars_a_table_to_download_and_runs_to_open(page, server, shot):
+    open_app(page, server, "sweep")
+    set_setting(page, "Epochs", 10)
+    values(page, "Hidden units: values", "16, 64, 256")
+    page.get_by_label("Second setting").click()
+    page.get_by_role("option", name="Seed", exact=True).click()
+    settle(page)
+    values(page, "Seed: values", "0, 1, 2")
+    run_button(page).click()
+    settle(page)
+    no_errors(page)
+    charts = page.locator("[data-testid=stPlotlyChart]")
+    expect(charts.filter(has_text="Accuracy over 3 seeds (mean ± standard deviation)").first).to_be_visible()
+    look_at(page, shot, "Results: hidden units × seed", "seeds")
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the table (CSV)").click()
+    rows = download.value.path().read_text().splitlines()
+    assert rows[0].startswith("cell,epochs,hidden,lr") and len(rows) == 10
+    look_at(page, shot, "Every run of the sweep", "table")
+
+    page.get_by_label("Open a run of the sweep on every page").click()
+    page.get_by_role("option", name="hidden 16 · seed 2").click()
+    page.get_by_role("button", name="Open on every page").click()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Selected run")).to_have_value("h16 lr0.1 b64 e10 s2")
