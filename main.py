@@ -12,6 +12,7 @@ import sys
 
 import nncore
 import nncore.peer
+import nncore.pools
 import nncore.sweep
 from nncore.config import BOUNDS, check_setting
 from nncore.errors import shorten
@@ -167,7 +168,7 @@ def run_sweep(args, parser):
     except nncore.NNCoreError as exc:
         parser.error(str(exc))
     try:
-        with nncore.sweep.connect(args.scheduler) as client:
+        with nncore.pools.connect(args.scheduler) as client:
             return sweep_cells(sweep, args, client)
     except nncore.NNCoreError as exc:
         print(f"main.py sweep: error: {exc}", file=sys.stderr)
@@ -180,7 +181,7 @@ def sweep_cells(sweep, args, client):
     axes = " × ".join(f"{axis.name} {', '.join(map(value_text, axis.values))}" for axis in sweep.axes)
     others = sweep.base.command().removeprefix("python main.py").strip()
     print(f"sweep of {sweep.cells} runs: {axes or 'one run'}; other settings: {others or 'the defaults'}")
-    estimate = sweep.estimate(nncore.sweep.workers(client, args.jobs))
+    estimate = sweep.estimate(nncore.pools.workers(client, args.jobs))
     where = (f"worker thread(s) of the Dask cluster at {args.scheduler}" if client
              else "process(es) here, once they have started (a few seconds)")
     seconds_text = nncore.sweep.seconds_text

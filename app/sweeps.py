@@ -24,6 +24,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
+import nncore.pools
 import nncore.sweep
 
 from . import runs, sidebar, trainer
@@ -94,7 +95,7 @@ class _Connection:
     Client itself, as it is awaitable)."""
 
     def __init__(self, address):
-        self.client = nncore.sweep.dask_client(address)
+        self.client = nncore.pools.dask_client(address)
 
 
 @st.cache_resource(show_spinner="Connecting to the Dask scheduler…")
@@ -109,11 +110,11 @@ def jobs():
 
 
 def pool():
-    """Where cells run: (Dask Client or None, cells at once, where in words). Raises SweepError
+    """Where cells run: (Dask Client or None, cells at once, where in words). Raises PoolError
     when the configured scheduler cannot be reached or has no workers."""
     address = scheduler_address()
     client = _connection(address).client if address else None
-    slots = nncore.sweep.workers(client, jobs())
+    slots = nncore.pools.workers(client, jobs())
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"

@@ -2,11 +2,11 @@
 
 A Sweep is a base TrainConfig and the axes that vary (setting -> values); its cells are the
 configs of every combination, first axis slowest. ``run`` hands the cells, a few at a time, to a
-pool of processes: joblib's loky pool on this machine's cores or, given a scheduler, a Dask
-cluster (its Client's executor): the same loop either way, each cell one task. Cells come back
-as they finish, as small ``Cell`` rows (with the full TrainResult when asked); a ``stop`` event
-ends the sweep after the cells already running. Training a config is deterministic, so a cell
-is the same run wherever it was trained.
+pool of processes (nncore.pools: joblib's loky pool on this machine's cores or, given a
+scheduler, a Dask cluster): the same loop either way, each cell one task. Cells come back as
+they finish, as small ``Cell`` rows (with the full TrainResult when asked); a ``stop`` event ends
+the sweep after the cells already running. Training a config is deterministic, so a cell is the
+same run wherever it was trained. The summaries (best cell, mean over seeds, grid, CSV) follow.
 
 Why not ``joblib.Parallel``: it runs everything in the calling process when the pool has one
 worker (a Dask cluster of one thread included), and stopping one of its generators early
@@ -16,18 +16,15 @@ terminates the loky pool that every other sweep of the process (the app's other 
 import itertools
 import math
 import os
-import pickle
 import socket
 import threading
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field, fields, replace
 
-import joblib
 import numpy as np
-from joblib.externals.loky import get_reusable_executor
 
+from . import pools
 from .config import BOUNDS, TrainConfig, check_setting, number_text
 from .cost import estimate_seconds
 from .errors import NNCoreError, shorten
@@ -35,11 +32,11 @@ from .training import TrainResult, train
 
 MAX_CELLS = 1000
 MAX_VALUES = 50      # values of one setting
-CONNECT_SECONDS = 10
 
 
 class SweepError(NNCoreError):
-    """A sweep cannot be built or run: its grid, or the cluster it was to run on."""
+    """A sweep's grid cannot be built: a value or a range that is not one, a setting swept twice,
+    too many cells."""
 
 
 def parse_values(name, text):
@@ -252,104 +249,30 @@ def run(sweep, n_jobs=None, scheduler=None, keep_results=False, stop=None, on_st
     as each cell is handed out. ``only``: the indices to train (default all). ``poll``: seconds;
     when given, None is yielded whenever that long passes without a cell finishing (the caller's
     chance to draw, or to set ``stop``).
-    Raises SweepError when the scheduler cannot be reached or its workers cannot import nncore.
+    Raises PoolError (nncore.pools) when the scheduler cannot be reached or has no workers, a
+    worker cannot import nncore, or a worker process dies.
     """
     configs = sweep.configs()
     waiting = deque(range(len(configs)) if only is None else sorted(only))
     stop = threading.Event() if stop is None else stop
-    with connect(scheduler) as client:
-        slots = n_jobs or workers(client)
-        # pure=False: every cell is a task of its own, never a result Dask remembers from before
-        pool = client.get_executor(pure=False) if client else get_reusable_executor(max_workers=slots)
-        running = set()
+    with pools.connect(scheduler) as client:
+        slots = pools.workers(client, n_jobs)
+        pool, running = pools.executor(client, slots), set()
         try:
             while running or (waiting and not stop.is_set()):
                 while waiting and len(running) < slots and not stop.is_set():
                     index = waiting.popleft()
                     if on_start is not None:
                         on_start(index)
-                    running.add(pool.submit(pickle.loads, _Call(train_cell, index, configs[index], keep_results)
-                                            .payload()))
+                    running.add(pools.submit(pool, train_cell, index, configs[index], keep_results))
                 done, running = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
                 if not done:
                     yield None
                 for future in done:
-                    yield _outcome(future)
+                    yield pools.outcome(future)
         finally:  # stopped early (an error, or the caller let go): what has not started never will
             for future in running:
                 future.cancel()
-
-
-class _Call:
-    """A call sent to a pool as pickled bytes that make the call when unpickled (``pickle.loads``
-    on the worker returns its value). A Dask scheduler unpickles every task it is given, so a task
-    naming nncore's functions would need nncore installed beside the scheduler too; bytes and
-    Python's own pickle.loads need nothing there, and only the workers import nncore."""
-
-    def __init__(self, function, *args):
-        self.function, self.args = function, args
-
-    def __reduce__(self):
-        return self.function, self.args
-
-    def payload(self):
-        return pickle.dumps(self)
-
-
-def _outcome(future):
-    """A finished future's Cell; its exception, in a sentence when it is the pool's, not the cell's."""
-    try:
-        return future.result()
-    except ImportError as exc:  # a Dask worker started without the project on its path
-        raise SweepError(f"a worker could not import {exc.name or 'the project'}: start the Dask workers with "
-                         "PYTHONPATH set to the project's folder (see the README)") from exc
-    except BrokenExecutor as exc:  # a worker process died (killed, or out of memory)
-        raise SweepError(f"a worker process died while training (out of memory?): {shorten(exc)}") from exc
-
-
-def dask_client(address):
-    """A ``distributed.Client`` connected to the Dask scheduler at ``address`` ('tcp://host:8786').
-    Raises SweepError when Dask is not installed or the scheduler cannot be reached."""
-    try:
-        from distributed import Client
-        from distributed.comm.addressing import get_address_host_port
-    except ImportError:
-        raise SweepError("running on a Dask cluster needs Dask: pip install distributed") from None
-    try:
-        get_address_host_port(address)  # checked first: a Client that fails on a bad address hangs when deleted
-        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except (OSError, ValueError) as exc:  # not an address (ValueError) or unreachable (OSError, TimeoutError)
-        raise SweepError(f"cannot reach the Dask scheduler at {shorten(address)}: {shorten(exc)}") from None
-
-
-@contextmanager
-def connect(scheduler):
-    """Context manager: None for a local run (``scheduler`` None); else a ``distributed.Client``:
-    ``scheduler`` itself when it is one, or one connected to the address ``scheduler`` (and
-    closed after). Raises SweepError as ``dask_client``."""
-    if scheduler is None or not isinstance(scheduler, str):
-        yield scheduler
-        return
-    client = dask_client(scheduler)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def workers(client=None, n_jobs=None):
-    """How many cells run at once: ``n_jobs`` when given; else on the Dask cluster of ``client``
-    its worker threads (waiting CONNECT_SECONDS for a first worker), on this machine its cores."""
-    if n_jobs:
-        return n_jobs
-    if client is None:
-        return joblib.cpu_count()
-    try:
-        client.wait_for_workers(1, timeout=CONNECT_SECONDS)
-    except TimeoutError:
-        raise SweepError(f"the Dask scheduler has no workers (waited {CONNECT_SECONDS} s): start one with "
-                         "dask worker ADDRESS") from None
-    return sum(client.nthreads().values())
 
 
 def best(cells):

@@ -21,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 
 import nncore
 import nncore.sweep
-from nncore.sweep import Sweep, SweepError
+from nncore.pools import PoolError
+from nncore.sweep import Sweep
 from tests.browser.appserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +156,7 @@ def test_the_app_sweeps_on_the_cluster_named_by_its_environment_variable(cluster
 def test_a_worker_without_the_project_says_how_to_start_it(tmp_path):
     bare = Cluster(tmp_path, project=False)
     try:
-        with pytest.raises(SweepError, match="a worker could not import nncore: start the Dask workers with "
+        with pytest.raises(PoolError, match="a worker could not import nncore: start the Dask workers with "
                                               "PYTHONPATH"):
             list(nncore.sweep.run(Sweep.of(nncore.TrainConfig(epochs=1), seed=(0,)), scheduler=bare.address))
     finally:
