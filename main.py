@@ -1,7 +1,9 @@
 """Command line of Digits Playground.
 
     python main.py --epochs 30 --hidden 64 --lr 0.1 --batch 64     # train, save the best weights
+    python main.py --compare-sklearn                                # ... and train scikit-learn's MLP beside it
     python main.py predict --weights runs/best.npz                  # load them, report test accuracy
+    python main.py sweep --hidden 16,64,256 --lr 0.01,0.1 --seeds 0,1,2   # a grid of runs, in parallel
 """
 
 import argparse
@@ -10,6 +12,9 @@ import sys
 import tempfile
 
 import nncore
+import nncore.peer
+import nncore.pools
+import nncore.sweep
 from nncore.config import BOUNDS, check_setting
 from nncore.errors import shorten
 
@@ -56,6 +61,8 @@ def train_parser():
                             default=getattr(defaults, name), metavar="{" + ",".join(setting.choices) + "}"
                             if setting.choices else None, help=f"{setting.help} (default %(default)s)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="where to save the best weights (default %(default)s)")
+    parser.add_argument("--compare-sklearn", action="store_true", help="also train scikit-learn's MLPClassifier "
+                        "with the closest settings on the same split and show it beside the run")
     return parser
 
 
@@ -85,7 +92,7 @@ def out_problem(path):
 
 
 def run_train(args):
-    config = nncore.TrainConfig(**{k: v for k, v in vars(args).items() if k != "out"})
+    config = nncore.TrainConfig(**{k: v for k, v in vars(args).items() if k in BOUNDS})
     print(f"training {config.name} on Digits")
 
     def report(stats):
@@ -102,7 +109,149 @@ def run_train(args):
             else "no epoch finished: the initial weights are kept")
     print(f"{best}  test_acc {result.test_accuracy:.4f}  time {result.seconds:.2f}s")
     print(f"saved best weights to {args.out}")
+    if args.compare_sklearn:
+        print_beside(result, nncore.peer.train_sklearn(config))
     return 0
+
+
+def print_beside(ours, peer):
+    """Our run and scikit-learn's side by side, then what differs."""
+    settings = ", ".join(f"{k}={v!r}" for k, v in peer.parameters.items())
+    print(f"\nbeside scikit-learn's MLPClassifier({settings}), on the same training rows and test split:")
+    print_table(["", "ours", "scikit-learn"], [
+        ["test accuracy", f"{ours.test_accuracy:.4f}", f"{peer.test_accuracy:.4f}"],
+        ["seconds", f"{ours.seconds:.2f}", f"{peer.seconds:.2f}"],
+        ["epochs", ours.epochs_run, peer.epochs_run],
+        ["last training loss", f"{ours.history['train_loss'][-1]:.4f}" if ours.epochs_run else "-",
+         f"{peer.loss_curve[-1]:.4f}"],
+    ])
+    print("what differs:")
+    for sentence in peer.differences:
+        print(f"  - {sentence}")
+
+
+def print_table(headers, rows):
+    """Rows of cells as left-aligned columns under their headers."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(str(h)), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def listed(name):
+    """argparse type for setting ``name`` in a sweep: one value, a list '16,64,256' or a range
+    'LOW:HIGH:COUNT' or 'LOW:HIGH:COUNT:log' (nncore.sweep.parse_values)."""
+
+    def parse(text):
+        try:
+            return nncore.sweep.parse_values(name, text)
+        except nncore.NNCoreError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
+    return parse
+
+
+def jobs(text):
+    """argparse type of --jobs: a whole number from 1 to 256."""
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"{shorten(repr(text))} is not a whole number from 1 to 256")
+    return int(text)
+
+
+def sweep_parser():
+    parser = Parser(prog="main.py sweep", description="Train a grid of runs in parallel. Each setting takes one "
+                    "value, a list (16,64,256) or a range (LOW:HIGH:COUNT, or LOW:HIGH:COUNT:log); the settings "
+                    "given several values are swept, every combination one run.")
+    defaults = nncore.TrainConfig()
+    for name, setting in BOUNDS.items():
+        flags = [f"--{name.replace('_', '-')}", *(["--seeds"] if name == "seed" else [])]
+        parser.add_argument(*flags, dest=name, type=listed(name), default=(getattr(defaults, name),),
+                            metavar="VALUES", help=f"{setting.help} (default {getattr(defaults, name)})")
+    parser.add_argument("--jobs", type=jobs, help="cells trained at once (default: one per core here; every "
+                        "worker thread of a Dask cluster)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://HOST:PORT): train every "
+                        "cell on its workers instead of here (needs: pip install distributed)")
+    parser.add_argument("--out", metavar="FILE.csv", help="also write the table of cells to this CSV file")
+    return parser
+
+
+def run_sweep(args, parser):
+    fixed = {name: getattr(args, name)[0] for name in BOUNDS if len(getattr(args, name)) == 1}
+    swept = [name for name in BOUNDS if name != "seed" and len(getattr(args, name)) > 1]
+    swept += ["seed"] if len(args.seed) > 1 else []  # seeds last: the cells of one setting come together
+    try:
+        sweep = nncore.sweep.Sweep(nncore.TrainConfig(**fixed),
+                                   tuple(nncore.sweep.Axis(name, getattr(args, name)) for name in swept))
+    except nncore.NNCoreError as exc:
+        parser.error(str(exc))
+    try:
+        with nncore.pools.connect(args.scheduler) as client:
+            return sweep_cells(sweep, args, client)
+    except nncore.NNCoreError as exc:
+        print(f"main.py sweep: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def sweep_cells(sweep, args, client):
+    """Train the sweep's cells, a line per cell as it finishes; then the summary and the CSV."""
+    value_text = nncore.sweep.value_text
+    axes = " × ".join(f"{axis.name} {', '.join(map(value_text, axis.values))}" for axis in sweep.axes)
+    others = sweep.base.command().removeprefix("python main.py").strip()
+    print(f"sweep of {sweep.cells} runs: {axes or 'one run'}; other settings: {others or 'the defaults'}")
+    estimate = sweep.estimate(nncore.pools.workers(client, args.jobs))
+    where = (f"worker thread(s) of the Dask cluster at {args.scheduler}" if client
+             else "process(es) here, once they have started (a few seconds)")
+    seconds_text = nncore.sweep.seconds_text
+    print(f"estimated {seconds_text(estimate.training)} of training: about {seconds_text(estimate.wall)} on "
+          f"{estimate.workers} {where}", flush=True)
+    cells, status = [], 0
+    try:
+        for cell in nncore.sweep.run(sweep, n_jobs=args.jobs, scheduler=client):
+            cells.append(cell)
+            ended = "" if cell.ended == "completed" else f"  ({cell.ended})"
+            print(f"[{len(cells)}/{sweep.cells}] {sweep.label(cell.config) or cell.config.name}  "
+                  f"val {cell.val_accuracy:.4f}  test {cell.test_accuracy:.4f}  {cell.seconds:.2f} s{ended}"
+                  f"{f'  on {cell.worker}' if client else ''}", flush=True)
+    except KeyboardInterrupt:
+        print(f"stopped: {len(cells)} of {sweep.cells} cells finished")
+        status = 130
+    print_summary(sweep, cells)
+    if args.out and cells:
+        folder = os.path.dirname(os.path.abspath(args.out))
+        os.makedirs(folder, exist_ok=True)
+        with open(args.out, "w", newline="") as file:
+            nncore.sweep.write_csv(cells, file)
+        print(f"wrote {len(cells)} cells to {args.out}")
+    return status
+
+
+def print_summary(sweep, cells):
+    """The cells in grid order, the best marked; with seeds swept, the mean over them too (and
+    the best is the best on average: one lucky seed is not a better setting)."""
+    if not cells:
+        return
+    names, text = sweep.names, nncore.sweep.value_text
+    seeds = "seed" in names
+    best = None if seeds else nncore.sweep.best(cells)
+    print(f"\nsummary{'' if seeds else ' (* the highest validation accuracy; the test split only reports)'}:")
+    print_table(["cell", *names, "val", "test", "seconds", *([] if seeds else ["best"])], [
+        [cell.index + 1, *(text(getattr(cell.config, n)) for n in names), f"{cell.val_accuracy:.4f}",
+         f"{cell.test_accuracy:.4f}", f"{cell.seconds:.2f}", *([] if seeds else ["*" if cell is best else ""])]
+        for cell in sorted(cells, key=lambda c: c.index)])
+    if best is not None:
+        print(f"best: {sweep.label(best.config) or best.config.name}: val {best.val_accuracy:.4f}, test "
+              f"{best.test_accuracy:.4f}; train it again with: {best.config.command()}")
+        return
+    points = nncore.sweep.over_seeds(sweep, cells)
+    top = nncore.sweep.best_point(points)
+    print("\nover the seeds (mean ± standard deviation; * the highest mean validation accuracy):")
+    print_table([*(n for n in names if n != "seed"), "seeds", "val", "test", "best"], [
+        [*(text(v) for _, v in point.settings), point.seeds, f"{point.val_mean:.4f} ± {point.val_std:.4f}",
+         f"{point.test_mean:.4f} ± {point.test_std:.4f}", "*" if point is top else ""] for point in points])
+    if len(points) > 1:
+        print(f"best on average over the seeds: {top.label}: val {top.val_mean:.4f} ± {top.val_std:.4f}, test "
+              f"{top.test_mean:.4f} ± {top.test_std:.4f}")
 
 
 def run_predict(args):
@@ -122,6 +271,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["predict"]:
         return run_predict(predict_parser().parse_args(argv[1:]))
+    if argv[:1] == ["sweep"]:
+        parser = sweep_parser()
+        return run_sweep(parser.parse_args(argv[1:]), parser)
     if argv[:1] == ["train"]:
         argv = argv[1:]
     parser = train_parser()

@@ -8,18 +8,25 @@ from nncore.errors import shorten
 
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
 
-PAGES = [
-    st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", default=True),  # at /
-    st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
-    st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),
-    st.Page("app_pages/units.py", title="Hidden units", icon=":material/grid_view:", url_path="units"),
-    st.Page("app_pages/replay.py", title="Watch it learn", icon=":material/replay:", url_path="replay"),
-    st.Page("app_pages/digit_path.py", title="One digit, step by step", icon=":material/route:", url_path="digit"),
-    st.Page("app_pages/how_it_works.py", title="How it learns", icon=":material/function:", url_path="how"),
-    st.Page("app_pages/classes.py", title="Where the classes live", icon=":material/scatter_plot:",
-            url_path="classes"),
-]
+PAGES = {
+    "Train": [
+        st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", default=True),  # at /
+        st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
+        st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),
+    ],
+    "Look inside": [
+        st.Page("app_pages/units.py", title="Hidden units", icon=":material/grid_view:", url_path="units"),
+        st.Page("app_pages/replay.py", title="Watch it learn", icon=":material/replay:", url_path="replay"),
+        st.Page("app_pages/digit_path.py", title="One digit, step by step", icon=":material/route:", url_path="digit"),
+        st.Page("app_pages/how_it_works.py", title="How it learns", icon=":material/function:", url_path="how"),
+        st.Page("app_pages/classes.py", title="Where the classes live", icon=":material/scatter_plot:",
+                url_path="classes"),
+    ],
+    "Compare": [
+        st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
+        st.Page("app_pages/sweep.py", title="Sweep settings", icon=":material/view_module:", url_path="sweep"),
+    ],
+}
 # The pages live in app_pages/, not pages/: a folder named pages/ beside the entry script switches
 # Streamlit to its older folder-based navigation as well, which answers a page's URL opened directly
 # with a "Page not found" dialog (and makes AppTest skip this script on reruns).

@@ -54,37 +54,56 @@ class TrainingQueue:
         remaining = sum(max(0.0, t.seconds - (now - t.started)) for t in self._running)
         return len(ahead) + 1, (remaining + sum(t.seconds for t in ahead)) / self.slots
 
+    def join(self, owner, seconds=1.0):
+        """A ticket in line for ``owner`` (a session), for a training of about ``seconds``."""
+        ticket = Ticket(owner, float(seconds), next(self._numbers))
+        with self._cond:
+            self._waiting.append(ticket)
+        return ticket
+
+    def try_start(self, ticket):
+        """Give ``ticket`` its slot if it is its turn and a slot is free; True once it holds one."""
+        with self._cond:
+            if ticket in self._running:
+                return True
+            if len(self._running) < self.slots and self._next() is ticket:
+                self._waiting.remove(ticket)
+                ticket.started = self._served[ticket.owner] = time.perf_counter()
+                self._running.append(ticket)
+                return True
+            return False
+
+    def place(self, ticket):
+        """(1-based place in line, estimated seconds until a slot) of a waiting ticket."""
+        with self._cond:
+            return self._place(ticket)
+
+    def leave(self, ticket):
+        """Give up the ticket's place or slot."""
+        with self._cond:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+            if ticket in self._running:
+                self._running.remove(ticket)
+            if not any(t.owner == ticket.owner for t in self._waiting + self._running):
+                self._served.pop(ticket.owner, None)
+            self._cond.notify_all()
+
     @contextmanager
     def turn(self, owner, seconds=1.0, on_wait=None, poll=0.5):
         """Wait for a slot, hold it for the block, give it back. While waiting, ``on_wait(place,
         seconds_to_wait)`` is called about every ``poll`` seconds; an exception from it (or from
         the block) leaves the queue."""
-        ticket = Ticket(owner, float(seconds), next(self._numbers))
-        with self._cond:
-            self._waiting.append(ticket)
+        ticket = self.join(owner, seconds)
         try:
-            while True:
-                with self._cond:
-                    if len(self._running) < self.slots and self._next() is ticket:
-                        self._waiting.remove(ticket)
-                        ticket.started = self._served[owner] = time.perf_counter()
-                        self._running.append(ticket)
-                        break
-                    place, wait = self._place(ticket)
+            while not self.try_start(ticket):
                 if on_wait is not None:
-                    on_wait(place, wait)
+                    on_wait(*self.place(ticket))
                 with self._cond:
                     self._cond.wait(poll)
             yield ticket
         finally:
-            with self._cond:
-                if ticket in self._waiting:
-                    self._waiting.remove(ticket)
-                if ticket in self._running:
-                    self._running.remove(ticket)
-                if not any(t.owner == owner for t in self._waiting + self._running):
-                    self._served.pop(owner, None)
-                self._cond.notify_all()
+            self.leave(ticket)
 
     def status(self):
         """(running, waiting) counts."""

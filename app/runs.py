@@ -7,6 +7,7 @@ unpinned run is dropped, with a notice. Training requests wait here until the tr
 """
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -123,6 +124,17 @@ def current():
     if session is None:
         session = st.session_state["session_runs"] = _Session()
     return session
+
+
+@contextmanager
+def training(session):
+    """Mark ``session`` as training for the block: a script run started by a click meanwhile waits
+    (``_Session.idle``) until the interrupted one has stored what it trained."""
+    session.idle.clear()
+    try:
+        yield
+    finally:
+        session.idle.set()
 
 
 def all_runs():

@@ -98,6 +98,7 @@ def settings_controls():
                 problems.append(name)
                 where.markdown(f":red[:material/error: {label} must be {setting.allowed()}.]")
         config = None if problems else nncore.TrainConfig(**values)
+        st.session_state["sidebar_settings"] = config
         # read as the button's return value, not in a callback: a callback would get the settings of the
         # previous script run, and a value typed just before the click would not be the one trained
         if st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
@@ -109,6 +110,11 @@ def settings_controls():
                            f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
                            "press Train to train them.")
     return config
+
+
+def current_settings():
+    """The settings the sidebar's boxes show (None while one holds a value that is not allowed)."""
+    return st.session_state.get("sidebar_settings")
 
 
 def _request(config):

@@ -76,10 +76,15 @@ def estimate(config):
     return nncore.estimate_seconds(config)
 
 
-def store(result, source="sweep"):
-    """Put a run trained elsewhere (a sweep's cell) into the shared cache and this session."""
-    shared_cache().put(runs.run_key(result), result)
-    return runs.add(result, source)
+def store(result):
+    """Put a run trained elsewhere (a sweep's cell) into the shared cache, unless the cache holds
+    that run already; returns the cache's run (one object per run, whoever trained it)."""
+    cache, key = shared_cache(), runs.run_key(result)
+    held = cache.get(key)
+    if held is None:
+        cache.put(key, result)
+        held = result
+    return held
 
 
 class _LiveView:
@@ -211,8 +216,7 @@ def train_requested(area):
         if request in pending and not request.confirmed and estimate(request.config) > budget_seconds():
             over_budget.append(request)
     todo = [r for r in session.requests if r not in over_budget]
-    session.idle.clear()
-    try:
+    with runs.training(session):
         for position, request in enumerate(todo, 1):
             label = f"Restoring run {position}/{len(todo)} from the link" if request.source == "link" else "Training"
             key = request_key(request)
@@ -227,8 +231,6 @@ def train_requested(area):
                 raise interruption  # the click that stopped training: let Streamlit rerun with it
             if notice:
                 st.toast(notice, icon=":material/delete:")
-    finally:
-        session.idle.set()
     area.empty()
     if over_budget:
         _ask(area, over_budget, shared_deployment())

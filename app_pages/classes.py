@@ -53,4 +53,5 @@ with left:
                           help="Click a dot in either plot, or type its number.")
     st.markdown(f"True digit **{evaluation.y[position]}**, read as **{evaluation.predicted[position]}**.")
 middle.plotly_chart(fig.pixel_map(evaluation.X[position], f"Test digit #{position}", diverging=False, height=260))
-right.plotly_chart(figures.softmax_bars({run.name: evaluation.probs[position]}, {run.name: run.color}).update_layout(height=300))
+right.plotly_chart(figures.softmax_bars({run.name: evaluation.probs[position]}, {run.name: run.color})
+                   .update_layout(height=300))

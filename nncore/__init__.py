@@ -5,6 +5,7 @@ call this same code.
 """
 
 from .config import BOUNDS, TrainConfig, handwriting_config
+from .cost import estimate_seconds
 from .data import Standardizer, digits, split, test_set
 from .errors import ConfigError, ImageError, NNCoreError, WeightsFileError
 from .functions import cross_entropy, log_softmax, logsumexp, softmax
@@ -12,11 +13,10 @@ from .image import DigitSteps, digit_steps, image_to_digit
 from .io import FORMAT_VERSION, load, save, to_bytes
 from .model import MLP, Ensemble
 from .training import EpochStats, TrainResult, train
-from .cost import estimate_seconds
 
 __all__ = [
-    "BOUNDS", "ConfigError", "DigitSteps", "Ensemble", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP", "NNCoreError",
-    "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digit_steps", "digits",
-    "estimate_seconds", "handwriting_config", "image_to_digit", "load", "log_softmax", "logsumexp", "save", "softmax", "split", "test_set", "to_bytes",
-    "train",
+    "BOUNDS", "ConfigError", "DigitSteps", "Ensemble", "EpochStats", "FORMAT_VERSION", "ImageError", "MLP",
+    "NNCoreError", "Standardizer", "TrainConfig", "TrainResult", "WeightsFileError", "cross_entropy", "digit_steps",
+    "digits", "estimate_seconds", "handwriting_config", "image_to_digit", "load", "log_softmax", "logsumexp",
+    "save", "softmax", "split", "test_set", "to_bytes", "train",
 ]

@@ -193,7 +193,8 @@ class TrainConfig:
                 number = int(round(number))
             fixed = min(max(number, setting.low), setting.high)
             if fixed != number:
-                notes.append(f"{name}={shorten(str(raw), 60)} is outside {setting.allowed()}; used {number_text(fixed)}")
+                notes.append(f"{name}={shorten(str(raw), 60)} is outside {setting.allowed()}; "
+                             f"used {number_text(fixed)}")
             result[name] = setting.kind(fixed)
         return cls(**result), notes
 

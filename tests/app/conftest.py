@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {"overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
          "probe": "app_pages/probe.py", "units": "app_pages/units.py", "replay": "app_pages/replay.py",
-         "digit": "app_pages/digit_path.py", "how": "app_pages/how_it_works.py", "classes": "app_pages/classes.py"}
+         "digit": "app_pages/digit_path.py", "how": "app_pages/how_it_works.py", "classes": "app_pages/classes.py",
+         "sweep": "app_pages/sweep.py"}
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def trained(app):
 def train(at, **settings):
     """Set sidebar settings (by setting name) and press Train."""
     for name, value in settings.items():
-        widget = at.selectbox(key=f"setting_{name}") if isinstance(value, str) else at.number_input(key=f"setting_{name}")
+        key = f"setting_{name}"
+        widget = at.selectbox(key=key) if isinstance(value, str) else at.number_input(key=key)
         widget.set_value(value)
     next(b for b in at.sidebar.button if b.label == "Train").click()
     return at.run()

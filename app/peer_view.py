@@ -1,0 +1,68 @@
+"""The library beside us, in the app: a button that trains scikit-learn's MLPClassifier with the
+settings closest to a run's (nncore.peer) and shows the two side by side: scores, time, both
+training-loss curves on one chart, and what has no equivalent. Call ``sklearn_beside(run)``
+where a run is shown."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import nncore
+import nncore.peer
+
+from .figures import COLORS
+
+
+def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
+           label="cross-entropy loss (+ L2)", percent=False):
+    """One curve per epoch of ours and one of scikit-learn's on one chart (a pure figure builder:
+    two lists of floats in): by default the training losses (both with their L2 term)."""
+    fig = go.Figure()
+    for i, (name, values) in enumerate((("ours (NumPy, from scratch)", ours), ("scikit-learn MLPClassifier", theirs))):
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=list(values), name=name,
+                                 mode="lines" if len(values) > 1 else "markers", line=dict(color=COLORS[i]),
+                                 hovertemplate=f"epoch %{{x}}: %{{y:.4f}}<extra>{name}</extra>"))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=label, height=360,
+                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.25))
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _train_sklearn(settings):
+    """scikit-learn's run of the config with these settings ((name, value) pairs: the cache key)."""
+    return nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
+
+
+def sklearn_beside(run):
+    """A button that trains scikit-learn's MLPClassifier like ``run`` (an app.runs.Run); once
+    pressed for this run, the comparison below it (kept for the session, its training cached
+    per config for everyone)."""
+    shown = st.session_state.setdefault("sklearn_beside", set())
+    if st.button("Train scikit-learn's MLPClassifier beside it", icon=":material/balance:",
+                 key=f"sklearn-beside-{run.name}", help="The same split, standardization, network size, "
+                 "optimizer, batch, epochs and learning rate, in scikit-learn: see how the from-scratch network "
+                 "compares with a library's."):
+        shown.add(run.name)
+    if run.name not in shown:
+        return
+    with st.spinner("Training scikit-learn's MLPClassifier…"):
+        peer = _train_sklearn(tuple(run.config.to_dict().items()))
+    ours = run.result
+    st.markdown(f"**Beside scikit-learn's MLPClassifier**, trained on the same {peer.rows} rows, standardized the "
+                "same way, and scored on the same test split:")
+    cells, plain = st.columns(3), dict(delta_color="off", delta_arrow="off")  # a comparison, not a gain or loss
+    points = (ours.test_accuracy - peer.test_accuracy) * 100
+    cells[0].metric("Test accuracy: ours", f"{ours.test_accuracy:.1%}",
+                    f"{points:+.1f} points vs scikit-learn's {peer.test_accuracy:.1%}", **plain)
+    cells[1].metric("Training time: ours", f"{ours.seconds:.2f} s", f"scikit-learn: {peer.seconds:.2f} s", **plain)
+    cells[2].metric("Epochs: ours", ours.epochs_run, f"scikit-learn: {peer.epochs_run}", **plain)
+    charts = [beside(ours.history["train_loss"], peer.loss_curve)]
+    if peer.validation_scores:  # scikit-learn gives them with its early stopping only
+        charts.append(beside(ours.history["val_acc"], peer.validation_scores, "Validation accuracy per epoch: ours on "
+                             "our validation split, scikit-learn's on its own share", "accuracy", percent=True))
+    for column, chart in zip(st.columns(len(charts)), charts, strict=True):
+        column.plotly_chart(chart)
+    settings = ", ".join(f"{name}={value!r}" for name, value in peer.parameters.items())
+    st.caption(f"scikit-learn's settings: `MLPClassifier({settings})`")
+    st.markdown("**What differs**\n\n" + "\n".join(f"- {sentence}" for sentence in peer.differences))

@@ -1,0 +1,288 @@
+"""Sweeps from the app: a grid's cells trained in parallel by ``nncore.sweep.run``, a status per
+cell while they run, a Stop button, and every finished cell kept as a normal run: in the
+session's runs (source "sweep") and in the shared training cache. The session's last sweep is
+kept (its cells' scores, not their weights) for the results.
+
+The cells run in processes of joblib's loky pool, one per core (``DIGITS_SWEEP_JOBS`` sets how
+many), or, when the environment variable ``DIGITS_DASK_SCHEDULER`` or the Streamlit secret
+``dask_scheduler`` names a Dask scheduler, as tasks on its workers. ``cells`` is the one place a
+sweep's cells are handed out.
+
+Like training, a sweep runs in the script: any click (Stop, or any widget) interrupts it. No new
+cell starts then; the running ones finish and are kept before the click's rerun begins.
+"""
+
+import dataclasses
+import io
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
+import nncore
+import nncore.pools
+import nncore.sweep
+
+from . import runs, sidebar, trainer
+
+SCHEDULER_VARIABLE = "DIGITS_DASK_SCHEDULER"
+SCHEDULER_SECRET = "dask_scheduler"
+JOBS_VARIABLE = "DIGITS_SWEEP_JOBS"
+MAX_CELLS = 36       # runs one sweep from the app may have (the command line allows more)
+POLL_SECONDS = 0.25  # how often the status is redrawn, and a click noticed, while cells run
+
+
+@dataclass(eq=False)
+class Record:
+    """The session's last sweep: its grid, where it runs, its finished cells (scores only: the
+    runs themselves are in the session's runs and the cache), when each cell started, how it
+    ended ("running", "finished", "stopped") and how many older runs the session let go."""
+
+    sweep: nncore.sweep.Sweep
+    where: str
+    cells: dict = field(default_factory=dict)     # index -> nncore.sweep.Cell without its result
+    started: dict = field(default_factory=dict)   # index -> time.perf_counter() when handed out
+    state: str = "running"
+    seconds: float = 0.0
+    dropped: int = 0
+    error: str = None
+
+    @property
+    def finished(self):
+        """The finished cells, in grid order."""
+        return [self.cells[index] for index in sorted(self.cells)]
+
+    @property
+    def missing(self):
+        """Indices of the cells not finished."""
+        return [index for index in range(self.sweep.cells) if index not in self.cells]
+
+    def start(self, index):
+        self.started[index] = time.perf_counter()
+
+    def status(self, index):
+        """'done', 'running' or 'waiting' ('not run' once the sweep has ended)."""
+        if index in self.cells:
+            return "done"
+        if self.state != "running":
+            return "not run"
+        return "running" if index in self.started else "waiting"
+
+
+def sidebar_settings():
+    """The sidebar's settings, as Train would train them: the sweep's fixed settings (None while
+    a box holds a value that is not allowed)."""
+    return sidebar.current_settings()
+
+
+def scheduler_address():
+    """The Dask scheduler to run sweeps on: DIGITS_DASK_SCHEDULER, else the secret dask_scheduler,
+    else None (run here)."""
+    address = os.environ.get(SCHEDULER_VARIABLE, "").strip()
+    if address:
+        return address
+    try:
+        return st.secrets.get(SCHEDULER_SECRET) or None
+    except FileNotFoundError:  # no secrets file at all: nothing configured
+        return None
+
+
+class _Connection:
+    """A Dask Client kept for the whole server (held in an object: Streamlit refuses to cache a
+    Client itself, as it is awaitable)."""
+
+    def __init__(self, address):
+        self.client = nncore.pools.dask_client(address)
+
+
+@st.cache_resource(show_spinner="Connecting to the Dask scheduler…")
+def _connection(address):
+    return _Connection(address)
+
+
+def jobs():
+    """Cells run at once on this machine: DIGITS_SWEEP_JOBS, else one per core."""
+    text = os.environ.get(JOBS_VARIABLE, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def pool():
+    """Where cells run: (Dask Client or None, cells at once, where in words). Raises PoolError
+    when the configured scheduler cannot be reached or has no workers."""
+    address = scheduler_address()
+    client = _connection(address).client if address else None
+    slots = nncore.pools.workers(client, jobs())
+    if client is not None:
+        return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
+    return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
+
+
+def cells(sweep, stop, on_start, only, owner):
+    """The one place a sweep's cells are handed out: ``nncore.sweep.run`` on ``pool()``, each Cell
+    with its TrainResult, None every POLL_SECONDS. Here, each cell takes its turn in the server's
+    fair training queue like a single run (a sweep of many cells cannot starve the others); on a
+    Dask cluster the cells do not run on this server and take no turn."""
+    client, slots, _ = pool()
+    queue, tickets = trainer.shared_queue(), {}
+    configs = sweep.configs()
+
+    def admit(index):
+        if client is not None:
+            return True
+        if index not in tickets:
+            tickets[index] = queue.join(owner, trainer.estimate(configs[index]))
+        return queue.try_start(tickets[index])
+
+    try:
+        for cell in nncore.sweep.run(sweep, n_jobs=slots, scheduler=client, keep_results=True, stop=stop,
+                                     on_start=on_start, only=only, poll=POLL_SECONDS, admit=admit):
+            if cell is not None and cell.index in tickets:
+                queue.leave(tickets.pop(cell.index))
+            yield cell
+    finally:  # stopped, failed or done: give back every place and slot still held
+        for ticket in tickets.values():
+            queue.leave(ticket)
+
+
+def last():
+    """The session's last sweep (a Record), or None."""
+    return st.session_state.get("sweep_record")
+
+
+def run(sweep, area, where):
+    """Train the cells of ``sweep`` that the session's last sweep of the same grid has not
+    finished, drawing their status into ``area`` (``where``: the pool, in words, from ``pool``).
+    Each finished cell joins the session's runs and the shared cache as it arrives. Returns the
+    Record. After a click interrupted it (no new cell started; the running ones were kept),
+    re-raises that interruption."""
+    session = runs.current()  # kept at hand: after an interruption even reading session state raises
+    record = last()
+    if record is None or record.sweep != sweep:
+        record = st.session_state["sweep_record"] = Record(sweep, where, state="stopped")
+    view = _Progress(area, sweep.cells, where)  # an interruption while drawing it has started nothing
+    record.state, record.where, record.error, record.started = "running", where, None, {}
+    stop, interruption, started = threading.Event(), None, time.perf_counter()
+    with runs.training(session):
+        try:
+            for cell in cells(sweep, stop, record.start, record.missing, str(id(session))):
+                if cell is not None:
+                    _keep(cell, record, session)
+                if interruption is None:
+                    try:
+                        view.update(record)
+                    except (RerunException, StopException) as request:
+                        interruption = request
+                        stop.set()
+        except nncore.NNCoreError as exc:
+            record.error = str(exc)
+        finally:
+            record.seconds += time.perf_counter() - started
+            record.state = "stopped" if record.missing else "finished"
+    if interruption is not None:
+        raise interruption
+    area.empty()
+    best = best_cell(record)
+    if best is not None and runs.get(best.config.name) is not None:
+        runs.select(best.config.name)
+    return record
+
+
+def _keep(cell, record, session):
+    """A finished cell into the shared cache, the session's runs and the record (no drawing)."""
+    result = trainer.store(cell.result)
+    _, notice = session.add(result, "sweep")
+    record.dropped += notice is not None
+    record.cells[cell.index] = dataclasses.replace(cell, result=None)
+
+
+def open_cell(config):
+    """Make the run of ``config`` (a sweep's cell) the run shown on every page: from the session's
+    runs, else asked for (from the shared cache at once, else trained again: the identical run)."""
+    if runs.get(config.name) is not None:
+        runs.select(config.name)
+        return
+    runs.current().request(config, source="sweep")
+    st.rerun()
+
+
+class _Progress:
+    """The running sweep: a Stop button, a progress bar and a table with a status per cell."""
+
+    def __init__(self, area, cells, where):
+        self.began, self.shown = time.perf_counter(), None
+        with area.container(border=True):
+            top = st.columns([5, 1], vertical_alignment="center")
+            top[0].markdown(f"**Sweep of {cells} runs** on {where}")
+            top[1].button("Stop", key="sweep-stop", help="No new cell starts; the cells running now finish and "
+                          "are kept, like every finished cell")
+            self.bar = st.progress(0.0, text="starting…")
+            self.table = st.empty()
+
+    def update(self, record):
+        total, done = record.sweep.cells, len(record.cells)
+        running = sum(index not in record.cells for index in record.started)
+        self.bar.progress(done / total, text=f"{done} of {total} runs finished · {running} running · "
+                                             f"{time.perf_counter() - self.began:.0f} s")
+        rows = status_rows(record)
+        if rows != self.shown:  # the table only when a cell starts or ends; the bar on every poll
+            self.table.dataframe(rows, hide_index=True, width="stretch")
+            self.shown = rows
+
+
+def status_rows(record):
+    """One row per cell: its swept settings, status and, once done, its scores."""
+    rows = []
+    for index, config in enumerate(record.sweep.configs()):
+        cell = record.cells.get(index)
+        rows.append({"cell": index + 1, **{name: nncore.sweep.value_text(getattr(config, name))
+                                           for name in record.sweep.names},
+                     "status": record.status(index),
+                     "validation accuracy": None if cell is None else round(cell.val_accuracy, 4),
+                     "test accuracy": None if cell is None else round(cell.test_accuracy, 4),
+                     "seconds": None if cell is None else round(cell.seconds, 2)})
+    return rows
+
+
+def label(name):
+    """A setting's name as the sidebar writes it: 'Hidden units'."""
+    return sidebar.WIDGETS[name][0]
+
+
+def best_cells(record):
+    """Indices of the cells to mark best: the cell with the highest validation accuracy; with
+    seeds swept, the cells of the settings best on average over the seeds."""
+    done = record.finished
+    if "seed" not in record.sweep.names:
+        best = nncore.sweep.best(done)
+        return {best.index} if best else set()
+    top = nncore.sweep.best_point(nncore.sweep.over_seeds(record.sweep, done))
+    settings = dict(top.settings) if top else {}
+    return {c.index for c in done if all(getattr(c.config, n) == v for n, v in settings.items())}
+
+
+def best_cell(record):
+    """The run a sweep points at: its best cell; with seeds, the best seed of the setting best on
+    average. None before any cell finished."""
+    marked = best_cells(record)
+    return nncore.sweep.best([cell for cell in record.finished if cell.index in marked])
+
+
+def table(record):
+    """The finished cells as a DataFrame: best mark, settings swept, scores, time and command line."""
+    marked = best_cells(record)
+    return pd.DataFrame([{
+        "best": "★" if c.index in marked else "", "cell": c.index + 1,
+        **{label(name): nncore.sweep.value_text(getattr(c.config, name)) for name in record.sweep.names},
+        "validation accuracy": c.val_accuracy, "test accuracy": c.test_accuracy, "best epoch": c.best_epoch,
+        "ended": c.ended, "seconds": c.seconds, "command": c.config.command()} for c in record.finished])
+
+
+def csv_text(record):
+    """The finished cells as CSV (every setting, scores, worker, command), as `main.py sweep --out`."""
+    text = io.StringIO()
+    nncore.sweep.write_csv(record.finished, text)
+    return text.getvalue()

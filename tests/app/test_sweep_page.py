@@ -1,0 +1,187 @@
+"""The Sweep page (app_pages/sweep.py, app/sweeps.py) driven headless, and its figure builders
+(app/sweep_figures.py)."""
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+
+import nncore
+from app import sweep_figures, sweeps, trainer
+from nncore.config import BOUNDS
+from nncore.sweep import Cell, Sweep
+from tests.app.conftest import PAGES, errors, session_runs
+
+
+@pytest.fixture
+def page(app):
+    """The sweep page of a fresh session, 3 epochs per run."""
+    app.number_input(key="setting_epochs").set_value(3)
+    return app.switch_page(PAGES["sweep"]).run()
+
+
+def grid(at, first="hidden", first_values="8, 16", second="lr", second_values="0.05, 0.1"):
+    at.selectbox(key="sweep_first").set_value(first)
+    at.selectbox(key="sweep_second").set_value(second).run()
+    for name, values in ((first, first_values), (second, second_values)):
+        if name != "none" and not BOUNDS[name].choices:
+            at.text_input(key=f"sweep_{name}_list").set_value(values)
+    return at.run()
+
+
+def run_sweep(at):
+    at.button(key="sweep_run").click()
+    return at.run()
+
+
+def record(at):
+    return at.session_state["sweep_record"]
+
+
+def figures(at):
+    return [chart.proto.spec for chart in at.get("plotly_chart")]
+
+
+def test_before_running_the_page_says_how_many_runs_and_how_long(page):
+    grid(page, second_values="0.01, 0.05, 0.1")
+    assert not page.exception and not errors(page)
+    (summary,) = [m.value for m in page.markdown if m.value.startswith("**")]
+    assert summary.startswith("**6 runs** (2 × 3: hidden units × learning rate) · about **")
+    assert " on 2 processes on this machine" in summary or "process" in summary
+    assert any("Estimated seconds of each run" in spec for spec in figures(page))
+    assert not page.button(key="sweep_run").disabled
+
+
+@pytest.mark.parametrize("values, words", [("0, 16", "hidden must be 1 to 2048"), ("16, x", "'x' is not a whole")])
+def test_bad_values_say_what_is_wrong_and_nothing_can_run(page, values, words):
+    grid(page, first_values=values)
+    assert any(words in e for e in errors(page))
+    assert page.button(key="sweep_run").disabled
+
+
+def test_a_2x2_sweep_adds_each_run_to_the_session_and_the_shared_cache_and_shows_heatmaps(page):
+    run_sweep(grid(page))
+    assert not page.exception and not errors(page)
+    rec = record(page)
+    assert rec.state == "finished" and len(rec.finished) == 4 and not rec.missing
+    names = {config.name for config in rec.sweep.configs()}
+    assert {run.name for run in session_runs(page)} == names
+    assert {run.source for run in session_runs(page)} == {"sweep"}
+    for run in session_runs(page):
+        assert trainer.shared_cache().get(run.key) is run.result, "the very run is in the shared cache"
+    best = nncore.sweep.best(rec.finished)
+    assert page.selectbox(key="selected_run").value == best.config.name, "the best run is selected"
+    specs = figures(page)
+    assert sum("Validation accuracy" in s or "Test accuracy" in s for s in specs) == 2
+    assert any('"type":"parcoords"' in s.replace(" ", "") for s in specs)
+    table = page.dataframe[0].value
+    assert len(table) == 4 and list(table["best"]).count("★") == 1
+    assert table.loc[table["best"] == "★", "command"].item() == best.config.command()
+
+
+def test_the_results_table_downloads_as_csv(page):
+    run_sweep(grid(page))
+    rows = list(csv.DictReader(io.StringIO(sweeps.csv_text(record(page)))))
+    assert len(rows) == 4 and {"hidden", "lr", "val_accuracy", "test_accuracy", "command"} <= set(rows[0])
+
+
+def test_seeds_as_the_second_setting_give_a_line_with_error_bars(page):
+    run_sweep(grid(page, second="seed", second_values="0, 1"))
+    assert not page.exception and not errors(page)
+    (line,) = [s for s in figures(page) if "Accuracy over 2 seeds" in s]
+    assert '"error_y"' in line
+    assert list(page.dataframe[0].value["best"]).count("★") == 2, "both seeds of the best setting"
+
+
+def test_one_setting_gives_a_line(page):
+    run_sweep(grid(page, first="activation", second="none"))
+    assert not page.exception and not errors(page)
+    assert len(record(page).finished) == 4, "every activation by default"
+    assert any('"title":{"text":"Accuracy"}' in s.replace(" ", "") for s in figures(page))
+
+
+def test_a_range_with_log_spacing_sets_the_values(page):
+    grid(page, first="lr", second="none")
+    page.radio(key="sweep_lr_mode").set_value("a range").run()
+    page.number_input(key="sweep_lr_low").set_value(0.001)
+    page.number_input(key="sweep_lr_high").set_value(0.1)
+    page.number_input(key="sweep_lr_count").set_value(3).run()
+    run_sweep(page)
+    assert [cell.config.lr for cell in record(page).finished] == [0.001, 0.01, 0.1]
+
+
+def test_a_stopped_sweep_trains_only_the_remaining_runs(page):
+    run_sweep(grid(page))
+    rec = record(page)
+    kept = rec.cells.pop(3)          # as if Stop came before the last run finished
+    rec.state = "stopped"
+    page.run()
+    assert page.button(key="sweep_run").label == "Run the remaining 1 runs"
+    assert any("Stopped: 3 of 4 runs" in c.value for c in page.caption)
+    run_sweep(page)
+    assert record(page) is rec and rec.state == "finished" and list(rec.started) == [3]
+    assert rec.cells[3] == kept, "the run trained again is the identical run"
+
+
+def test_open_brings_a_run_back_and_selects_it(page):
+    run_sweep(grid(page))
+    session_runs(page).clear()
+    first = record(page).finished[0].config
+    page.selectbox(key="sweep_open").set_value(record(page).sweep.label(first))
+    page.button(key="sweep_open_button").click().run()
+    assert [run.name for run in session_runs(page)] == [first.name]
+    assert page.selectbox(key="selected_run").value == first.name
+
+
+def test_more_runs_than_the_app_allows_point_to_the_command_line(page):
+    grid(page, first_values="8:64:7", second_values="0.01:0.1:6")
+    assert any("at most 36 runs" in w.value and "python main.py sweep" in w.value for w in page.warning)
+    assert page.button(key="sweep_run").disabled
+
+
+def test_the_best_run_can_be_trained_beside_scikit_learn(page):
+    run_sweep(grid(page))
+    page.button(key=f"sklearn-beside-{nncore.sweep.best(record(page).finished).config.name}").click().run()
+    assert not page.exception
+    assert any("Beside scikit-learn's MLPClassifier" in m.value for m in page.markdown)
+
+
+# --- figure builders ------------------------------------------------------------------------------
+
+def test_heatmap_writes_each_accuracy_and_outlines_the_best():
+    z = np.array([[0.9, 0.95], [np.nan, 0.8]])
+    fig = sweep_figures.accuracy_heatmap(z, ["8", "16"], ["0.1", "0.5"], "hidden", "lr", "Validation accuracy",
+                                         best=(1, 0), zrange=(0.5, 1.0))
+    heat = fig.data[0]
+    assert [list(row) for row in heat.text] == [["90.0%", "95.0%"], ["", "80.0%"]]
+    assert (heat.zmin, heat.zmax) == (0.5, 1.0)
+    (rect,) = fig.layout.shapes
+    assert (rect.x0, rect.x1, rect.y0, rect.y1) == (0.5, 1.5, -0.5, 0.5)
+
+
+def test_lines_carry_error_bars_when_given_and_star_the_best():
+    fig = sweep_figures.accuracy_lines(["8", "16"], "hidden", {"validation": ([0.9, 0.95], [0.01, 0.02]),
+                                                               "test": ([0.88, 0.93], None)}, "Accuracy", best=1)
+    assert list(fig.data[0].error_y.array) == [0.01, 0.02] and fig.data[1].error_y.array is None
+    assert fig.data[2].marker.symbol == "star" and list(fig.data[2].y) == [0.95]
+
+
+def test_parallel_coordinates_name_each_swept_value():
+    sweep = Sweep.of(nncore.TrainConfig(), hidden=(8, 16), activation=("relu", "tanh"))
+    cells = [Cell(i, c, 0.9, 0.8, 3, 3, "completed", 0.1, "x") for i, c in enumerate(sweep.configs())]
+    cells[3] = Cell(3, sweep.configs()[3], math.nan, 0.1, 0, 1, "diverged", 0.1, "x")
+    fig = sweep_figures.every_run(sweep, cells, {"hidden": "Hidden units", "activation": "Activation"})
+    dims = fig.data[0].dimensions
+    assert [d.label for d in dims] == ["Hidden units", "Activation", "validation accuracy", "test accuracy", "seconds"]
+    assert list(dims[1].ticktext) == ["relu", "tanh"] and list(dims[1].values) == [0, 1, 0, 1]
+    assert list(dims[2].values) == [0.9, 0.9, 0.9, 0.0], "a run without a finished epoch sits at 0"
+
+
+def test_the_estimate_chart_is_a_heatmap_over_two_settings_and_bars_over_one():
+    two = Sweep.of(nncore.TrainConfig(), hidden=(8, 16, 32), lr=(0.1, 0.5))
+    fig = sweep_figures.estimate_chart(two, (1, 2, 3, 4, 5, 6), {"hidden": "Hidden units", "lr": "Learning rate"})
+    assert fig.data[0].type == "heatmap" and np.array(fig.data[0].z).tolist() == [[1, 3, 5], [2, 4, 6]]
+    one = Sweep.of(nncore.TrainConfig(), hidden=(8, 16))
+    assert sweep_figures.estimate_chart(one, (1, 2), {"hidden": "Hidden units"}).data[0].type == "bar"

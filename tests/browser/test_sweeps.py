@@ -1,0 +1,119 @@
+"""The Sweep page in headless Chromium: a 3×2 grid run to the end with its heatmaps, table and the
+best run beside scikit-learn's; a slow grid stopped after its first run, kept and resumed."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.test_app import TIMEOUT, no_errors, open_app, set_setting, settle
+
+expect.set_options(timeout=TIMEOUT)
+
+
+def values(page, label, text):
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Enter")
+    settle(page)
+
+
+def selected_runs(page):
+    """The options of the sidebar's "Selected run" box, once they show."""
+    page.get_by_role("combobox", name="Selected run").click()
+    options = page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    names = options.all_inner_texts()
+    page.keyboard.press("Escape")
+    return names
+
+
+def look_at(page, shot, text, name):
+    """A 1400×1000 screenshot with ``text`` at the top, the mouse out of the way (no tooltip)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.mouse.move(700, 5)
+    page.get_by_text(text).first.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(800)
+    shot(page, name)
+    page.set_viewport_size(size)
+
+
+def run_button(page, name="Run sweep"):
+    return page.get_by_role("button", name=name)
+
+
+def test_a_3x2_sweep_shows_heatmaps_a_table_and_the_best_run_beside_scikit_learn(page, server, shot):
+    open_app(page, server, "sweep")
+    set_setting(page, "Epochs", 15)
+    values(page, "Hidden units: values", "16, 64, 256")
+    values(page, "Learning rate: values", "0.01, 0.1")
+    expect(page.get_by_text(re.compile(r"6 runs \(3 × 2: hidden units × learning rate\) · about"))).to_be_visible()
+    run_button(page).click()
+    settle(page)
+    no_errors(page)
+    expect(page.get_by_text(re.compile(r"Finished: 6 of 6 runs in"))).to_be_visible()
+    charts = page.locator("[data-testid=stPlotlyChart]")
+    expect(charts.filter(has_text="Validation accuracy").first).to_be_visible()
+    expect(charts.filter(has_text="Test accuracy").first).to_be_visible()
+    expect(charts.filter(has_text="best validation").first).to_be_visible()
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    look_at(page, shot, "Results: hidden units × learning rate", "heatmaps")
+    runs = selected_runs(page)
+    assert len(runs) == 6 and all(re.fullmatch(r"h(16|64|256) lr0\.(01|1) b64 e15 s0", run) for run in runs), runs
+
+    page.get_by_role("button", name="Train scikit-learn's MLPClassifier beside it").click()
+    settle(page)
+    no_errors(page)
+    expect(page.get_by_text("Beside scikit-learn's MLPClassifier")).to_be_visible()
+    expect(charts.filter(has_text="Training loss per epoch: ours and scikit-learn's").first).to_be_visible()
+    expect(page.get_by_text("initial weights: scikit-learn draws")).to_be_visible()
+    look_at(page, shot, "The library beside us", "beside-sklearn")
+
+
+def test_stop_keeps_the_runs_that_finished_and_the_rest_can_follow(page, server, shot):
+    open_app(page, server, "sweep")
+    set_setting(page, "Epochs", 150)  # runs of several seconds: Stop comes while some still wait
+    set_setting(page, "Batch size", 8)
+    values(page, "Hidden units: values", "512, 1024, 2048")
+    values(page, "Learning rate: values", "0.01, 0.05")
+    run_button(page).click()
+    progress = page.locator("[data-testid=stProgress]")
+    expect(progress).to_contain_text(re.compile(r"[1-2] of 6 runs finished"), timeout=180_000)
+    look_at(page, shot, "Sweep of 6 runs", "running")
+    page.get_by_role("button", name="Stop", exact=True).click()
+    settle(page)
+    no_errors(page)
+    stopped = page.get_by_text(re.compile(r"Stopped: [1-4] of 6 runs"))
+    expect(stopped).to_be_visible()
+    finished = int(re.search(r"Stopped: (\d) of 6", stopped.inner_text()).group(1))
+    assert len(selected_runs(page)) == finished, "every finished run is kept, none other"
+    expect(run_button(page, f"Run the remaining {6 - finished} runs")).to_be_visible()
+    look_at(page, shot, "Results: hidden units × learning rate", "stopped")
+
+
+def test_seeds_give_a_line_with_error_bars_a_table_to_download_and_runs_to_open(page, server, shot):
+    open_app(page, server, "sweep")
+    set_setting(page, "Epochs", 10)
+    values(page, "Hidden units: values", "16, 64, 256")
+    page.get_by_label("Second setting").click()
+    page.get_by_role("option", name="Seed", exact=True).click()
+    settle(page)
+    values(page, "Seed: values", "0, 1, 2")
+    run_button(page).click()
+    settle(page)
+    no_errors(page)
+    charts = page.locator("[data-testid=stPlotlyChart]")
+    expect(charts.filter(has_text="Accuracy over 3 seeds (mean ± standard deviation)").first).to_be_visible()
+    look_at(page, shot, "Results: hidden units × seed", "seeds")
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the table (CSV)").click()
+    rows = download.value.path().read_text().splitlines()
+    assert rows[0].startswith("cell,epochs,hidden,lr") and len(rows) == 10
+    look_at(page, shot, "Every run of the sweep", "table")
+
+    page.get_by_label("Open a run of the sweep on every page").click()
+    page.get_by_role("option", name="hidden 16 · seed 2").click()
+    page.get_by_role("button", name="Open on every page").click()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Selected run")).to_have_value("h16 lr0.1 b64 e10 s2")
