@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 
 from tests.drawn import MOUSE_STROKES, photo_of_digit
 
-PAGES = ["Train & overview", "Curves & confusion", "Compare runs", "Probe a digit", "Hidden units", "Watch it learn",
-         "One digit, step by step", "How it learns", "Where the classes live"]
-PATHS = ["", "curves", "compare", "probe", "units", "replay", "digit", "how", "classes"]  # the first page lives at /
+PAGES = ["Train & overview", "Curves & confusion", "Probe a digit", "Hidden units", "Watch it learn",
+         "One digit, step by step", "How it learns", "Where the classes live", "Compare runs", "Sweep settings"]
+PATHS = ["", "curves", "probe", "units", "replay", "digit", "how", "classes", "compare", "sweep"]  # the first at /
 TIMEOUT = 60_000  # ms; a shared 2-core machine can be slow
 expect.set_options(timeout=TIMEOUT)
 
