@@ -21,8 +21,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]  # nncore and the bench/ modules, run from anywhere
+
+from report import replace_section, table  # noqa: E402
 
 import nncore  # noqa: E402
 from nncore import augment  # noqa: E402
@@ -105,11 +108,6 @@ def summary(runs):
     return cells
 
 
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
-
-
 def confusion(y, predicted):
     """The 10x10 confusion matrix (rows: true digit, columns: predicted) as a Markdown table."""
     counts = np.zeros((10, 10), dtype=int)
@@ -181,20 +179,6 @@ def ablation_table(rows, y):
         f"accuracy minus the row's, in points (positive: the choice helps). With 500 digits one digit is 0.2 "
         f"points and seed-to-seed spread is about 1-2 points, so differences under ~1.5 points are noise.", "",
         table(["change from the preset", "Digits test, mean", "dev, mean", "worth (points)", "training s"], lines)])
-
-
-def replace_section(path, name, body):
-    """Put ``body`` between this script's markers named ``name`` in ``path`` (appended at the end
-    the first time); the rest of the file is left as it is."""
-    begin, end = f"<!-- begin: {name} (replaced on every run) -->", f"<!-- end: {name} -->"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    block = f"{begin}\n{body.strip()}\n{end}"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text.rstrip() + "\n")
 
 
 def main(argv=None):

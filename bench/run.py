@@ -1,6 +1,6 @@
 """Digits Playground benchmarks, in one process: `python bench/run.py`.
 
-Prints the tables and writes them to bench/RESULTS.md (our block only) with the scaling plot
+Prints the tables and writes them to bench/RESULTS.md (its own section) with the scaling plot
 bench/scaling.svg. Sections: the machine; training the default config, ours against scikit-learn
 and PyTorch; the FLOP floor of that training; scaling with hidden size and batch; latencies;
 the app. Nothing here asserts a time: the machine is shared, so everything is interleaved and
@@ -26,17 +26,13 @@ import peers  # noqa: E402
 import report  # noqa: E402
 import scaling  # noqa: E402
 import timing  # noqa: E402
+from report import span  # noqa: E402
 
 import nncore  # noqa: E402
 from nncore import data  # noqa: E402
 from nncore.training import single_threaded_blas  # noqa: E402
 
 OURS = "ours (nncore, float32)"
-
-
-def span(t, unit=1e3, digits=1):
-    """'median [min-max]' of a Timing, in ms by default."""
-    return f"{t.median * unit:.{digits}f} [{t.min * unit:.{digits}f}-{t.max * unit:.{digits}f}]"
 
 
 def training_section(repeats):
@@ -242,7 +238,7 @@ def main(argv=None):
     body = "\n\n".join([f"Written by `{command}` (one process; see bench/run.py for what is timed and how). "
                         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
                         targets_text, "\n".join(sections), train_text, scaling_text, latency_text, app_text])
-    report.replace_block(args.out, body)
+    report.replace_section(args.out, "bench/run.py", body)
     print(f"\nwrote {args.out} and {HERE / 'scaling.svg'}")
 
 
