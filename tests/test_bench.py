@@ -1,5 +1,6 @@
 """bench/: the results file keeps what other scripts wrote; the handwriting benchmark reads the
-development set as uploads and says where it looked when the set is missing."""
+development set as uploads, says where it looked when the set is missing, and its ablation
+measures real changes."""
 
 import importlib.util
 from pathlib import Path
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 import nncore
+from nncore import augment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,9 +44,18 @@ def test_a_missing_development_set_is_reported_with_the_folder_looked_in(handwri
         handwriting.load_dev(tmp_path)
 
 
-def test_an_upload_is_a_png_read_by_image_to_digit(handwriting):
+def test_uploads_are_pngs_read_by_image_to_digit_with_the_variants_image_path(handwriting):
     row = np.zeros(784, dtype=np.uint8)
-    row.reshape(28, 28)[4:24, 12:16] = 255
+    row.reshape(28, 28)[4:24, 12:14] = 255
     payload = handwriting.as_png(row)
     assert payload.startswith(b"\x89PNG")
+    thin = handwriting.image(min_mass=0.0).digitization
     assert np.array_equal(handwriting.uploads(row[None])[0], nncore.image_to_digit(payload))
+    assert np.array_equal(handwriting.uploads(row[None], thin)[0], nncore.image_to_digit(payload, thin))
+    assert not np.array_equal(handwriting.uploads(row[None], thin), handwriting.uploads(row[None]))
+
+
+def test_every_ablation_row_changes_something_of_the_preset(handwriting):
+    for label, changes, augmentation in handwriting.ABLATIONS:
+        preset = nncore.handwriting_config()
+        assert any(getattr(preset, k) != v for k, v in changes.items()) or augmentation != augment.DEFAULTS, label
