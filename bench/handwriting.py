@@ -13,6 +13,7 @@ them into bench/RESULTS.md between this script's own markers (other sections are
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -213,6 +214,11 @@ def ablation_table(rows, y):
         table(["change from the preset", "Digits test, mean", "dev, mean", "worth (points)", "training s"], lines)])
 
 
+def _load():
+    """'; load average at the end: ...' (the machine is shared: training seconds vary with it)."""
+    return "; load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bench/handwriting.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--ablation", action="store_true", help="also measure what each choice is worth (minutes)")
@@ -222,15 +228,14 @@ def main(argv=None):
     rows, y = load_dev(args.data)
     text = main_tables(rows, y)
     print(text, flush=True)
-    heading = "## Handwriting: digits people draw and upload (issue 6)"
-    replace_section(args.out, "bench/handwriting.py",
-                    f"{heading}\n\nWritten by `python bench/handwriting.py`.\n\n{text}")
+    replace_section(args.out, "bench/handwriting.py", "## Handwriting: digits people draw and upload (issue 6)\n\n"
+                    f"Written by `python bench/handwriting.py`{_load()}.\n\n{text}")
     if args.ablation:
         print("\nablation:", flush=True)
         text = ablation_table(rows, y)
         print(text)
         replace_section(args.out, "bench/handwriting.py --ablation", "### What each choice is worth\n\n"
-                        f"Written by `python bench/handwriting.py --ablation`.\n\n{text}")
+                        f"Written by `python bench/handwriting.py --ablation`{_load()}.\n\n{text}")
     print(f"\nwritten to {args.out}")
     return 0
 
