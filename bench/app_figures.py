@@ -6,7 +6,7 @@
   script running). Chromium is launched before the clock starts: it is the user's browser.
 * In the last of those servers, ten runs (seeds 0..9 of the default config) are trained from
   the browser, each by typing the seed and clicking Train, until the page shows the run;
-  the server's resident memory (VmRSS) is read before and after.
+  the server's resident memory (VmRSS of its process tree) is read before and after.
 * Server side, with ``streamlit.testing.v1.AppTest`` in this process: a fresh session, then the
   Train click at the default config, with the shared training cache emptied first so the
   network really trains, until the script run has finished with its charts; then a rerun with
@@ -21,13 +21,7 @@ from pathlib import Path
 
 from timing import Timing
 
-from tests.browser.appserver import ROOT, Server, chromium_options
-
-
-def _rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-    return kb / 1024
+from support.appserver import ROOT, Server, chromium_options, rss_mb
 
 
 def _wait_idle(page, timeout_ms=60_000):
@@ -79,9 +73,9 @@ def server_figures(repeats, runs=10):
                 rendered.append(time.perf_counter() - server.started)
                 page_load.append(time.perf_counter() - loading)
                 if attempt == repeats - 1:
-                    memory["after first render"] = _rss_mb(server.process.pid)
+                    memory["after first render"] = rss_mb(server.process.pid)
                     clicks = [_train_seed(page, seed) for seed in range(runs)]
-                    memory[f"after {runs} runs"] = _rss_mb(server.process.pid)
+                    memory[f"after {runs} runs"] = rss_mb(server.process.pid)
                 page.close()
             finally:
                 server.stop()

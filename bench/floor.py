@@ -11,6 +11,7 @@ time NumPy takes for one product of that exact shape, timed here, on preallocate
   matrix kernels are much faster for some layouts than others.
 
 Elementwise work and Python are left out, so the floor is a lower bound of any NumPy training.
+What they add is measured on the training pass itself (``training_pass``).
 """
 
 import itertools
@@ -19,14 +20,18 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from timing import per_call
 
+from nncore import MLP, data, optim
+from nncore.training import run_epoch, single_threaded_blas
+
 N_IN, N_OUT = 64, 10
 
 
 def products(hidden, batch, n_train, n_val, n_test, epochs):
-    """{(M, K, N): count} of the matrix products of a training run, forward and backward.
+    """{(M, K, N): count} of the matrix products of a training run as ``nncore.train`` does it.
 
-    Per batch of m rows: X@W1 (m,64,h), H@W2 (m,h,10), H.T@G (h,m,10), G@W2.T (m,10,h) and
-    X.T@dZ1 (64,m,h); per epoch the validation forward pass; once, the test forward pass.
+    Per batch of m rows, ``MLP.forward``: X @ W1 (m,64,h) and H @ W2 (m,h,10); ``MLP.backward``:
+    H.T @ dlogits (h,m,10), dlogits @ W2.T (m,10,h) and X.T @ dZ1 (64,m,h); the optimizer's step
+    has none. Per epoch the validation forward pass; once, the test forward pass.
     """
     counts = {}
 
@@ -117,35 +122,21 @@ def floor_seconds(counts, timed, kind):
     return sum(times * timed[shape][kind] for shape, times in counts.items())
 
 
-def elementwise_step(hidden, m, calls=2000, blocks=5):
-    """Timing of the elementwise NumPy calls of one SGD step of nncore.fused (all its calls but the
-    five products), in a tight loop on arrays of the step's shapes: what NumPy's per-call cost
-    adds to the products, whatever the FLOPs."""
+def training_pass(optimizer, lr, hidden=64, batch=64):
+    """(epoch, steps): a function running one epoch of ``nncore.training.run_epoch`` -- the
+    training pass as ``nncore.train`` runs it: one shuffle, then per batch ``MLP.forward``,
+    ``MLP.backward`` and the optimizer's step -- on the seed-0 training split in float32 with BLAS
+    on one thread, and the number of steps in that epoch. Whatever the floor leaves out is in it."""
+    X, y = data.digits()
+    train = data.split(0).train
+    X_train = data.Standardizer.fit(X[train])(X[train], np.float32)
+    Y_train = np.eye(N_OUT, dtype=np.float32)[y[train]]
+    model = MLP(N_IN, hidden, N_OUT, seed=0, dtype=np.float32)
+    step = optim.make(optimizer, model.parameters(), lr)
     rng = np.random.default_rng(0)
-    f32 = np.float32
-    H, dH = rng.standard_normal((m, hidden)).astype(f32), rng.standard_normal((m, hidden)).astype(f32)
-    logits, G = rng.standard_normal((N_OUT, m)).astype(f32), np.empty((N_OUT, m), f32)
-    shifted, onehot = np.empty((N_OUT, m), f32), np.zeros((N_OUT, m), f32)
-    b2, db2 = np.zeros(N_OUT, f32), np.empty(N_OUT, f32)
-    b2_column = b2[:, None]
-    row_max, denominator = np.empty(m, f32), np.ones(m, f32)
-    W1a, dW1a = np.zeros((N_IN + 1, hidden), f32), np.zeros((N_IN + 1, hidden), f32)
-    W2, dW2 = np.zeros((hidden, N_OUT), f32), np.zeros((hidden, N_OUT), f32)
 
-    def step_calls():
-        np.maximum(H, 0, out=H)
-        logits.__iadd__(b2_column)
-        np.maximum.reduce(logits, axis=0, out=row_max)
-        np.subtract(logits, row_max, out=shifted)
-        np.exp(shifted, out=G)
-        np.add.reduce(G, axis=0, out=denominator)
-        G.__itruediv__(denominator)
-        G.__isub__(onehot)
-        G.__imul__(0.1 / m)
-        np.add.reduce(G, axis=1, out=db2)
-        dH.__imul__(H > 0)
-        W1a.__isub__(dW1a)
-        W2.__isub__(dW2)
-        b2.__isub__(db2)
+    def epoch():
+        with single_threaded_blas():
+            run_epoch(model, step, X_train, y[train], Y_train, batch, 0.0, rng)
 
-    return per_call(step_calls, calls, blocks)
+    return epoch, -(-len(train) // batch)

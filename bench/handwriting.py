@@ -1,7 +1,7 @@
 """Handwriting benchmark (issue 6): how well the network reads digits people draw and upload.
 
     python bench/handwriting.py              # default config vs the handwriting preset
-    python bench/handwriting.py --ablation   # also: what each setting of the preset is worth
+    python bench/handwriting.py --ablation   # also: what each choice of the preset is worth
 
 For the default config and ``nncore.handwriting_config()``, trained on seeds 0-4: accuracy on
 the Digits test split, and accuracy on the handwriting development set (500 MNIST digits by
@@ -13,35 +13,65 @@ them into bench/RESULTS.md between this script's own markers (other sections are
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]  # nncore and the bench/ modules, run from anywhere
+
+from report import replace_section, table  # noqa: E402
 
 import nncore  # noqa: E402
-from nncore import augment  # noqa: E402
+from nncore import augment, digitize  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SEEDS = (0, 1, 2, 3, 4)
 ABLATION_SEEDS = (0, 1, 2)
 
-# (what is changed, TrainConfig changes): each row of the ablation changes one setting of the
-# preset back, the rest stays as shipped.
+
+
+def image(**changes):
+    """The preset's augmentation with a variant of the image path: uploads are read with it and
+    the training copies reduced through it."""
+    return replace(augment.DEFAULTS, digitization=replace(digitize.DEFAULTS, **changes))
+
+
+def distortion(**changes):
+    """A variant of the preset's distortions."""
+    return replace(augment.DEFAULTS, **changes)
+
+
+# (what is changed, TrainConfig changes, AugmentSettings): each row of the ablation changes one
+# choice of the preset back, the rest stays as shipped.
 ABLATIONS = [
-    ("no augmentation (augment=0)", {"augment": 0}),
-    ("augment=5 instead of 10", {"augment": 5}),
-    ("augment=20 instead of 10", {"augment": 20}),
-    ("hidden 64 instead of 256", {"hidden": 64}),
-    ("one network instead of 3 averaged (ensemble=1)", {"ensemble": 1}),
-    ("one network of 60 epochs instead of 3 of 30", {"ensemble": 1, "epochs": 60}),
-    ("60 epochs instead of 30", {"epochs": 60}),
+    ("frame 32x32, aspect kept (no squeeze)", {}, image(fit=(32, 32), squeeze=1.0)),
+    ("frame 32x24 instead of 32x20", {}, image(fit=(32, 24))),
+    ("wide digits shrunk, not squeezed", {}, image(squeeze=1.0)),
+    ("no stroke thickening", {}, image(min_mass=0.0)),
+    ("thickened to 260 (Digits' 5th percentile), not 313", {}, image(min_mass=260.0)),
+    ("no augmentation (augment=0)", {"augment": 0}, augment.DEFAULTS),
+    ("augment=5 instead of 10", {"augment": 5}, augment.DEFAULTS),
+    ("augment=20 instead of 10", {"augment": 20}, augment.DEFAULTS),
+    ("no rotation", {}, distortion(rotation=0.0)),
+    ("no slant", {}, distortion(slant=0.0)),
+    ("no aspect stretch", {}, distortion(aspect=0.0)),
+    ("no zoom jitter", {}, distortion(zoom=0.0)),
+    ("no shift jitter", {}, distortion(shift=0.0)),
+    ("no stroke-thickness change", {}, distortion(thickness=0.0)),
+    ("stroke-thickness change 0.2 instead of 0.1", {}, distortion(thickness=0.2)),
+    ("hidden 64 instead of 256", {"hidden": 64}, augment.DEFAULTS),
+    ("one network instead of 3 averaged (ensemble=1)", {"ensemble": 1}, augment.DEFAULTS),
+    ("one network of 60 epochs instead of 3 of 30", {"ensemble": 1, "epochs": 60}, augment.DEFAULTS),
+    ("60 epochs instead of 30", {"epochs": 60}, augment.DEFAULTS),
 ]
 
 
@@ -67,9 +97,10 @@ def as_png(row):
     return buffer.getvalue()
 
 
-def uploads(rows):
-    """(n, 64) samples of the rows taken through ``nncore.image_to_digit`` as uploaded PNGs."""
-    return np.stack([nncore.image_to_digit(as_png(row)) for row in rows])
+def uploads(rows, settings=digitize.DEFAULTS):
+    """(n, 64) samples of the rows taken through ``nncore.image_to_digit`` (with ``settings``, a
+    digitize.DigitizeSettings) as uploaded PNGs."""
+    return np.stack([nncore.image_to_digit(as_png(row), settings) for row in rows])
 
 
 def naive(rows):
@@ -84,11 +115,13 @@ def naive(rows):
     return np.stack(samples)
 
 
-def measure(config, seeds, samples, y):
-    """Per seed: (Digits test accuracy, dev accuracy, training seconds, dev predictions)."""
+def measure(config, seeds, samples, y, augmentation=augment.DEFAULTS):
+    """Per seed: (Digits test accuracy, dev accuracy, training seconds, dev predictions). Each run
+    builds its distorted copies (none kept from an earlier run), as a new seed in the app does."""
     runs = []
     for seed in seeds:
-        run = nncore.train(nncore.TrainConfig.from_dict({**config.to_dict(), "seed": seed}))
+        augment.training_rows.cache_clear()
+        run = nncore.train(replace(config, seed=seed), augmentation=augmentation)
         predicted = run.predict(samples)
         runs.append((run.test_accuracy, float((predicted == y).mean()), run.seconds, predicted))
     return runs
@@ -103,11 +136,6 @@ def summary(runs):
         cells.append(fmt.format(values[0]))
         cells.append(f"{fmt.format(statistics.mean(values))} [{fmt.format(min(values))}-{fmt.format(max(values))}]")
     return cells
-
-
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
 
 
 def confusion(y, predicted):
@@ -159,42 +187,36 @@ def main_tables(rows, y):
 
 def ablation_table(rows, y):
     preset = nncore.handwriting_config()
-    lines = []
+    samples = {}  # the 500 uploads read with each image path
 
-    samples = uploads(rows)
-
-    def row(label, changes):
-        runs = measure(nncore.TrainConfig.from_dict({**preset.to_dict(), **changes}), ABLATION_SEEDS, samples, y)
+    def row(label, changes, augmentation):
+        digitization = augmentation.digitization
+        if digitization not in samples:
+            samples[digitization] = uploads(rows, digitization)
+        runs = measure(replace(preset, **changes), ABLATION_SEEDS, samples[digitization], y, augmentation)
         test, dev = (statistics.mean(run[k] for run in runs) for k in (0, 1))
-        return label, test, dev, statistics.median(run[2] for run in runs)
-
-    base = row("the preset as shipped", {})
-    lines.append([base[0], f"{base[1]:.3f}", f"{base[2]:.3f}", "", f"{base[3]:.2f}"])
-    print(f"  {base[0]}: dev {base[2]:.3f}", flush=True)
-    for label, changes in ABLATIONS:
-        _, test, dev, seconds = row(label, changes)
         print(f"  {label}: dev {dev:.3f}", flush=True)
-        lines.append([label, f"{test:.3f}", f"{dev:.3f}", f"{(base[2] - dev) * 100:+.1f}", f"{seconds:.2f}"])
+        return test, dev, statistics.median(run[2] for run in runs)
+
+    base = row("the preset as shipped", {}, augment.DEFAULTS)
+    lines = [["the preset as shipped", f"{base[0]:.3f}", f"{base[1]:.3f}", "", f"{base[2]:.2f}"]]
+    for label, changes, augmentation in ABLATIONS:
+        test, dev, seconds = row(label, changes, augmentation)
+        lines.append([label, f"{test:.3f}", f"{dev:.3f}", f"{(base[1] - dev) * 100:+.1f}", f"{seconds:.2f}"])
     return "\n".join([
-        f"Each row changes one setting of the preset (`handwriting_config()`) back, retrains on seeds "
-        f"{ABLATION_SEEDS[0]}-{ABLATION_SEEDS[-1]} and re-reads the 500 uploads. 'worth' = the preset's dev "
-        f"accuracy minus the row's, in points (positive: the choice helps). With 500 digits one digit is 0.2 "
-        f"points and seed-to-seed spread is about 1-2 points, so differences under ~1.5 points are noise.", "",
+        f"Each row changes one choice of the preset back (image path: a `digitize.DigitizeSettings` variant, "
+        f"used for the uploads and the training copies alike; distortions: an `augment.AugmentSettings` variant; "
+        f"the rest: `handwriting_config()`), retrains on seeds {ABLATION_SEEDS[0]}-{ABLATION_SEEDS[-1]} and "
+        f"re-reads the 500 uploads. 'worth' = the preset's dev accuracy minus the row's, in points (positive: "
+        f"the choice helps). With 500 digits one digit is 0.2 points and seed-to-seed spread is about 1-2 "
+        f"points, so differences under ~1.5 points are noise. Training s: median over the seeds, building the "
+        f"distorted copies included.", "",
         table(["change from the preset", "Digits test, mean", "dev, mean", "worth (points)", "training s"], lines)])
 
 
-def replace_section(path, name, body):
-    """Put ``body`` between this script's markers named ``name`` in ``path`` (appended at the end
-    the first time); the rest of the file is left as it is."""
-    begin, end = f"<!-- begin: {name} (replaced on every run) -->", f"<!-- end: {name} -->"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    block = f"{begin}\n{body.strip()}\n{end}"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text.rstrip() + "\n")
+def _load():
+    """'; load average at the end: ...' (the machine is shared: training seconds vary with it)."""
+    return "; load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv=None):
@@ -206,15 +228,14 @@ def main(argv=None):
     rows, y = load_dev(args.data)
     text = main_tables(rows, y)
     print(text, flush=True)
-    heading = "## Handwriting: digits people draw and upload (issue 6)"
-    replace_section(args.out, "bench/handwriting.py",
-                    f"{heading}\n\nWritten by `python bench/handwriting.py`.\n\n{text}")
+    replace_section(args.out, "bench/handwriting.py", "## Handwriting: digits people draw and upload (issue 6)\n\n"
+                    f"Written by `python bench/handwriting.py`{_load()}.\n\n{text}")
     if args.ablation:
         print("\nablation:", flush=True)
         text = ablation_table(rows, y)
         print(text)
         replace_section(args.out, "bench/handwriting.py --ablation", "### What each choice is worth\n\n"
-                        f"Written by `python bench/handwriting.py --ablation`.\n\n{text}")
+                        f"Written by `python bench/handwriting.py --ablation`{_load()}.\n\n{text}")
     print(f"\nwritten to {args.out}")
     return 0
 

@@ -1,36 +1,30 @@
-"""Writing the results: our block of bench/RESULTS.md, and the scaling plot as a hand-written SVG.
+"""Writing the results: each script's section of bench/RESULTS.md, Markdown tables, and the
+scaling plot as a hand-written SVG.
 
-RESULTS.md is shared: other benchmarks (bench/handwriting.py) add their own sections. Ours
-sits between two marker comments and only that block is replaced; everything else is kept.
+RESULTS.md is shared by the bench scripts: each one's section sits between two marker comments
+named after it, and only that section is replaced; everything else in the file is kept.
 """
 
 import math
 from html import escape
+from pathlib import Path
 
-BEGIN = "<!-- begin: bench/run.py (replaced on every run; edit outside these markers) -->"
-END = "<!-- end: bench/run.py -->"
 TITLE = "# Benchmark results"
 
 
-def replace_block(path, body):
-    """Put ``body`` between our markers in ``path``: in place of the previous block, or after the
-    title when there is none yet. Creates the file when missing."""
-    block = f"{BEGIN}\n{body.strip()}\n{END}"
-    try:
-        with open(path) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = f"{TITLE}\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    elif text.startswith("# "):
-        title, _, rest = text.partition("\n")
-        text = f"{title}\n\n{block}\n\n{rest.lstrip()}"
+def replace_section(path, name, body):
+    """Put ``body`` between the markers named ``name`` (a script and its options) in the file
+    ``path``: in place of the previous section, else at the end. Creates the file when missing."""
+    begin, end = f"<!-- begin: {name} (replaced on every run) -->", f"<!-- end: {name} -->"
+    path = Path(path)
+    text = path.read_text() if path.exists() else f"{TITLE}\n"
+    block = f"{begin}\n{body.strip()}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
-        text = f"{TITLE}\n\n{block}\n\n{text.lstrip()}"
-    with open(path, "w") as f:
-        f.write(text.rstrip() + "\n")
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text.rstrip() + "\n")
 
 
 def table(header, rows):
@@ -40,8 +34,9 @@ def table(header, rows):
     return "\n".join(lines)
 
 
-def ms(seconds, digits=1):
-    return f"{seconds * 1e3:.{digits}f}"
+def span(timing, unit=1e3, digits=1):
+    """'median [min-max]' of a timing.Timing, in ms by default."""
+    return f"{timing.median * unit:.{digits}f} [{timing.min * unit:.{digits}f}-{timing.max * unit:.{digits}f}]"
 
 
 def _ticks(low, high):

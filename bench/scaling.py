@@ -9,7 +9,6 @@
 """
 
 import io
-import statistics
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -73,7 +72,3 @@ def latencies(result, repeats):
     found["upload prediction"] = int(np.argmax(result.predict_proba(nncore.image_to_digit(png))))
     found["png bytes"] = len(png)
     return found
-
-
-def median_ms(timing):
-    return statistics.median(timing.seconds) * 1e3

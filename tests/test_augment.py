@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nncore import BOUNDS, ConfigError, TrainConfig, augment, digitize, digits, handwriting_config, split, train
+from nncore import ConfigError, TrainConfig, augment, digitize, digits, handwriting_config, split, train
 
 
 def test_the_same_seed_gives_the_same_digits_and_another_seed_others():
@@ -98,8 +98,7 @@ def test_a_model_trained_with_augmentation_reads_distorted_test_digits():
     assert (run.predict(rows) == y[test]).mean() >= 0.78, "the distortions keep the digit's label"
 
 
-def test_augment_is_a_bounded_setting_that_defaults_to_off():
-    assert TrainConfig().augment == 0 and "augment" in BOUNDS
+def test_augment_is_named_in_the_run_only_when_on_and_refused_out_of_range():
     assert TrainConfig(augment=5).name.endswith(" a5") and TrainConfig().name == "h64 lr0.1 b64 e30 s0"
     for bad in (-1, 21, 2.5):
         with pytest.raises(ConfigError, match="augment"):
@@ -148,12 +147,6 @@ def test_augmented_training_is_reproducible():
     assert a.history == b.history
     for name, value in a.model.parameters().items():
         assert np.array_equal(value, b.model.parameters()[name])
-
-
-def test_the_handwriting_preset_is_a_valid_augmented_config():
-    preset = handwriting_config()
-    assert isinstance(preset, TrainConfig) and preset.augment > 0
-    assert TrainConfig.from_dict(preset.to_dict()) == preset
 
 
 @pytest.mark.slow

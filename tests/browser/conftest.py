@@ -1,7 +1,7 @@
 """Browser tests: the app started with `streamlit run` on a free loopback port and driven in
 headless Chromium through pytest-playwright, as a person would.
 
-The server and the Chromium to use come from tests/browser/appserver.py; scripts/ensure-
+The server and the Chromium to use come from support/appserver.py; scripts/ensure-
 browser.sh installs a Chromium, and the README's test command runs it first.
 Screenshots land in test-artifacts/screenshots/ to be looked at.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.appserver import ROOT, Server, chromium_options
+from support.appserver import ROOT, Server, chromium_options
 
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1800}

@@ -1,9 +1,9 @@
 """Many users at once (issue 4): people using the app together each keep to their own runs, with
 no error, and a person who leaves while training does not leave the training running.
 
-The sessions are driven by bench/loadtest.py (this is its smaller version), against a server of
-this module's own: the sessions must train seeds nobody trained before, and the disconnect test
-must see a server that is otherwise idle.
+The sessions make support/sessions.py's visit, as in bench/loadtest.py (this is its smaller
+version), against a server of this module's own: the sessions must train seeds nobody trained
+before, and the disconnect test must see a server that is otherwise idle.
 """
 
 import asyncio
@@ -13,7 +13,9 @@ import time
 import pytest
 from playwright.async_api import async_playwright
 
-from bench import loadtest
+from support import sessions as visit
+from support.appserver import Server, cpu_seconds, log_errors, thread_count, thread_cpu_seconds
+from tests.drawn import photo_of_digit
 
 SEEDS = range(3000, 3004)  # four sessions at once
 BOUND_S = 90  # a stuck session fails the test instead of hanging it (all four take ~25 s here)
@@ -33,7 +35,7 @@ SETTLE_S = 15.0  # time the server has after the disconnect to become idle
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    server = loadtest.Server(tmp_path_factory.mktemp("load") / "server.log")
+    server = Server(tmp_path_factory.mktemp("load") / "server.log")
     try:
         server.wait_healthy()
         yield server
@@ -43,8 +45,8 @@ def app_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sessions(app_server):
-    """Four sessions driven at once through bench/loadtest.py's visit (train, every page, an upload)."""
-    return loadtest.drive(app_server.url, SEEDS, BOUND_S)
+    """Four sessions driven at once through the load test's visit (train, every page, an upload)."""
+    return visit.drive(app_server.url, SEEDS, BOUND_S, photo_of_digit(7, size=(200, 160), fmt="PNG"))
 
 
 def _failures(sessions):
@@ -58,12 +60,12 @@ def test_every_session_completes_every_step(sessions):
 
 def test_no_session_meets_an_error(sessions, app_server):
     assert [(s.seed, s.errors) for s in sessions if s.errors] == []
-    assert loadtest.log_errors(app_server.output()) == []
+    assert log_errors(app_server.output()) == []
 
 
 def test_each_session_sees_only_its_own_run(sessions):
     seen = {s.seed: (s.runs_seen, s.url_runs) for s in sessions}
-    assert seen == {seed: ([loadtest.run_name(seed)], [f"seed:{seed}"]) for seed in SEEDS}
+    assert seen == {seed: ([visit.run_name(seed)], [f"seed:{seed}"]) for seed in SEEDS}
 
 
 async def _seconds_until(condition, limit=SETTLE_S):
@@ -80,10 +82,10 @@ async def _quiet_since(pid):
     """Seconds from now until the start of the first WINDOW_S window in which the server used at
     most IDLE_CPU_S of CPU (sampled every 0.25 s), or None if there is none within SETTLE_S."""
     start = time.perf_counter()
-    samples = [(0.0, loadtest.cpu_seconds(pid))]
+    samples = [(0.0, cpu_seconds(pid))]
     while samples[-1][0] < SETTLE_S:
         await asyncio.sleep(0.25)
-        now, cpu = time.perf_counter() - start, loadtest.cpu_seconds(pid)
+        now, cpu = time.perf_counter() - start, cpu_seconds(pid)
         samples.append((now, cpu))
         window = [sample for sample in samples if sample[0] <= now - WINDOW_S]
         if window and cpu - window[-1][1] <= IDLE_CPU_S:
@@ -97,39 +99,39 @@ async def _train_then_disconnect(url, pid):
     measure that thread and the server. Returns the figures."""
     figures = {}
     async with async_playwright() as playwright:
-        browser = await loadtest.launch(playwright)
+        browser = await visit.launch(playwright)
         try:
-            context, page = await loadtest.open_app(browser, url, 60)
+            context, page = await visit.open_app(browser, url, 60)
             for label, key, value in LONG_TRAINING:
-                await loadtest.set_number(page, label, value, key)
-            figures["threads idle"] = loadtest.thread_count(pid)
-            await page.locator(loadtest.SIDEBAR).get_by_role("button", name="Train", exact=True).click()
+                await visit.set_number(page, label, value, key)
+            figures["threads idle"] = thread_count(pid)
+            await page.locator(visit.SIDEBAR).get_by_role("button", name="Train", exact=True).click()
             progress = page.locator("[data-testid=stProgress]")
             await progress.get_by_text(re.compile(r"epoch \d+/500")).wait_for()
-            figures["threads training"] = loadtest.thread_count(pid)
-            threads, cpu = loadtest.thread_cpu_seconds(pid), loadtest.cpu_seconds(pid)
+            figures["threads training"] = thread_count(pid)
+            threads, cpu = thread_cpu_seconds(pid), cpu_seconds(pid)
             await asyncio.sleep(WINDOW_S)
-            used = {tid: seconds - threads.get(tid, 0.0) for tid, seconds in loadtest.thread_cpu_seconds(pid).items()}
+            used = {tid: seconds - threads.get(tid, 0.0) for tid, seconds in thread_cpu_seconds(pid).items()}
             trainer = max(used, key=used.get)
-            figures["server cpu per window, training"] = loadtest.cpu_seconds(pid) - cpu
+            figures["server cpu per window, training"] = cpu_seconds(pid) - cpu
             figures["training thread cpu per window"] = used[trainer]
             figures["shown at disconnect"] = (await progress.inner_text()).split(" · ")[0]
             await context.close()
             ended, quiet = await asyncio.gather(
-                _seconds_until(lambda: trainer not in loadtest.thread_cpu_seconds(pid)), _quiet_since(pid)
+                _seconds_until(lambda: trainer not in thread_cpu_seconds(pid)), _quiet_since(pid)
             )
             figures["training thread gone after s"], figures["server quiet after s"] = ended, quiet
-            cpu = loadtest.cpu_seconds(pid)
+            cpu = cpu_seconds(pid)
             await asyncio.sleep(WINDOW_S)
-            figures["server cpu per window, after"] = loadtest.cpu_seconds(pid) - cpu
-            figures["threads after"] = loadtest.thread_count(pid)
+            figures["server cpu per window, after"] = cpu_seconds(pid) - cpu
+            figures["threads after"] = thread_count(pid)
         finally:
             await browser.close()
     return figures
 
 
 def test_a_session_that_disconnects_while_training_stops_the_training(app_server):
-    figures = loadtest.in_thread(_train_then_disconnect, app_server.url, app_server.process.pid)
+    figures = visit.in_thread(_train_then_disconnect, app_server.url, app_server.process.pid)
     print(f"disconnect while training: {figures}")
     # What training looks like: what would still be measured if it outlived its session.
     assert figures["training thread cpu per window"] >= BUSY_CPU_S, figures

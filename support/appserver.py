@@ -1,21 +1,23 @@
-"""The app as a real server, and the Chromium to drive it: shared by the browser tests
-(tests/browser/conftest.py), the load test (bench/loadtest.py) and the app benchmark
-(bench/app_figures.py).
+"""The app as a real server, the Chromium to drive it, and what the server's processes use (read
+from /proc, Linux): shared by the browser tests (tests/browser/), the load test
+(bench/loadtest.py) and the app benchmark (bench/app_figures.py).
 
 Chromium: Debian's /usr/bin/chromium when it is there (Playwright's own download is blocked on
 some machines), else the one `python -m playwright install chromium` fetched.
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from glob import glob
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--no-first-run", "--disable-dev-shm-usage"]
@@ -79,3 +81,77 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+def log_errors(text):
+    """Lines of a server log that report a traceback or an error."""
+    return [line.strip() for line in text.splitlines()
+            if "Traceback" in line or re.search(r"\b(ERROR|Exception|Error)\b", line)]
+
+
+# ---- the server's process tree, read from /proc ----
+
+
+def _tree(pid):
+    """``pid`` and all its descendants (the ones alive now)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in glob(f"/proc/{current}/task/*/children"):
+            try:
+                todo += [int(child) for child in Path(children).read_text().split()]
+            except OSError:  # the thread or process ended meanwhile
+                pass
+    return found
+
+
+def _status_kb(pid, key):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mb(pid):
+    """Resident memory (VmRSS) of ``pid`` and its descendants, in MB."""
+    return sum(_status_kb(p, "VmRSS") for p in _tree(pid)) / 1024
+
+
+def high_water_mb(pid):
+    """The kernel's peak resident memory (VmHWM) of ``pid`` plus its descendants', in MB."""
+    return sum(_status_kb(p, "VmHWM") for p in _tree(pid)) / 1024
+
+
+def thread_count(pid):
+    """Threads of ``pid`` and its descendants."""
+    return sum(_status_kb(p, "Threads") for p in _tree(pid))
+
+
+def _cpu_ticks(stat_path, children=False):
+    """user + system clock ticks in a /proc stat file (with its reaped children's when asked), or
+    None when the process or thread has ended."""
+    try:
+        fields = Path(stat_path).read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return sum(int(ticks) for ticks in fields[11:15 if children else 13])  # utime, stime (, cutime, cstime)
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) used so far by ``pid``, its live descendants and its reaped children."""
+    ticks = (_cpu_ticks(f"/proc/{p}/stat", children=p == pid) for p in _tree(pid))
+    return sum(t for t in ticks if t is not None) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid):
+    """{thread id: CPU time (user + system) used so far} for the threads of ``pid`` alive now."""
+    found = {}
+    for stat in glob(f"/proc/{pid}/task/*/stat"):
+        ticks = _cpu_ticks(stat)
+        if ticks is not None:
+            found[int(Path(stat).parent.name)] = ticks / os.sysconf("SC_CLK_TCK")
+    return found

@@ -1,0 +1,244 @@
+"""A person's visit to the app, driven in headless Chromium with Playwright's async API, for
+several people at once: the load test (bench/loadtest.py) and its small version in the browser
+tests (tests/browser/test_load.py).
+
+Each session opens the app, types its own seed (so each trains a config no other session has:
+no hit in the shared training cache), clicks Train and waits for its run, visits Curves &
+confusion, Compare runs (the table) and Probe a digit, uploads a PNG there and reads the
+prediction. When every session is done, each one reads the options of its "Selected run" box
+and the runs in its URL: they must be its own run and nothing else (no cross-talk).
+"""
+
+import asyncio
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.async_api import async_playwright
+
+import nncore
+from support.appserver import chromium_options
+
+VIEWPORT = {"width": 1280, "height": 900}
+APP = "[data-testid=stApp]"
+IDLE = f'{APP}[data-test-script-state="notRunning"]'
+SIDEBAR = "[data-testid=stSidebar]"
+NAV = "[data-testid=stSidebarNav] a"
+ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
+SETTLE_MS = 200  # after an action, time for its script run to start before waiting for it to end
+
+
+def run_name(seed):
+    """The name of the run a session trains: the sidebar's default settings with this seed."""
+    return nncore.TrainConfig(seed=seed).name
+
+
+@dataclass
+class Session:
+    """What one browser session did. ``step`` is where it is (or where it stopped)."""
+
+    seed: int
+    step: str = "not started"
+    held: bool = False
+    train_seconds: float | None = None
+    prediction: str | None = None
+    runs_seen: list = field(default_factory=list)  # the "Selected run" options at the end
+    url_runs: list = field(default_factory=list)  # the URL's run= parameters at the end
+    errors: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)  # step -> seconds it took
+    _since: float = field(default=0.0, repr=False)
+
+    def begin(self, step):
+        """Start ``step``, noting how long the step before it took."""
+        now = time.perf_counter()
+        if self.step not in ("not started", "done"):
+            self.seconds[self.step] = now - self._since
+        self.step, self._since = step, now
+
+    @property
+    def crosstalk(self):
+        """What this session saw that is not its own run (empty when all is well)."""
+        own = run_name(self.seed)
+        return ([name for name in self.runs_seen if name != own]
+                + [token for token in self.url_runs if token != f"seed:{self.seed}"])
+
+
+async def settle(page):
+    """Until the script run started by the last action has finished."""
+    await page.wait_for_timeout(SETTLE_MS)
+    await page.locator(IDLE).wait_for()
+
+
+async def _check_page(page, session, where):
+    for text in await page.locator(ERRORS).all_inner_texts():
+        session.errors.append(f"{where}: error on the page: {text.strip()[:200]}")
+
+
+async def _visit(page, title, ready):
+    """Click the navigation link ``title``; wait for the page's title and its ``ready`` locator."""
+    await page.locator(NAV, has_text=title).click()
+    await page.get_by_role("heading", name=title, exact=True).wait_for()
+    await ready(page).wait_for()
+    await settle(page)
+
+
+async def launch(playwright):
+    """Headless Chromium: Debian's when it is there (support/appserver.py)."""
+    return await playwright.chromium.launch(headless=True, **chromium_options())
+
+
+async def open_app(browser, url, timeout_s):
+    """A new browser context (a new session) with the app loaded and idle; returns (context, page)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(timeout_s * 1000)
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).wait_for()
+    await settle(page)
+    return context, page
+
+
+async def set_number(page, label, value, url_key):
+    """Type ``value`` into the sidebar's number input ``label``; wait until the URL carries it."""
+    box = page.locator(SIDEBAR).get_by_role("spinbutton", name=label, exact=True)
+    if not await box.is_visible():  # in the sidebar's "More settings"
+        await page.locator(SIDEBAR).get_by_text("More settings").click()
+    await box.fill(str(value))
+    await box.press("Enter")
+    await page.wait_for_url(re.compile(rf"[?&]{url_key}={value}(&|$)"))
+    await settle(page)
+
+
+async def selected_run_options(page):
+    """The options of the sidebar's "Selected run" box (opened with the keyboard, then closed)."""
+    box = page.locator(SIDEBAR).get_by_role("combobox", name="Selected run")
+    await box.click()
+    await box.press("ArrowDown")
+    options = page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]")
+    await options.first.wait_for()
+    names = [text.strip() for text in await options.all_inner_texts()]
+    await box.press("Escape")
+    return names
+
+
+def url_runs(url):
+    """The ``run=`` query parameters of ``url``."""
+    return parse_qs(urlsplit(url).query).get("run", [])
+
+
+async def use_app(page, session, png):
+    """One person's visit: seed, Train, the three other pages, an upload on the probe page."""
+    name = run_name(session.seed)
+    session.begin("seed")
+    await set_number(page, "Seed", session.seed, "seed")
+    session.begin("train")
+    started = time.perf_counter()
+    await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
+    await page.get_by_role("heading", name=f"Run {name}", exact=True).wait_for()
+    session.train_seconds = time.perf_counter() - started
+    await settle(page)
+    await _check_page(page, session, "overview")
+    session.begin("curves")
+    await _visit(page, "Curves & confusion", lambda p: p.get_by_role("heading", name=f"Run {name}", exact=True))
+    await _check_page(page, session, "curves")
+    session.begin("compare")
+    await _visit(page, "Compare runs", lambda p: p.locator("[data-testid=stDataFrame]"))
+    await _check_page(page, session, "compare")
+    session.begin("probe")
+    await _visit(page, "Probe a digit", lambda p: p.locator("[data-testid=stButtonGroup] button", has_text="Upload"))
+    await page.locator("[data-testid=stButtonGroup] button", has_text="Upload").click()
+    await page.locator("input[type=file]").set_input_files(
+        files=[{"name": "digit.png", "mimeType": "image/png", "buffer": png}])
+    answer = page.get_by_text(re.compile(r"^Prediction: \d$"))
+    await answer.wait_for()
+    session.prediction = (await answer.inner_text()).strip().removeprefix("Prediction: ")
+    await settle(page)
+    await _check_page(page, session, "probe")
+    session.begin("done")
+
+
+async def _one(browser, url, session, png, timeout_s, contexts):
+    try:
+        session.begin("open")
+        context, page = await open_app(browser, url, timeout_s)
+        contexts.append((context, page))
+        await use_app(page, session, png)
+        return page
+    except Exception as exc:  # any failure of a step is this session's error, reported, not raised
+        session.errors.append(f"{session.step}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        return None
+
+
+async def _read_back(page, session):
+    try:
+        session.begin("read back")
+        session.runs_seen = await selected_run_options(page)
+        session.url_runs = url_runs(page.url)
+        session.begin("done")
+        session.held = not session.errors
+    except Exception as exc:
+        session.errors.append(f"read back: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+
+
+async def drive_async(url, seeds, timeout_s, png):
+    """Run one session per seed against ``url`` at the same time, each uploading ``png`` (bytes)
+    on the probe page; all within ``timeout_s``. Returns the Session records, one per seed, in order."""
+    sessions = [Session(seed) for seed in seeds]
+    deadline = time.perf_counter() + timeout_s
+    contexts = []
+    async with async_playwright() as p:
+        browser = await launch(p)
+        try:
+            tasks = [asyncio.create_task(_one(browser, url, s, png, timeout_s, contexts)) for s in sessions]
+            done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.perf_counter()))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            pages = [task.result() if task in done else None for task in tasks]
+            # Every session has finished its visit: only now is each one's list of runs final.
+            reads = [asyncio.create_task(_read_back(page, s)) for page, s in zip(pages, sessions, strict=True) if page]
+            if reads:
+                _, late = await asyncio.wait(reads, timeout=max(5.0, deadline - time.perf_counter()))
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+            for session, page in zip(sessions, pages, strict=True):
+                if page is None and not session.errors:
+                    session.errors.append(f"{session.step}: not done within the {timeout_s:g} s bound")
+                session.held = session.held and not session.errors
+        finally:
+            for context, _ in contexts:
+                try:
+                    await context.close()
+                except Exception:  # the browser may be going away already
+                    pass
+            await browser.close()
+    return sessions
+
+
+def in_thread(coroutine_function, *args, **kwargs):
+    """Run an async function to completion in a thread of its own and return its result.
+
+    A thread of its own has no event loop running, even when the caller's thread has one
+    (pytest-playwright's sync API keeps one there for the whole test session)."""
+    box = {}
+
+    def target():
+        try:
+            box["result"] = asyncio.run(coroutine_function(*args, **kwargs))
+        except BaseException as exc:  # handed back to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def drive(url, seeds, timeout_s, png):
+    """``drive_async`` from synchronous code (the load test, the browser tests)."""
+    return in_thread(drive_async, url, seeds, timeout_s, png)
