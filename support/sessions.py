@@ -5,7 +5,7 @@ tests (tests/browser/test_load.py).
 Each session opens the app, types its own seed (so each trains a config no other session has:
 no hit in the shared training cache), clicks Train and waits for its run, visits Curves &
 confusion, Compare runs (the table) and Probe a digit, uploads a PNG there and reads the
-prediction. When every session is done, each one reads the options of its "Selected run" box
+prediction. When every session is done, each one reads the options of its "Showing run" box
 and the runs in its URL: they must be its own run and nothing else (no cross-talk).
 """
 
@@ -44,7 +44,7 @@ class Session:
     held: bool = False
     train_seconds: float | None = None
     prediction: str | None = None
-    runs_seen: list = field(default_factory=list)  # the "Selected run" options at the end
+    runs_seen: list = field(default_factory=list)  # the "Showing run" options at the end
     url_runs: list = field(default_factory=list)  # the URL's run= parameters at the end
     errors: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)  # step -> seconds it took
@@ -112,8 +112,8 @@ async def set_number(page, label, value, url_key):
 
 
 async def selected_run_options(page):
-    """The options of the sidebar's "Selected run" box (opened with the keyboard, then closed)."""
-    box = page.locator(SIDEBAR).get_by_role("combobox", name="Selected run")
+    """The options of the sidebar's "Showing run" box (opened with the keyboard, then closed)."""
+    box = page.locator(SIDEBAR).get_by_role("combobox", name="Showing run")
     await box.click()
     await box.press("ArrowDown")
     options = page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]")

@@ -23,7 +23,7 @@ import nncore
 import nncore.sweep
 from nncore.pools import PoolError
 from nncore.sweep import Sweep
-from tests.browser.appserver import free_port
+from support.appserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = Sweep.of(nncore.TrainConfig(epochs=4), hidden=(8, 16), lr=(0.05, 0.1))

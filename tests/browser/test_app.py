@@ -71,7 +71,8 @@ def test_every_page_opens_directly_with_our_navigation_and_something_to_show(pag
     assert nav_names(page) == PAGES
     no_errors(page)
     expect(page.get_by_role("heading", level=1).first).to_be_visible()
-    expect(page.get_by_text("Nothing trained yet").first).to_be_visible()
+    if path != "sweep":  # a sweep starts from nothing trained: its page shows the grid to pick instead
+        expect(page.get_by_text("Nothing trained yet").first).to_be_visible()
     shot(page, path or "root")
 
 

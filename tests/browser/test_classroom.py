@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.appserver import Server
+from support.appserver import Server
 from tests.browser.conftest import SHOTS
 from tests.browser.test_app import settle
 

@@ -19,7 +19,7 @@ def values(page, label, text):
 
 def selected_runs(page):
     """The options of the sidebar's "Selected run" box, once they show."""
-    page.get_by_role("combobox", name="Selected run").click()
+    page.get_by_role("combobox", name="Showing run").click()
     options = page.get_by_role("option")
     expect(options.first).to_be_visible()
     names = options.all_inner_texts()
@@ -116,4 +116,4 @@ def test_seeds_give_a_line_with_error_bars_a_table_to_download_and_runs_to_open(
     page.get_by_role("option", name="hidden 16 · seed 2").click()
     page.get_by_role("button", name="Open on every page").click()
     settle(page)
-    expect(page.get_by_role("combobox", name="Selected run")).to_have_value("h16 lr0.1 b64 e10 s2")
+    expect(page.get_by_role("combobox", name="Showing run")).to_have_value("h16 lr0.1 b64 e10 s2")
