@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import runs, views
+from app import peer_view, runs, views
 
 st.title("Digits Playground")
 st.markdown(
@@ -18,6 +18,7 @@ else:
     views.run_header(run)
     views.run_summary(run)
     views.run_curves(run)
+    peer_view.sklearn_beside(run)
 
 st.divider()
 views.dataset_overview()
