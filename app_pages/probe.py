@@ -139,7 +139,7 @@ if steps is not None:
         st.info(f"**{selected.name}** was trained on the Digits scans only. Digits drawn with a mouse or "
                 "photographed today look different: on 500 digits written by other people, the default settings "
                 "read about 71% right and the handwriting preset (trained on distorted copies too, 3 networks "
-                "averaged) about 86%. It takes a few seconds to train.", icon=":material/lightbulb:")
+                "averaged) about 85%. It takes about 2 seconds to train.", icon=":material/lightbulb:")
         st.button("Train the handwriting preset", on_click=sidebar.use_preset, kwargs={"train": True},
                   type="primary", help=nncore.handwriting_config().name, icon=":material/draw:")
     st.subheader("How the picture was read")
