@@ -102,8 +102,11 @@ if chosen:
 st.subheader("Manage runs")
 target = st.selectbox("Run", names, key="manage_run")
 run = runs.get(target)
+with_epochs = st.checkbox("With the weights of the epochs it kept", key="download_snapshots",
+                          help="So that *Watch it learn* can replay it after it is loaded again: a larger file "
+                               f"({run.result.snapshot_bytes() / 2**20:.1f} MB more for this run).")
 cells = st.columns(3)
-cells[0].download_button("Download weights (.npz)", nncore.to_bytes(run.result),
+cells[0].download_button("Download weights (.npz)", nncore.to_bytes(run.result, snapshots=with_epochs),
                          file_name=f"digits-{run.name.replace(' ', '_').replace('·', '').replace('/', 'of')}.npz",
                          mime="application/octet-stream", icon=":material/download:", on_click="ignore")
 if cells[1].button("Unpin" if run.pinned else "Pin", icon=":material/push_pin:",

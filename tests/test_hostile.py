@@ -383,7 +383,7 @@ def test_extreme_weights_and_standardizers_into_load(saved, name, exponent, valu
             changed.flat[0] = value
     loaded = answers_or_refuses(nncore.load, npz_bytes(dict(saved, **{name: changed})))
     if loaded is not None:
-        assert np.isfinite(loaded.predict_proba(nncore.io.check_rows())).all()
+        assert np.isfinite(loaded.predict_proba(nncore.npz.check_rows())).all()
 
 
 @FAST

@@ -196,7 +196,7 @@ def test_a_diverged_run_with_huge_weights_still_round_trips():
     loaded = load(to_bytes(diverged))
     X = digits()[0]
     assert np.array_equal(loaded.predict_proba(X), diverged.predict_proba(X))
-    assert np.isfinite(loaded.predict_proba(nncore.io.check_rows())).all()
+    assert np.isfinite(loaded.predict_proba(nncore.npz.check_rows())).all()
 
 
 def test_an_archive_of_100000_entries_is_refused_in_a_short_sentence():
@@ -237,3 +237,53 @@ def test_a_save_removes_the_temporary_files_that_killed_saves_left(run, tmp_path
     os.utime(other, (an_hour_ago, an_hour_ago))
     save(run, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".a.npz.12345678.tmp", ".b.npz.0badf00d.tmp", "a.npz"])
+
+
+# --- how a run ended, and the weights it kept of earlier epochs ------------------------------
+
+def test_a_stopped_or_early_stopped_run_comes_back_as_it_ended():
+    stopped = train(TrainConfig(epochs=6, hidden=8), callback=lambda stats: stats.epoch == 3)
+    early = train(TrainConfig(epochs=200, hidden=8, lr=0.5, patience=2))
+    for run in (stopped, early):
+        back = load(to_bytes(run))
+        assert back.ended == run.ended and back.ending == run.ending
+
+
+def test_a_diverged_run_keeps_the_batch_losses_of_the_epoch_that_blew_up():
+    run = train(TrainConfig(epochs=3, lr=50.0))
+    back = load(to_bytes(run))
+    assert back.ended == "diverged" and len(back.diverged_losses) == len(run.diverged_losses)
+    assert np.isfinite(back.diverged_losses[:-1]).all() and not np.isfinite(back.diverged_losses[-1])
+
+
+def test_snapshots_are_saved_only_when_asked_and_replay_the_same_weights(run):
+    assert "snapshot_W1" not in arrays_of(run) and load(to_bytes(run)).snapshots == {}
+    back = load(to_bytes(run, snapshots=True))
+    assert sorted(back.snapshots) == sorted(run.snapshots)
+    for epoch in run.snapshots:
+        for saved, kept in zip(back.snapshots[epoch], run.snapshots[epoch], strict=True):
+            assert all(np.array_equal(saved[name], kept[name]) for name in kept)
+    X, _ = digits()
+    ensemble, _ = back.ensemble_at(1)
+    assert np.array_equal(ensemble.predict_proba(run.standardizer(X[:5])), run.ensemble_at(1)[0].predict_proba(
+        run.standardizer(X[:5])))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"snapshot_epochs": np.array([0, 0, 1, 2])}, "distinct epochs"),
+    ({"snapshot_epochs": np.array([0, 1, 2, 99])}, "between 0 and 3"),
+    ({"snapshot_W1": None}, "incomplete"),
+    ({"snapshot_b2": np.zeros((4, 1, 7), np.float32)}, "shape"),
+    ({"snapshot_W2": np.full((4, 1, 16, 10), np.inf, np.float32)}, "not finite"),
+    ({"ended": np.array("exploded")}, "'ended' should be one of"),
+    ({"ended": np.array("diverged")}, "'ended' says 'diverged'"),
+])
+def test_a_file_with_bad_kept_epochs_or_ending_is_refused(run, change, message):
+    arrays = {k: v for k, v in np.load(io.BytesIO(to_bytes(run, snapshots=True))).items()}
+    for key, value in change.items():
+        if value is None:
+            del arrays[key]
+        else:
+            arrays[key] = value
+    with pytest.raises(WeightsFileError, match=message):
+        load(npz_bytes(arrays))
