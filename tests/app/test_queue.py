@@ -8,70 +8,57 @@ import pytest
 from app.queue import TrainingQueue
 
 
-def hold(queue, owner, started, release, seconds=1.0):
-    with queue.turn(owner, seconds, poll=0.01):
-        started.append(owner)
-        release.wait(5)
+def test_at_most_slots_trainings_run_and_the_rest_wait_with_their_place_and_an_estimate():
+    queue = TrainingQueue(slots=2)
+    first, second, third = (queue.join(owner, seconds=10.0) for owner in "abc")
+    assert queue.try_start(first) and queue.try_start(second)
+    assert not queue.try_start(third) and queue.status() == (2, 1)
+    place, wait = queue.place(third)
+    assert place == 1 and 9.0 < wait <= 10.0  # two 10-second trainings just started, on two slots
+    queue.leave(first)
+    assert queue.try_start(third) and queue.status() == (2, 0)
 
 
-def test_at_most_slots_trainings_run_and_the_rest_wait_with_their_place():
+def test_a_person_who_has_not_been_served_goes_ahead_of_a_sweeps_next_cell():
     queue = TrainingQueue(slots=1)
-    started, release = [], threading.Event()
-    first = threading.Thread(target=hold, args=(queue, "a", started, release))
-    first.start()
-    while not started:
-        time.sleep(0.01)
-    places = []
-
-    def waiter():
-        with queue.turn("b", 2.0, on_wait=lambda place, wait: places.append((place, wait)), poll=0.01):
-            started.append("b")
-
-    second = threading.Thread(target=waiter)
-    second.start()
-    time.sleep(0.1)
-    assert started == ["a"] and queue.status() == (1, 1)
-    assert places and places[0][0] == 1 and 0 < places[0][1] <= 1.0  # behind one 1-second training
-    release.set()
-    first.join(5)
-    second.join(5)
-    assert started == ["a", "b"] and queue.status() == (0, 0)
+    cell = queue.join("sweep")
+    assert queue.try_start(cell)
+    next_cell = queue.join("sweep")   # in line first
+    student = queue.join("student")   # then a student's single run
+    assert queue.place(student)[0] == 1 and queue.place(next_cell)[0] == 2
+    queue.leave(cell)
+    assert not queue.try_start(next_cell) and queue.try_start(student)
 
 
-def test_a_person_with_nothing_running_goes_ahead_of_a_sweeps_next_cell():
+def test_turn_waits_for_a_slot_reporting_its_place_and_gives_the_slot_back():
     queue = TrainingQueue(slots=1)
-    order, release = [], threading.Event()
-    sweep_cell = threading.Thread(target=hold, args=(queue, "sweep", order, release))
-    sweep_cell.start()
-    while not order:
+    busy = queue.join("a")
+    assert queue.try_start(busy)
+    places, done = [], []
+
+    def second():
+        with queue.turn("b", on_wait=lambda place, wait: places.append(place), poll=0.01):
+            done.append("b")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    while not places:
         time.sleep(0.01)
-    waiting = [threading.Thread(target=hold, args=(queue, "sweep", order, threading.Event()))]
-    waiting[0].start()
-    time.sleep(0.05)  # the sweep's next cell is in line first
-    single = threading.Thread(target=hold, args=(queue, "student", order, threading.Event()))
-    single.start()
-    time.sleep(0.05)
-    release.set()
-    time.sleep(0.2)
-    assert order[:2] == ["sweep", "student"]
-    for event_thread in waiting + [single]:
-        event_thread.join(0.01)
+    assert not done and places[0] == 1
+    queue.leave(busy)
+    thread.join(5)
+    assert done == ["b"] and queue.status() == (0, 0)
 
 
 def test_leaving_the_line_gives_the_place_up():
     queue = TrainingQueue(slots=1)
-    started, release = [], threading.Event()
-    busy = threading.Thread(target=hold, args=(queue, "a", started, release))
-    busy.start()
-    while not started:
-        time.sleep(0.01)
+    busy = queue.join("a")
+    queue.try_start(busy)
 
-    def leave(place, wait):
+    def closed_tab(place, wait):
         raise KeyboardInterrupt("closed the tab")
 
     with pytest.raises(KeyboardInterrupt):
-        with queue.turn("b", on_wait=leave, poll=0.01):
+        with queue.turn("b", on_wait=closed_tab, poll=0.01):
             pass
     assert queue.status() == (1, 0)
-    release.set()
-    busy.join(5)
