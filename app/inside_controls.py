@@ -24,6 +24,7 @@ def selected_run(what):
         views.no_runs_yet(what)
         views.dataset_overview()
         st.stop()
+    views.command_line(run)
     return run
 
 

@@ -102,6 +102,7 @@ if chosen:
 st.subheader("Manage runs")
 target = st.selectbox("Run", names, key="manage_run")
 run = runs.get(target)
+st.code(run.config.command(), language="bash")
 with_epochs = st.checkbox("With the weights of the epochs it kept", key="download_snapshots",
                           help="So that *Watch it learn* can replay it after it is loaded again: a larger file "
                                f"({run.result.snapshot_bytes() / 2**20:.1f} MB more for this run).")

@@ -131,6 +131,7 @@ with right:
                         + (f" · _{name}_" if len(probs) > 1 else ""))
         st.plotly_chart(figures.softmax_bars(probs, {run.name: run.color for run in chosen}))
         st.multiselect("Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
+        views.command_line(selected)
 
 if sample is not None:
     st.session_state["probe_sample"] = {"pixels": np.asarray(sample).tolist(), "truth": truth, "source": source}

@@ -7,11 +7,6 @@ import pytest
 from nncore import ConfigError, TrainConfig
 
 
-def test_defaults_are_the_original_projects():
-    c = TrainConfig()
-    assert (c.epochs, c.hidden, c.lr, c.batch, c.seed, c.val_share) == (30, 64, 0.1, 64, 0, 0.2)
-
-
 @pytest.mark.parametrize("setting, value", [
     ("epochs", 0), ("epochs", -1), ("epochs", 10**9), ("epochs", 2.5), ("hidden", 0), ("hidden", 10**7),
     ("lr", 0.0), ("lr", -0.1), ("lr", math.nan), ("lr", math.inf), ("batch", 0), ("seed", -1),

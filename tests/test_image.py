@@ -138,9 +138,6 @@ def test_a_path_or_array_is_refused_with_a_sentence():
         image_to_digit("digit.png")
 
 
-def test_the_default_digitize_settings_are_the_path_taken_without_settings():
-    payload = encoded(drawn(FOUR))
-    assert np.array_equal(image_to_digit(payload, digitize.DigitizeSettings()), image_to_digit(payload))
 
 
 @pytest.mark.parametrize("change", [{"fit": (32, 32), "squeeze": 1.0}, {"min_mass": 0.0}, {"binarise": 0.9},

@@ -196,3 +196,10 @@ def test_an_upload_is_decoded_once_however_often_the_page_reruns(trained, monkey
     trained.number_input(key="setting_epochs").set_value(12).run()  # one sidebar change: a rerun
     trained.run()
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("page", ["probe", "compare", "units", "replay", "digit", "how", "classes"])
+def test_the_other_pages_show_the_command_too(trained, page):
+    trained.switch_page(PAGES[page]).run()
+    shown = [c.value for c in trained.caption] + [c.value for c in trained.code]
+    assert any("python main.py" in text for text in shown), page
