@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from timing import Timing  # noqa: E402  (bench/timing.py, beside this script)
+from report import replace_section  # noqa: E402  (bench/ modules, beside this script)
+from timing import Timing  # noqa: E402
 
 PAGES = {"Curves & confusion": "app_pages/curves.py", "Hidden units": "app_pages/units.py",
          "Watch it learn": "app_pages/replay.py", "One digit, step by step": "app_pages/digit_path.py",
@@ -77,10 +78,12 @@ def main(argv=None):
         rows.append(f"| {name} | {ms(first)} | {ms(again)} | {'yes' if first.median < 1 else 'no'} |")
     rows.append(f"| replay frame while playing (whole page) | {ms(frames)} |  | "
                 f"{'yes' if frames.median < 0.25 else 'no'} (< 250 ms: 4 epochs/s) |")
-    print(f"Server-side render of the inside views for the default run (`python bench/views.py --repeats "
-          f"{args.repeats}`; AppTest, medians (min–max) of {args.repeats} fresh sessions; load average "
-          f"{load} at start, {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end).\n")
-    print("\n".join(rows))
+    body = (f"## The views inside a run (issue 11)\n\nServer-side render of the inside views for the default run "
+            f"(`python bench/views.py --repeats {args.repeats}`; AppTest, medians (min–max) of {args.repeats} fresh "
+            f"sessions; load average {load} at start, {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end)."
+            "\n\n" + "\n".join(rows))
+    print(body)
+    replace_section(ROOT / "bench" / "RESULTS.md", "bench/views.py", body)
     worst = max(statistics.median(t.seconds) for (_, kind), t in timings.items() if kind == "first")
     return 0 if worst < 1 else 1
 
