@@ -89,6 +89,12 @@ def log_errors(text):
             if "Traceback" in line or re.search(r"\b(ERROR|Exception|Error)\b", line)]
 
 
+def queue_waits(text):
+    """Seconds each single training waited in the training queue, from the lines app/trainer.py
+    writes to the server's log ("digits: queue wait 1.234 s for seed:7"), in order."""
+    return [float(seconds) for seconds in re.findall(r"^digits: queue wait ([0-9.]+) s for ", text, re.MULTILINE)]
+
+
 # ---- the server's process tree, read from /proc ----
 
 
@@ -119,6 +125,19 @@ def _status_kb(pid, key):
 def rss_mb(pid):
     """Resident memory (VmRSS) of ``pid`` and its descendants, in MB."""
     return sum(_status_kb(p, "VmRSS") for p in _tree(pid)) / 1024
+
+
+def pss_mb(pid):
+    """Proportional resident memory (Pss) of ``pid`` and its descendants, in MB: pages shared between
+    them (the libraries every Python process maps) counted once in all, not once per process."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            text = Path(f"/proc/{p}/smaps_rollup").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:"))
+    return total / 1024
 
 
 def high_water_mb(pid):
