@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -38,40 +37,12 @@ sys.path[:0] = [str(ROOT), str(HERE)]  # support/ and the bench/ modules, run fr
 from report import replace_section, table  # noqa: E402
 from scaling import upload_png  # noqa: E402
 
-from support.appserver import Server, cpu_seconds, high_water_mb, log_errors, pss_mb, queue_waits, rss_mb  # noqa: E402
+from support.appserver import MemorySampler, Server, cpu_seconds, high_water_mb, log_errors, queue_waits, rss_mb  # noqa: E402,E501
 from support.sessions import Session, drive  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
 LOGS = ROOT / "test-artifacts" / "loadtest"
 FIRST_SEED = 1000  # seeds no other benchmark or test trains, so every session really trains
-
-
-class MemorySampler:
-    """Samples the resident memory of a process tree in a thread; ``peak_mb`` is the highest sum of
-    VmRSS seen, ``peak_pss_mb`` the highest sum of Pss."""
-
-    def __init__(self, pid, interval=0.1):
-        self.pid, self.interval = pid, interval
-        self.peak_mb = self.peak_pss_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self.interval)
-
-    def _sample(self):
-        self.peak_mb, self.peak_pss_mb = max(self.peak_mb, rss_mb(self.pid)), max(self.peak_pss_mb, pss_mb(self.pid))
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self._sample()
 
 
 @dataclass
@@ -185,10 +156,13 @@ def notes(loads):
     return lines
 
 
-def section(loads, timeout_s, command):
+def _load_average():
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def section(loads, timeout_s, command, load_before):
     """The Markdown section for RESULTS.md."""
     details = [f"- {label}: {e}" for label, load in loads.items() for e in load.errors + load.crosstalk]
-    load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return "\n".join([
         "## Load test: many sessions at once, a classroom, a hostile visitor", "",
         f"Written by `{command}` (see support/sessions.py for what each session does). Per row: a fresh server "
@@ -199,17 +173,19 @@ def section(loads, timeout_s, command):
         "session that trains nothing and uploads, round after round until the others are done, the hostile "
         "images (Probe a digit) and saved runs (Compare runs) of support/hostile.py. Held = every step done "
         f"within the {timeout_s:g} s bound and no error. Memory: the server's process tree (the sweep's worker "
-        "processes included, Chromium not), each process's VmRSS summed (sampled every 0.1 s, and the kernel's "
-        "VmHWM high-water marks), and PSS (sampled), which counts the pages the processes share (Python, NumPy, "
-        "the libraries) once in all instead of once per process; 'after' (VmRSS) is once every session has "
-        "closed. Train -> run shown: from the click until the page shows the run, as the person sees it (the "
-        "hostile visitor has none). Queue "
-        "wait: how long each single training waited for a slot, from the server's log (sweep cells not "
-        "included). Server CPU s: CPU time the server used during the sessions (the rest of the machine's "
-        f"time went to Chromium). {os.cpu_count()} cores; load average at the end: {load_average}.", "",
+        "processes included, Chromium not): each process's VmRSS summed (sampled every 0.1 s; and the kernel's "
+        "VmHWM high-water marks, of the processes alive at the end only), and PSS (sampled), which counts the "
+        "pages the processes share (Python, NumPy, the libraries) once in all instead of once per process; "
+        "'after' (VmRSS) is once every session has closed. Train -> run shown: from the click until the page "
+        "shows the run, as the person sees it (the hostile visitor has none). Queue wait: how long each single "
+        "training waited for a slot, from the server's log (sweep cells not included). Server CPU s: CPU time "
+        "the server used during the sessions (the rest of the machine's time went to Chromium). "
+        f"{os.cpu_count()} cores; load average (1, 5, 15 min) before: {load_before}, at the end: {_load_average()}.",
+        "",
         table(HEADER, rows(loads)), "", *notes(loads), "",
         "Seconds per step, median [max] over the sessions (open: new tab to the app idle; seed: type it and wait "
-        "for the rerun; train: click to idle; curves, compare, probe: click the page's link to idle, probe with "
+        "for the rerun; sweep: the Sweep page, its values typed, Run sweep until its runs are finished, back to "
+        "Train & overview; train: click to idle; curves, compare, probe: click the page's link to idle, probe with "
         "the upload and its answer; read back: the run selector's options):", "",
         table(["sessions", *STEPS], step_rows(loads)),
         *(["", "Errors and cross-talk:", "", *details] if details else [])])
@@ -232,14 +208,14 @@ def main(argv=None):
         plans[f"{args.classroom}, sweep"] = visitors(args.classroom, sweep_every=4)
     if args.hostile:
         plans[f"{args.hostile} + hostile"] = visitors(args.hostile, hostile=True)
-    loads = {}
+    loads, load_before = {}, _load_average()
     for label, sessions in plans.items():
         print(f"{label}: {len(sessions)} session(s)...", flush=True)
         loads[label] = measure(label, sessions, args.timeout)
         for line in loads[label].errors + loads[label].crosstalk:
             print(f"  {line}", flush=True)
     command = " ".join(["python bench/loadtest.py", *(argv if argv is not None else sys.argv[1:])])
-    text = section(loads, args.timeout, command)
+    text = section(loads, args.timeout, command, load_before)
     print(text, flush=True)
     replace_section(args.out, "bench/loadtest.py", text)
     return 0 if all(load.held == len(load.sessions) and not load.errors and not load.crosstalk

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from glob import glob
@@ -174,3 +175,31 @@ def thread_cpu_seconds(pid):
         if ticks is not None:
             found[int(Path(stat).parent.name)] = ticks / os.sysconf("SC_CLK_TCK")
     return found
+
+
+class MemorySampler:
+    """Samples the resident memory of a process tree in a thread; ``peak_mb`` is the highest sum of
+    VmRSS seen, ``peak_pss_mb`` the highest sum of Pss."""
+
+    def __init__(self, pid, interval=0.1):
+        self.pid, self.interval = pid, interval
+        self.peak_mb = self.peak_pss_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def _sample(self):
+        self.peak_mb, self.peak_pss_mb = max(self.peak_mb, rss_mb(self.pid)), max(self.peak_pss_mb, pss_mb(self.pid))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
