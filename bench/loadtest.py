@@ -150,9 +150,11 @@ def notes(loads):
             lines.append(f"- {label}: {len(sweeps)} of {len(load.of('sweep'))} sweeps of 4 runs finished, Run sweep "
                          f"-> finished {_spread(sweeps)} s; {len(load.queue_waits)} single trainings left the queue.")
         for s in load.of("hostile"):
+            seconds = [seconds for _, seconds in s.refusals]
+            slowest = max(s.refusals, key=lambda refusal: refusal[1], default=("-", 0))[0]
             lines.append(f"- {label}: the hostile visitor made {s.rounds} round(s) of 8 uploads, {len(s.refusals)} "
-                         f"refused with an error naming the file, upload -> error {_spread(s.refusals)} s; "
-                         f"{'held' if s.held else 'not held'}.")
+                         f"refused with an error naming the file, upload -> error {_spread(seconds)} s (slowest: "
+                         f"{slowest}); {'held' if s.held else 'not held'}.")
     return lines
 
 

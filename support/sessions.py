@@ -61,7 +61,7 @@ class Session:
     train_seconds: float | None = None
     prediction: str | None = None
     sweep_seconds: float | None = None  # from the Run sweep click until its 4 runs are finished
-    refusals: list = field(default_factory=list)  # a hostile session's seconds from an upload to its error
+    refusals: list = field(default_factory=list)  # a hostile session's (file name, seconds from upload to error)
     rounds: int = 0  # a hostile session's rounds of uploads
     runs_seen: list = field(default_factory=list)  # the "Showing run" options at the end
     url_runs: list = field(default_factory=list)  # the URL's run= parameters at the end
@@ -218,7 +218,7 @@ async def _refused(page, session, name, payload):
     await page.locator("input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "application/octet-stream", "buffer": payload}])
     await page.locator("[data-testid=stAlertContentError]", has_text=name).wait_for()
-    session.refusals.append(time.perf_counter() - started)
+    session.refusals.append((name, time.perf_counter() - started))
     await settle(page)
     for text in await page.locator("[data-testid=stException]").all_inner_texts():
         session.errors.append(f"{name}: exception on the page: {text.strip()[:200]}")
