@@ -145,10 +145,12 @@ def notes(loads):
     """A line per load with sweeps or a hostile visitor: what they did."""
     lines = []
     for label, load in loads.items():
-        sweeps = [s.sweep_seconds for s in load.of("sweep") if s.sweep_seconds is not None]
+        sweeps = [s for s in load.of("sweep") if s.sweep_seconds is not None]
         if load.of("sweep"):
             lines.append(f"- {label}: {len(sweeps)} of {len(load.of('sweep'))} sweeps of 4 runs finished, Run sweep "
-                         f"-> finished {_spread(sweeps)} s; {len(load.queue_waits)} single trainings left the queue.")
+                         f"-> the page says finished {_spread([s.sweep_seconds for s in sweeps])} s (the sweep's "
+                         f"own time, as the server counted it: {_spread([s.sweep_server_seconds for s in sweeps])} "
+                         f"s); {len(load.queue_waits)} single trainings left the queue.")
         for s in load.of("hostile"):
             seconds = [seconds for _, seconds in s.refusals]
             slowest = max(s.refusals, key=lambda refusal: refusal[1], default=("-", 0))[0]
