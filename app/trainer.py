@@ -162,7 +162,9 @@ def _train(request, key, area, label, owner):
                     return True
                 return stats.epoch == request.stop_at
 
-            with queue.turn(owner, seconds, on_wait=queued):
+            with queue.turn(owner, seconds, on_wait=queued) as ticket:
+                # in the server's log, for the load test (bench/loadtest.py) and whoever runs the server
+                print(f"digits: queue wait {ticket.started - ticket.arrived:.3f} s for {key}", flush=True)
                 result = nncore.train(request.config, callback=on_epoch)
             cache.put(runs.run_key(result), result)
             return result, interruption

@@ -1,25 +1,28 @@
-"""Load test (issue 4, "Many users, little memory"): N people using the app at the same time.
+"""Load test (issues 4, "Sweeps ... and a classroom on one server", "Hostile input, round two"):
+how many people one server of this machine's size holds, with sweeps and a hostile visitor.
 
-    python bench/loadtest.py                                  # N = 1, 4, 16
-    python bench/loadtest.py --sessions 1 4 --timeout 120     # other N; seconds allowed per N
+    python bench/loadtest.py                       # N = 1, 4, 8, 16; a classroom of 30; 8 + a hostile visitor
+    python bench/loadtest.py --sessions 1 4 --classroom 0 --hostile 0 --timeout 120
 
-For each N: a fresh ``streamlit run streamlit_app.py`` on a free loopback port and one headless
-Chromium holding N browser contexts, i.e. N separate Streamlit sessions, each making the visit
-of support/sessions.py at the same time (its own seed, Train, every page, an upload of the
-latency benchmark's PNG of a 3, then a check for cross-talk between sessions).
+For each row: a fresh ``streamlit run streamlit_app.py`` on a free loopback port and one headless
+Chromium holding one browser context per session, i.e. separate Streamlit sessions, each making
+a visit of support/sessions.py at the same time (its own seed, Train, every page, an upload of
+the latency benchmark's PNG of a 3, then a check for cross-talk between sessions). In the
+classroom every fourth session first runs a 2 x 2 sweep; the hostile row adds to N ordinary
+sessions one that uploads support/hostile.py's files until the others are done.
 
-Reported per N: sessions held (all steps done within the time bound), errors (exceptions, error
-elements on a page, tracebacks in the server's log), the server's peak resident memory (its
-process tree's VmRSS sampled every 0.1 s, and the kernel's VmHWM high-water mark), and the
-median and 95th percentile of the time from the Train click until the page shows the run. The
-table is printed and written to its section of bench/RESULTS.md.
+Reported per row: sessions held (all steps done within the time bound), errors (exceptions, error
+elements on a page, a hostile file not refused, tracebacks in the server's log), the server's
+peak resident memory (its process tree's VmRSS sampled every 0.1 s, and the kernel's VmHWM
+high-water mark), the median and 95th percentile of the time from the Train click until the page
+shows the run, and of the time each single training waited in the queue (app/trainer.py's log
+line). The table is printed and written to its section of bench/RESULTS.md.
 """
 
 import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -34,36 +37,12 @@ sys.path[:0] = [str(ROOT), str(HERE)]  # support/ and the bench/ modules, run fr
 from report import replace_section, table  # noqa: E402
 from scaling import upload_png  # noqa: E402
 
-from support.appserver import Server, cpu_seconds, high_water_mb, log_errors, rss_mb  # noqa: E402
-from support.sessions import drive  # noqa: E402
+from support.appserver import MemorySampler, Server, cpu_seconds, high_water_mb, log_errors, queue_waits, rss_mb  # noqa: E402,E501
+from support.sessions import Session, drive  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
 LOGS = ROOT / "test-artifacts" / "loadtest"
 FIRST_SEED = 1000  # seeds no other benchmark or test trains, so every session really trains
-
-
-class MemorySampler:
-    """Samples the resident memory of a process tree in a thread; ``peak_mb`` is the highest seen."""
-
-    def __init__(self, pid, interval=0.1):
-        self.pid, self.interval = pid, interval
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
 
 
 @dataclass
@@ -73,9 +52,11 @@ class Load:
     sessions: list
     baseline_mb: float  # server resident memory before the sessions came
     peak_mb: float  # highest sampled resident memory while they ran
+    peak_pss_mb: float  # the same, with pages shared between the server's processes counted once
     high_water_mb: float  # the kernel's VmHWM at the end
     after_mb: float  # resident memory once every session has closed its browser context
     log_errors: list  # server log lines with a traceback or an error
+    queue_waits: list  # seconds each single training waited for a slot, from the server's log
     seconds: float  # wall time of the sessions
     cpu_s: float  # CPU time the server used meanwhile
 
@@ -95,29 +76,41 @@ class Load:
     def train_seconds(self):
         return sorted(s.train_seconds for s in self.sessions if s.train_seconds is not None)
 
+    def of(self, kind):
+        return [s for s in self.sessions if s.kind == kind]
 
-def measure(n, timeout_s, first_seed=FIRST_SEED, log_dir=LOGS):
-    """N concurrent sessions on a fresh server: a ``Load``."""
+
+def visitors(n, sweep_every=0, hostile=False, first_seed=FIRST_SEED):
+    """N sessions with seeds of their own, every ``sweep_every``-th a "sweep" one, and a hostile one."""
+    kinds = ["sweep" if sweep_every and i % sweep_every == 0 else "train" for i in range(n)]
+    found = [Session(first_seed + i, kind) for i, kind in enumerate(kinds)]
+    return found + [Session(0, "hostile")] if hostile else found
+
+
+def measure(label, sessions, timeout_s, log_dir=LOGS):
+    """``sessions`` at once on a fresh server: a ``Load``."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    server = Server(log_dir / f"server-{n}.log")
+    server = Server(log_dir / f"server-{label.replace(' ', '')}.log")
     try:
         server.wait_healthy()
         time.sleep(0.5)
         baseline = rss_mb(server.process.pid)
         started, cpu = time.perf_counter(), cpu_seconds(server.process.pid)
         with MemorySampler(server.process.pid) as sampler:
-            sessions = drive(server.url, range(first_seed, first_seed + n), timeout_s, upload_png())
+            sessions = drive(server.url, sessions, timeout_s, upload_png())
         seconds, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu
         peak, after = high_water_mb(server.process.pid), rss_mb(server.process.pid)
     finally:
         server.stop()
-    return Load(sessions, baseline, sampler.peak_mb, peak, after, log_errors(server.output()), seconds, cpu)
+    log = server.output()
+    return Load(sessions, baseline, sampler.peak_mb, sampler.peak_pss_mb, peak, after, log_errors(log),
+                queue_waits(log), seconds, cpu)
 
 
 HEADER = ["sessions", "held", "errors", "cross-talk", "server MB before", "server MB peak (sampled)",
-          "server MB peak (VmHWM)", "server MB after", "Train -> run shown, s: median", "p95", "wall s",
-          "server CPU s", "predictions of the 3"]
-STEPS = ["open", "seed", "train", "curves", "compare", "probe", "read back"]
+          "server MB peak (VmHWM)", "server MB peak (PSS)", "server MB after", "Train -> run shown, s: median", "p95",
+          "queue wait, s: median", "p95", "wall s", "server CPU s", "predictions of the 3"]
+STEPS = ["open", "seed", "sweep", "train", "curves", "compare", "probe", "read back"]
 
 
 def _spread(values):
@@ -125,43 +118,78 @@ def _spread(values):
     return f"{statistics.median(values):.1f} [{max(values):.1f}]" if values else "-"
 
 
+def _median_p95(values):
+    return [f"{statistics.median(values):.2f}", f"{np.percentile(values, 95):.2f}"] if values else ["-", "-"]
+
+
 def rows(loads):
-    """The main table's rows, one per N."""
+    """The main table's rows, one per load."""
     found = []
-    for n, load in loads.items():
-        times = load.train_seconds
+    for label, load in loads.items():
         predictions = sorted(Counter(s.prediction for s in load.sessions if s.prediction is not None).items())
-        found.append([n, f"{load.held}/{n}", len(load.errors), len(load.crosstalk) or "none",
+        found.append([label, f"{load.held}/{len(load.sessions)}", len(load.errors), len(load.crosstalk) or "none",
                       f"{load.baseline_mb:.0f}", f"{load.peak_mb:.0f}", f"{load.high_water_mb:.0f}",
-                      f"{load.after_mb:.0f}", f"{statistics.median(times):.2f}" if times else "-",
-                      f"{np.percentile(times, 95):.2f}" if times else "-", f"{load.seconds:.1f}",
-                      f"{load.cpu_s:.1f}", ", ".join(f"{digit}: {count}" for digit, count in predictions) or "-"])
+                      f"{load.peak_pss_mb:.0f}", f"{load.after_mb:.0f}", *_median_p95(load.train_seconds),
+                      *_median_p95(load.queue_waits), f"{load.seconds:.1f}", f"{load.cpu_s:.1f}",
+                      ", ".join(f"{digit}: {count}" for digit, count in predictions) or "-"])
     return found
 
 
 def step_rows(loads):
-    """Seconds per step of the visit, one row per N."""
-    return [[n, *(_spread([s.seconds[step] for s in load.sessions if step in s.seconds]) for step in STEPS)]
-            for n, load in loads.items()]
+    """Seconds per step of the visit (the hostile visitor's left out), one row per load."""
+    return [[label, *(_spread([s.seconds[step] for s in load.sessions if step in s.seconds and s.kind != "hostile"])
+                      for step in STEPS)] for label, load in loads.items()]
 
 
-def section(loads, timeout_s, command):
+def notes(loads):
+    """A line per load with sweeps or a hostile visitor: what they did."""
+    lines = []
+    for label, load in loads.items():
+        sweeps = [s for s in load.of("sweep") if s.sweep_seconds is not None]
+        if load.of("sweep"):
+            lines.append(f"- {label}: {len(sweeps)} of {len(load.of('sweep'))} sweeps of 4 runs finished, Run sweep "
+                         f"-> the page says finished {_spread([s.sweep_seconds for s in sweeps])} s (the sweep's "
+                         f"own time, as the server counted it: {_spread([s.sweep_server_seconds for s in sweeps])} "
+                         f"s); {len(load.queue_waits)} single trainings left the queue.")
+        for s in load.of("hostile"):
+            seconds = [seconds for _, seconds in s.refusals]
+            slowest = max(s.refusals, key=lambda refusal: refusal[1], default=("-", 0))[0]
+            lines.append(f"- {label}: the hostile visitor made {s.rounds} round(s) of 8 uploads, {len(s.refusals)} "
+                         f"refused with an error naming the file, upload -> error {_spread(seconds)} s (slowest: "
+                         f"{slowest}); {'held' if s.held else 'not held'}.")
+    return lines
+
+
+def _load_average():
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def section(loads, timeout_s, command, load_before):
     """The Markdown section for RESULTS.md."""
-    details = [f"- N={n}: {e}" for n, load in loads.items() for e in load.errors + load.crosstalk]
-    load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    details = [f"- {label}: {e}" for label, load in loads.items() for e in load.errors + load.crosstalk]
     return "\n".join([
-        "## Load test: many sessions at once (issue 4)", "",
-        f"Written by `{command}` (see support/sessions.py for what each session does). Per N: a fresh server; "
-        "N browser contexts in one headless Chromium on the same machine, started together, each training its "
-        "own seed (no shared-cache hit), visiting every page and uploading a PNG of a 3. Held = every step done "
-        f"within the {timeout_s:g} s bound and no error. Memory: the server's process tree (Chromium not "
-        "included); 'after' is once every session has closed. Train -> run shown: from the click until the page "
-        "shows the run, as the person sees it. Server CPU s: CPU time the server used during the N sessions "
-        "(the rest of the machine's time went to Chromium). "
-        f"{os.cpu_count()} cores; load average at the end: {load_average}.", "",
-        table(HEADER, rows(loads)), "",
+        "## Load test: many sessions at once, a classroom, a hostile visitor", "",
+        f"Written by `{command}` (see support/sessions.py for what each session does). Per row: a fresh server "
+        "with the default settings (training slots = cores, budget 60 s); one browser context per session in one "
+        "headless Chromium on the same machine, started together, each training its own seed (no shared-cache "
+        "hit), visiting every page and uploading a PNG of a 3. 'sweep': every fourth session first runs a 2 x 2 "
+        "sweep (hidden 16, 32 x learning rate 0.05, 0.1, its own seed) from the Sweep page. '+ hostile': one more "
+        "session that trains nothing and uploads, round after round until the others are done, the hostile "
+        "images (Probe a digit) and saved runs (Compare runs) of support/hostile.py. Held = every step done "
+        f"within the {timeout_s:g} s bound and no error. Memory: the server's process tree (the sweep's worker "
+        "processes included, Chromium not): each process's VmRSS summed (sampled every 0.1 s; and the kernel's "
+        "VmHWM high-water marks, of the processes alive at the end only), and PSS (sampled), which counts the "
+        "pages the processes share (Python, NumPy, the libraries) once in all instead of once per process; "
+        "'after' (VmRSS) is once every session has closed. Train -> run shown: from the click until the page "
+        "shows the run, as the person sees it (the hostile visitor has none). Queue wait: how long each single "
+        "training waited for a slot, from the server's log (sweep cells not included). Server CPU s: CPU time "
+        "the server used during the sessions (the rest of the machine's time went to Chromium). "
+        f"{os.cpu_count()} cores; load average (1, 5, 15 min) before: {load_before}, at the end: {_load_average()}.",
+        "",
+        table(HEADER, rows(loads)), "", *notes(loads), "",
         "Seconds per step, median [max] over the sessions (open: new tab to the app idle; seed: type it and wait "
-        "for the rerun; train: click to idle; curves, compare, probe: click the page's link to idle, probe with "
+        "for the rerun; sweep: the Sweep page, its values typed, Run sweep until its runs are finished, back to "
+        "Train & overview; train: click to idle; curves, compare, probe: click the page's link to idle, probe with "
         "the upload and its answer; read back: the run selector's options):", "",
         table(["sessions", *STEPS], step_rows(loads)),
         *(["", "Errors and cross-talk:", "", *details] if details else [])])
@@ -169,23 +197,33 @@ def section(loads, timeout_s, command):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bench/loadtest.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 4, 16], metavar="N",
-                        help="numbers of concurrent sessions to try (default 1 4 16)")
-    parser.add_argument("--timeout", type=float, default=240.0,
-                        help="seconds allowed for all N sessions to finish, per N (default 240)")
+    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 4, 8, 16], metavar="N",
+                        help="numbers of concurrent sessions that all train (default 1 4 8 16)")
+    parser.add_argument("--classroom", type=int, default=30, metavar="N",
+                        help="a classroom: N sessions that all train, every fourth also sweeps (default 30; 0: none)")
+    parser.add_argument("--hostile", type=int, default=8, metavar="N",
+                        help="N sessions that train plus a hostile visitor (default 8; 0: none); compare with N")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds allowed for all the sessions of a row to finish (default 600)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default bench/RESULTS.md)")
     args = parser.parse_args(argv)
-    loads = {}
-    for n in args.sessions:
-        print(f"{n} session(s)...", flush=True)
-        loads[n] = measure(n, args.timeout)
-        for line in loads[n].errors + loads[n].crosstalk:
+    plans = {str(n): visitors(n) for n in args.sessions}
+    if args.classroom:
+        plans[f"{args.classroom}, sweep"] = visitors(args.classroom, sweep_every=4)
+    if args.hostile:
+        plans[f"{args.hostile} + hostile"] = visitors(args.hostile, hostile=True)
+    loads, load_before = {}, _load_average()
+    for label, sessions in plans.items():
+        print(f"{label}: {len(sessions)} session(s)...", flush=True)
+        loads[label] = measure(label, sessions, args.timeout)
+        for line in loads[label].errors + loads[label].crosstalk:
             print(f"  {line}", flush=True)
     command = " ".join(["python bench/loadtest.py", *(argv if argv is not None else sys.argv[1:])])
-    text = section(loads, args.timeout, command)
+    text = section(loads, args.timeout, command, load_before)
     print(text, flush=True)
     replace_section(args.out, "bench/loadtest.py", text)
-    return 0 if all(load.held == n and not load.errors and not load.crosstalk for n, load in loads.items()) else 1
+    return 0 if all(load.held == len(load.sessions) and not load.errors and not load.crosstalk
+                    for load in loads.values()) else 1
 
 
 if __name__ == "__main__":

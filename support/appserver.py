@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from glob import glob
@@ -89,6 +90,12 @@ def log_errors(text):
             if "Traceback" in line or re.search(r"\b(ERROR|Exception|Error)\b", line)]
 
 
+def queue_waits(text):
+    """Seconds each single training waited in the training queue, from the lines app/trainer.py
+    writes to the server's log ("digits: queue wait 1.234 s for seed:7"), in order."""
+    return [float(seconds) for seconds in re.findall(r"^digits: queue wait ([0-9.]+) s for ", text, re.MULTILINE)]
+
+
 # ---- the server's process tree, read from /proc ----
 
 
@@ -119,6 +126,19 @@ def _status_kb(pid, key):
 def rss_mb(pid):
     """Resident memory (VmRSS) of ``pid`` and its descendants, in MB."""
     return sum(_status_kb(p, "VmRSS") for p in _tree(pid)) / 1024
+
+
+def pss_mb(pid):
+    """Proportional resident memory (Pss) of ``pid`` and its descendants, in MB: pages shared between
+    them (the libraries every Python process maps) counted once in all, not once per process."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            text = Path(f"/proc/{p}/smaps_rollup").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:"))
+    return total / 1024
 
 
 def high_water_mb(pid):
@@ -155,3 +175,31 @@ def thread_cpu_seconds(pid):
         if ticks is not None:
             found[int(Path(stat).parent.name)] = ticks / os.sysconf("SC_CLK_TCK")
     return found
+
+
+class MemorySampler:
+    """Samples the resident memory of a process tree in a thread; ``peak_mb`` is the highest sum of
+    VmRSS seen, ``peak_pss_mb`` the highest sum of Pss."""
+
+    def __init__(self, pid, interval=0.1):
+        self.pid, self.interval = pid, interval
+        self.peak_mb = self.peak_pss_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def _sample(self):
+        self.peak_mb, self.peak_pss_mb = max(self.peak_mb, rss_mb(self.pid)), max(self.peak_pss_mb, pss_mb(self.pid))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()

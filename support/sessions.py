@@ -5,8 +5,12 @@ tests (tests/browser/test_load.py).
 Each session opens the app, types its own seed (so each trains a config no other session has:
 no hit in the shared training cache), clicks Train and waits for its run, visits Curves &
 confusion, Compare runs (the table) and Probe a digit, uploads a PNG there and reads the
-prediction. When every session is done, each one reads the options of its "Showing run" box
-and the runs in its URL: they must be its own run and nothing else (no cross-talk).
+prediction. A "sweep" session first runs a 2 x 2 sweep of quick settings (with its seed) on the
+Sweep page. A "hostile" session trains nothing: it uploads support/hostile.py's images on Probe a
+digit and its saved runs on Compare runs, round after round until the others are done, and
+each must be refused with an error naming the file (no exception). When every session is done,
+each one reads the options of its "Showing run" box and the runs in its URL: they must be its
+own runs and nothing else (no cross-talk).
 """
 
 import asyncio
@@ -19,6 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.async_api import async_playwright
 
 import nncore
+import nncore.sweep
+from app.links import config_token
+from support import hostile
 from support.appserver import chromium_options
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -28,6 +35,8 @@ SIDEBAR = "[data-testid=stSidebar]"
 NAV = "[data-testid=stSidebarNav] a"
 ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 SETTLE_MS = 200  # after an action, time for its script run to start before waiting for it to end
+SWEEP_AXES = (nncore.sweep.Axis("hidden", (16, 32)), nncore.sweep.Axis("lr", (0.05, 0.1)))  # 4 quick runs
+SWEEP_LABELS = {"hidden": "Hidden units", "lr": "Learning rate"}  # as the Sweep page names them
 
 
 def run_name(seed):
@@ -35,15 +44,26 @@ def run_name(seed):
     return nncore.TrainConfig(seed=seed).name
 
 
+def sweep_of(seed):
+    """The sweep a "sweep" session runs: SWEEP_AXES over the sidebar's default settings with ``seed``."""
+    return nncore.sweep.Sweep(nncore.TrainConfig(seed=seed), SWEEP_AXES)
+
+
 @dataclass
 class Session:
-    """What one browser session did. ``step`` is where it is (or where it stopped)."""
+    """What one browser session did. ``kind``: "train", "sweep" (trains and sweeps) or "hostile".
+    ``step`` is where it is (or where it stopped)."""
 
     seed: int
+    kind: str = "train"
     step: str = "not started"
     held: bool = False
     train_seconds: float | None = None
     prediction: str | None = None
+    sweep_seconds: float | None = None  # from the Run sweep click until the page says its 4 runs are finished
+    sweep_server_seconds: float | None = None  # the sweep's time as the server counted it (its caption)
+    refusals: list = field(default_factory=list)  # a hostile session's (file name, seconds from upload to error)
+    rounds: int = 0  # a hostile session's rounds of uploads
     runs_seen: list = field(default_factory=list)  # the "Showing run" options at the end
     url_runs: list = field(default_factory=list)  # the URL's run= parameters at the end
     errors: list = field(default_factory=list)
@@ -57,12 +77,17 @@ class Session:
             self.seconds[self.step] = now - self._since
         self.step, self._since = step, now
 
+    def own_configs(self):
+        """The settings of the runs this session makes."""
+        if self.kind == "hostile":
+            return []
+        return [nncore.TrainConfig(seed=self.seed), *(sweep_of(self.seed).configs() if self.kind == "sweep" else [])]
+
     @property
     def crosstalk(self):
-        """What this session saw that is not its own run (empty when all is well)."""
-        own = run_name(self.seed)
-        return ([name for name in self.runs_seen if name != own]
-                + [token for token in self.url_runs if token != f"seed:{self.seed}"])
+        """What this session saw that is not one of its own runs (empty when all is well)."""
+        names, tokens = {c.name for c in self.own_configs()}, {config_token(c) for c in self.own_configs()}
+        return [name for name in self.runs_seen if name not in names] + [t for t in self.url_runs if t not in tokens]
 
 
 async def settle(page):
@@ -82,6 +107,11 @@ async def _visit(page, title, ready):
     await page.get_by_role("heading", name=title, exact=True).wait_for()
     await ready(page).wait_for()
     await settle(page)
+
+
+def upload_source(page):
+    """Probe a digit's "Upload" choice of digit source."""
+    return page.locator("[data-testid=stButtonGroup] button", has_text="Upload")
 
 
 async def launch(playwright):
@@ -128,11 +158,37 @@ def url_runs(url):
     return parse_qs(urlsplit(url).query).get("run", [])
 
 
+async def run_sweep(page, session):
+    """On the Sweep page: SWEEP_AXES's values typed in, Run sweep, until its runs are finished."""
+    await _visit(page, "Sweep settings", lambda p: p.get_by_role("button", name="Run sweep"))
+    for axis in SWEEP_AXES:
+        box = page.get_by_label(f"{SWEEP_LABELS[axis.name]}: values", exact=True)
+        await box.fill(", ".join(str(value) for value in axis.values))
+        await box.press("Enter")
+        await settle(page)
+    cells = sweep_of(session.seed).cells
+    await page.get_by_text(re.compile(rf"{cells} runs \(2 × 2: hidden units × learning rate\) · about")).wait_for()
+    started = time.perf_counter()
+    await page.get_by_role("button", name="Run sweep").click()
+    finished = page.get_by_text(re.compile(rf"Finished: {cells} of {cells} runs in"))
+    await finished.wait_for()
+    session.sweep_seconds = time.perf_counter() - started
+    session.sweep_server_seconds = float(re.search(r"runs in ([0-9.]+) s", await finished.inner_text()).group(1))
+    await settle(page)
+    await _check_page(page, session, "sweep")
+    await page.locator(NAV, has_text="Train & overview").click()  # where Train shows its run
+    await page.get_by_role("heading", name="Digits Playground", exact=True).wait_for()
+    await settle(page)
+
+
 async def use_app(page, session, png):
-    """One person's visit: seed, Train, the three other pages, an upload on the probe page."""
+    """One person's visit: seed, (a sweep,) Train, the three other pages, an upload on the probe page."""
     name = run_name(session.seed)
     session.begin("seed")
     await set_number(page, "Seed", session.seed, "seed")
+    if session.kind == "sweep":  # before Train: its cells take turns in the queue with the others' runs
+        session.begin("sweep")
+        await run_sweep(page, session)
     session.begin("train")
     started = time.perf_counter()
     await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
@@ -147,8 +203,8 @@ async def use_app(page, session, png):
     await _visit(page, "Compare runs", lambda p: p.locator("[data-testid=stDataFrame]"))
     await _check_page(page, session, "compare")
     session.begin("probe")
-    await _visit(page, "Probe a digit", lambda p: p.locator("[data-testid=stButtonGroup] button", has_text="Upload"))
-    await page.locator("[data-testid=stButtonGroup] button", has_text="Upload").click()
+    await _visit(page, "Probe a digit", upload_source)
+    await upload_source(page).click()
     await page.locator("input[type=file]").set_input_files(
         files=[{"name": "digit.png", "mimeType": "image/png", "buffer": png}])
     answer = page.get_by_text(re.compile(r"^Prediction: \d$"))
@@ -159,12 +215,44 @@ async def use_app(page, session, png):
     session.begin("done")
 
 
-async def _one(browser, url, session, png, timeout_s, contexts):
+async def _refused(page, session, name, payload):
+    """Upload ``payload`` as ``name`` into the page's file input; wait for the error naming it."""
+    started = time.perf_counter()
+    await page.locator("input[type=file]").set_input_files(
+        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": payload}])
+    await page.locator("[data-testid=stAlertContentError]", has_text=name).wait_for()
+    session.refusals.append((name, time.perf_counter() - started))
+    await settle(page)
+    for text in await page.locator("[data-testid=stException]").all_inner_texts():
+        session.errors.append(f"{name}: exception on the page: {text.strip()[:200]}")
+
+
+async def hostile_visit(page, session, others_done):
+    """Rounds of hostile uploads (each file named after its round) until ``others_done`` is set."""
+    while not session.rounds or not others_done.is_set():
+        session.rounds += 1
+        session.begin("hostile images")
+        await _visit(page, "Probe a digit", upload_source)
+        await upload_source(page).click()
+        await settle(page)
+        for name, payload in hostile.images().items():
+            await _refused(page, session, f"round{session.rounds}-{name}", payload)
+        session.begin("hostile runs")
+        await _visit(page, "Compare runs", lambda p: p.get_by_text("Bring back a saved run"))
+        for name, payload in hostile.saved_runs().items():
+            await _refused(page, session, f"round{session.rounds}-{name}", payload)
+    session.begin("done")
+
+
+async def _one(browser, url, session, png, timeout_s, contexts, others_done):
     try:
         session.begin("open")
         context, page = await open_app(browser, url, timeout_s)
         contexts.append((context, page))
-        await use_app(page, session, png)
+        if session.kind == "hostile":
+            await hostile_visit(page, session, others_done)
+        else:
+            await use_app(page, session, png)
         return page
     except Exception as exc:  # any failure of a step is this session's error, reported, not raised
         session.errors.append(f"{session.step}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
@@ -174,7 +262,8 @@ async def _one(browser, url, session, png, timeout_s, contexts):
 async def _read_back(page, session):
     try:
         session.begin("read back")
-        session.runs_seen = await selected_run_options(page)
+        shown = page.locator(SIDEBAR).get_by_role("combobox", name="Showing run")
+        session.runs_seen = await selected_run_options(page) if await shown.count() else []
         session.url_runs = url_runs(page.url)
         session.begin("done")
         session.held = not session.errors
@@ -182,16 +271,22 @@ async def _read_back(page, session):
         session.errors.append(f"read back: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
-async def drive_async(url, seeds, timeout_s, png):
-    """Run one session per seed against ``url`` at the same time, each uploading ``png`` (bytes)
-    on the probe page; all within ``timeout_s``. Returns the Session records, one per seed, in order."""
-    sessions = [Session(seed) for seed in seeds]
+async def drive_async(url, sessions, timeout_s, png):
+    """Run ``sessions`` (Session records, or seeds of "train" sessions) against ``url`` at the same
+    time, each uploading ``png`` (bytes) on the probe page; all within ``timeout_s``. Returns the
+    Session records, in order."""
+    sessions = [s if isinstance(s, Session) else Session(s) for s in sessions]
+    if any(s.kind == "hostile" for s in sessions):  # built before the clock starts: seconds of CPU
+        hostile.images(), hostile.saved_runs()
     deadline = time.perf_counter() + timeout_s
-    contexts = []
+    contexts, others_done = [], asyncio.Event()
     async with async_playwright() as p:
         browser = await launch(p)
         try:
-            tasks = [asyncio.create_task(_one(browser, url, s, png, timeout_s, contexts)) for s in sessions]
+            tasks = [asyncio.create_task(_one(browser, url, s, png, timeout_s, contexts, others_done))
+                     for s in sessions]
+            others = [task for task, s in zip(tasks, sessions, strict=True) if s.kind != "hostile"]
+            asyncio.gather(*others).add_done_callback(lambda _: others_done.set())
             done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.perf_counter()))
             for task in pending:
                 task.cancel()
@@ -239,6 +334,6 @@ def in_thread(coroutine_function, *args, **kwargs):
     return box["result"]
 
 
-def drive(url, seeds, timeout_s, png):
+def drive(url, sessions, timeout_s, png):
     """``drive_async`` from synchronous code (the load test, the browser tests)."""
-    return in_thread(drive_async, url, seeds, timeout_s, png)
+    return in_thread(drive_async, url, sessions, timeout_s, png)
