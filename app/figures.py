@@ -25,11 +25,10 @@ class Curve(NamedTuple):
 
 
 def epoch_ticks(epochs):
-    """Tick spacing for an epoch axis: whole epochs, about eight ticks (1, 2, 5, 10, 20, 50...)."""
-    for step in (1, 2, 5, 10, 20, 25, 50, 100):
-        if epochs / step <= 8:
-            return step
-    return 100
+    """Ticks of an epoch axis: epoch 1, then whole multiples of a round step (1, 2, 5, 10, 20, 25,
+    50, 100), about eight in all, none past the last epoch: 1, 5, 10, ... 30 for 30 epochs."""
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if epochs / s <= 8), 100)
+    return sorted({1, *range(step, epochs + 1, step)})
 
 
 def log_ticks(values):
@@ -74,7 +73,7 @@ def training_curves(curves, metric="loss", title=None):
                 marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1))))
     fig.update_layout(title=title or f"{label.split(' (')[0].capitalize()} per epoch", xaxis_title="epoch",
                       yaxis_title=label, **_LAYOUT)
-    fig.update_xaxes(dtick=epoch_ticks(longest), tick0=1, rangemode="tozero" if longest == 1 else "normal")
+    fig.update_xaxes(tickvals=epoch_ticks(longest), rangemode="tozero" if longest == 1 else "normal")
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     else:
@@ -100,7 +99,7 @@ def batch_losses(losses, epoch, title=None):
                       xaxis_title=f"batch of epoch {epoch}", yaxis_title="loss (log scale)", **_LAYOUT)
     ticks, labels = log_ticks([*losses[finite], top * 10] if not finite.all() else losses)
     fig.update_yaxes(type="log", tickvals=ticks, ticktext=labels)
-    fig.update_xaxes(dtick=epoch_ticks(len(losses)), tick0=1)
+    fig.update_xaxes(tickvals=epoch_ticks(len(losses)))
     return fig
 
 

@@ -33,10 +33,12 @@ def test_the_accuracy_axis_always_runs_from_0_to_100_percent():
     assert fig.layout.yaxis.tickformat == ".0%" and tuple(fig.layout.yaxis.range) == (0, 1.02)
 
 
-def test_epoch_ticks_are_whole_epochs():
+def test_epoch_ticks_are_whole_epochs_from_the_first_to_the_last():
     fig = figures.training_curves([curve()], "loss")
-    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 1
-    assert [figures.epoch_ticks(n) for n in (3, 30, 500)] == [1, 5, 100]
+    assert list(fig.layout.xaxis.tickvals) == figures.epoch_ticks(len(curve().history["val_loss"]))
+    assert figures.epoch_ticks(3) == [1, 2, 3]
+    assert figures.epoch_ticks(30) == [1, 5, 10, 15, 20, 25, 30]
+    assert figures.epoch_ticks(500) == [1, 100, 200, 300, 400, 500]
 
 
 def test_training_curves_of_several_runs_keep_each_runs_own_colour():
