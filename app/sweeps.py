@@ -121,6 +121,20 @@ def pool():
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
 
 
+def refusal(sweep, estimate):
+    """Why this server will not run ``sweep`` (with its nncore Estimate), or None: on a shared
+    deployment (DIGITS_SHARED) a sweep's runs keep to the budget of a single run, as Train's do."""
+    budget = trainer.budget_seconds()
+    over = [seconds for seconds in estimate.per_cell if seconds > budget]
+    if not over or not trainer.shared_deployment():
+        return None
+    longest = max(range(sweep.cells), key=estimate.per_cell.__getitem__)
+    return (f"This server is shared, so a run may take at most {trainer.duration(budget)}: {len(over)} of these "
+            f"{sweep.cells} runs would take longer (the longest, `{sweep.configs()[longest].name}`, about "
+            f"{trainer.duration(estimate.per_cell[longest])}). Choose smaller values (fewer epochs or hidden "
+            "units, larger batches), or run the sweep on your own machine: `python main.py sweep ...`.")
+
+
 def cells(sweep, stop, on_start, only, owner):
     """The one place a sweep's cells are handed out: ``nncore.sweep.run`` on ``pool()``, each Cell
     with its TrainResult, None every POLL_SECONDS. Here, each cell takes its turn in the server's

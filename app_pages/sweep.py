@@ -69,6 +69,7 @@ if len(axes) == (1 if second == NONE else 2):
         st.error(str(exc), icon=":material/error:")
 
 too_many = sweep is not None and sweep.cells > sweeps.MAX_CELLS
+refused = None
 if sweep is not None and pool is not None:
     _, slots, where = pool
     estimate = sweep.estimate(slots)
@@ -82,6 +83,9 @@ if sweep is not None and pool is not None:
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
         labels = {name: sweeps.label(name) for name in sweep.names}
         st.plotly_chart(sweep_figures.estimate_chart(sweep, estimate.per_cell, labels))
+    refused = sweeps.refusal(sweep, estimate)
+    if refused:
+        st.error(refused, icon=":material/timer_off:")
     if too_many:
         st.warning(f"The app runs sweeps of at most {sweeps.MAX_CELLS} runs; the command line has no such limit: "
                    f"`python main.py sweep ...`.", icon=":material/warning:")
@@ -90,7 +94,7 @@ record = sweeps.last()
 resume = record is not None and record.state == "stopped" and record.sweep == sweep
 label = f"Run the remaining {len(record.missing)} runs" if resume else "Run sweep"
 clicked = st.button(label, type="primary", icon=":material/grid_view:", key="sweep_run", help="Any click while it "
-                    "runs stops it: the runs finished are kept.", disabled=sweep is None or pool is None or too_many)
+                    "runs stops it: the runs finished are kept.", disabled=sweep is None or pool is None or too_many or bool(refused))
 area = st.empty()
 if clicked:
     sweeps.run(sweep, area, pool[2])

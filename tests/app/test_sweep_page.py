@@ -61,6 +61,16 @@ def test_bad_values_say_what_is_wrong_and_nothing_can_run(page, values, words):
     assert page.button(key="sweep_run").disabled
 
 
+def test_a_shared_server_refuses_a_sweep_whose_runs_are_over_the_budget(page, monkeypatch):
+    monkeypatch.setenv("DIGITS_SHARED", "1")
+    monkeypatch.setenv("DIGITS_TRAINING_BUDGET", "0.000001")  # every run is over it
+    grid(page)
+    assert any("This server is shared" in e and "4 of these 4 runs" in e for e in errors(page))
+    assert page.button(key="sweep_run").disabled
+    monkeypatch.delenv("DIGITS_SHARED")  # not shared: the estimate above the button is the warning
+    assert not page.run().button(key="sweep_run").disabled
+
+
 def test_a_2x2_sweep_adds_each_run_to_the_session_and_the_shared_cache_and_shows_heatmaps(page):
     run_sweep(grid(page))
     assert not page.exception and not errors(page)
