@@ -94,7 +94,8 @@ record = sweeps.last()
 resume = record is not None and record.state == "stopped" and record.sweep == sweep
 label = f"Run the remaining {len(record.missing)} runs" if resume else "Run sweep"
 clicked = st.button(label, type="primary", icon=":material/grid_view:", key="sweep_run", help="Any click while it "
-                    "runs stops it: the runs finished are kept.", disabled=sweep is None or pool is None or too_many or bool(refused))
+                    "runs stops it: the runs finished are kept.",
+                    disabled=sweep is None or pool is None or too_many or bool(refused))
 area = st.empty()
 if clicked:
     sweeps.run(sweep, area, pool[2])
