@@ -121,18 +121,16 @@ def pool():
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
 
 
-def refusal(sweep, estimate):
-    """Why this server will not run ``sweep`` (with its nncore Estimate), or None: on a shared
-    deployment (DIGITS_SHARED) a sweep's runs keep to the budget of a single run, as Train's do."""
+def refusal(estimate):
+    """Why this server will not run a sweep of this nncore Estimate, or None: on a shared
+    deployment (DIGITS_SHARED) a whole sweep, the sum of its runs, keeps to the budget of one run."""
     budget = trainer.budget_seconds()
-    over = [seconds for seconds in estimate.per_cell if seconds > budget]
-    if not over or not trainer.shared_deployment():
+    if estimate.training <= budget or not trainer.shared_deployment():
         return None
-    longest = max(range(sweep.cells), key=estimate.per_cell.__getitem__)
-    return (f"This server is shared, so a run may take at most {trainer.duration(budget)}: {len(over)} of these "
-            f"{sweep.cells} runs would take longer (the longest, `{sweep.configs()[longest].name}`, about "
-            f"{trainer.duration(estimate.per_cell[longest])}). Choose smaller values (fewer epochs or hidden "
-            "units, larger batches), or run the sweep on your own machine: `python main.py sweep ...`.")
+    return (f"This server is shared, so a sweep may take at most {trainer.duration(budget)} of training in all; "
+            f"these {len(estimate.per_cell)} runs would take about {trainer.duration(estimate.training)}. Sweep "
+            "fewer values or smaller runs (fewer epochs or hidden units, larger batches), or run it on your own "
+            "machine: `python main.py sweep ...`.")
 
 
 def cells(sweep, stop, on_start, only, owner):

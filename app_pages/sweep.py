@@ -83,7 +83,7 @@ if sweep is not None and pool is not None:
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
         labels = {name: sweeps.label(name) for name in sweep.names}
         st.plotly_chart(sweep_figures.estimate_chart(sweep, estimate.per_cell, labels))
-    refused = sweeps.refusal(sweep, estimate)
+    refused = sweeps.refusal(estimate)
     if refused:
         st.error(refused, icon=":material/timer_off:")
     if too_many:

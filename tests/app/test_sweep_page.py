@@ -61,13 +61,18 @@ def test_bad_values_say_what_is_wrong_and_nothing_can_run(page, values, words):
     assert page.button(key="sweep_run").disabled
 
 
-def test_a_shared_server_refuses_a_sweep_whose_runs_are_over_the_budget(page, monkeypatch):
-    monkeypatch.setenv("DIGITS_SHARED", "1")
-    monkeypatch.setenv("DIGITS_TRAINING_BUDGET", "0.000001")  # every run is over it
+def test_a_shared_server_refuses_a_sweep_whose_runs_together_are_over_the_budget(page, monkeypatch):
     grid(page)
-    assert any("This server is shared" in e and "4 of these 4 runs" in e for e in errors(page))
+    axes = (nncore.sweep.Axis("hidden", (8, 16)), nncore.sweep.Axis("lr", (0.05, 0.1)))
+    estimate = nncore.sweep.Sweep(nncore.TrainConfig(epochs=3), axes).estimate()
+    budget = 0.9 * estimate.training  # each run is within it, the four together are not
+    assert max(estimate.per_cell) < budget
+    monkeypatch.setenv("DIGITS_SHARED", "1")
+    monkeypatch.setenv("DIGITS_TRAINING_BUDGET", str(budget))
+    grid(page)
+    assert any("This server is shared" in e and "these 4 runs would take about" in e for e in errors(page))
     assert page.button(key="sweep_run").disabled
-    monkeypatch.delenv("DIGITS_SHARED")  # not shared: the estimate above the button is the warning
+    monkeypatch.delenv("DIGITS_SHARED")  # not shared: the estimate shown above the button is the warning
     assert not page.run().button(key="sweep_run").disabled
 
 
