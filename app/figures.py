@@ -114,9 +114,14 @@ def confusion_heatmap(counts, percentages, title="Confusion matrix on the test s
     right = np.where(diagonal, counts, np.nan)
     hover = "true %{y}, predicted %{x}<br>%{text} digits (%{customdata:.1f}% of the true %{y}s)<extra></extra>"
     top = max(1.0, float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 1.0)
+    # zmax as well as zmin: Plotly ignores a zmin given alone and stretches the scale over the diagonal's
+    # own range, so 32 right of 35 would look as pale as an empty cell beside 37 of 37; the blue stops at a
+    # mid tone so the counts written on it stay readable
+    most_right = max(1.0, float(np.diag(counts).max()))
     fig = go.Figure([
-        go.Heatmap(z=right, x=labels, y=labels, colorscale="Blues", zmin=0, text=counts, texttemplate="%{text}",
-                   customdata=percentages, showscale=False, hovertemplate=hover, hoverongaps=False),
+        go.Heatmap(z=right, x=labels, y=labels, colorscale=[[0, "#eff3ff"], [1, "#4292c6"]], zmin=0, zmax=most_right,
+                   text=counts, texttemplate="%{text}", customdata=percentages, showscale=False,
+                   hovertemplate=hover, hoverongaps=False),
         go.Heatmap(z=mistakes, x=labels, y=labels, colorscale=[[0, "#fcbba1"], [1, "#a50f15"]], zmin=0.5,
                    zmax=top, text=counts, texttemplate="%{text}", customdata=percentages, showscale=False,
                    hovertemplate=hover, hoverongaps=False),

@@ -69,6 +69,14 @@ def test_confusion_heatmap_draws_mistakes_on_their_own_scale():
     assert fig.layout.yaxis.autorange == "reversed"
 
 
+def test_confusion_heatmap_shades_right_answers_from_zero_not_from_the_weakest_digit():
+    counts = np.diag([37, 32, 36])
+    fig = figures.confusion_heatmap(counts, 100 * np.eye(3))
+    right = fig.data[0]
+    # Plotly honours zmin only with zmax: without it 32 of 32 right would be drawn as white as nothing
+    assert right.zmin == 0 and right.zmax == 37
+
+
 def test_per_class_bars_are_precision_and_recall_from_zero_with_their_values():
     fig = figures.per_class_bars(np.linspace(0.9, 1, 10), np.linspace(1, 0.875, 10))
     assert [t.name for t in fig.data] == ["precision", "recall"] and len(fig.data[0].y) == 10
