@@ -6,7 +6,7 @@ import streamlit as st
 
 import nncore
 from nncore import BOUNDS, ConfigError
-from nncore.config import check_setting
+from nncore.config import check_setting, lr_advice
 
 from . import links, runs, views
 
@@ -87,7 +87,8 @@ def settings_controls():
                          f"default {getattr(defaults, name)}.")
             if setting.choices:
                 values[name] = where.selectbox(label, setting.choices, key=_key(name), help=help_text,
-                                               disabled=name in locked)
+                                               disabled=name in locked,
+                                               format_func=views.choice_name)
                 continue
             # no min/max on the box: a value out of range stays as typed and is explained below it
             values[name] = where.number_input(label, step=setting.kind(step), format=fmt, key=_key(name),
@@ -98,6 +99,9 @@ def settings_controls():
                 problems.append(name)
                 where.markdown(f":red[:material/error: {label} must be {setting.allowed()}.]")
         config = None if problems else nncore.TrainConfig(**values)
+        advice = config and lr_advice(config.optimizer, config.lr)
+        if advice:
+            st.caption(f":orange[:material/speed: {advice}]")
         st.session_state["sidebar_settings"] = config
         # read as the button's return value, not in a callback: a callback would get the settings of the
         # previous script run, and a value typed just before the click would not be the one trained

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 import nncore
+from nncore.config import SUGGESTED_LR, lr_advice
 
 from . import analysis, figures
 
@@ -11,12 +12,22 @@ NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning r
              "s = seed; then any other setting that differs from the defaults.")
 
 
+# how a choice is written for people (the value itself stays the key the URL and the CLI use)
+CHOICE_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "relu": "ReLU",
+                "leaky_relu": "leaky ReLU"}
+
+
+def choice_name(choice):
+    """A setting's choice as a person reads it: 'adam' -> 'Adam', 'leaky_relu' -> 'leaky ReLU'."""
+    return CHOICE_NAMES.get(choice, choice)
+
+
 def settings_text(config):
     """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0'."""
     defaults = nncore.TrainConfig()
     words = [f"{config.hidden} hidden units", f"learning rate {config.lr:g}", f"batches of {config.batch}",
              f"{config.epochs} epochs", f"seed {config.seed}"]
-    extras = {"activation": f"{config.activation} units", "optimizer": f"{config.optimizer} optimizer",
+    extras = {"activation": f"{choice_name(config.activation)} units", "optimizer": f"{choice_name(config.optimizer)}",
               "momentum": f"momentum {config.momentum:g}", "l2": f"L2 {config.l2:g}",
               "schedule": f"{config.schedule} schedule", "patience": f"early-stopping patience {config.patience}",
               "val_share": f"{config.val_share:.0%} validation", "augment": f"{config.augment} augmented copies",
@@ -115,7 +126,12 @@ def run_curves(run):
     if r.diverged and r.diverged_losses:
         st.plotly_chart(figures.batch_losses(r.diverged_losses, r.diverged_epoch))
     since = analysis.overfitting(r.history)
-    if since is not None:
+    if since is not None and run.config.lr > SUGGESTED_LR[run.config.optimizer][1]:
+        st.warning(f"Validation loss rising since epoch {since + 1}, but not because the network memorises: "
+                   f"{lr_advice(run.config.optimizer, run.config.lr)} Steps this large make the network "
+                   "over-confident, so the few digits it gets wrong cost more and more loss while its accuracy "
+                   "barely moves. Try a smaller learning rate.", icon=":material/speed:")
+    elif since is not None:
         st.warning(f"Validation loss rising since epoch {since + 1} while the training loss keeps falling: the "
                    "network is memorising the training digits (overfitting). The kept epoch is chosen by "
                    "validation accuracy; fewer epochs, L2 or early stopping would help.", icon=":material/trending_up:")

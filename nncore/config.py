@@ -43,11 +43,31 @@ def number_text(value):
     return f"{value:.10f}".rstrip("0")
 
 
+# The learning rates each optimizer learns these digits well at (the default network, 30 epochs); Adam
+# rescales every step by the gradient's own size, so it wants one about ten times smaller than SGD.
+SUGGESTED_LR = {"sgd": (0.05, 0.5), "momentum": (0.01, 0.1), "adam": (0.001, 0.01)}
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"}
+
+
+def lr_advice(optimizer, lr):
+    """A sentence when learning rate ``lr`` lies outside the range ``optimizer`` learns well at, else None."""
+    low, high = SUGGESTED_LR[optimizer]
+    name, usual = OPTIMIZER_NAMES[optimizer], f"{number_text(low)}-{number_text(high)}"
+    if lr > high:
+        return (f"Learning rate {number_text(lr)} is {lr / high:.3g}× the top of what {name} usually learns well at "
+                f"({usual}): expect jumpy curves and a validation loss that climbs (or a run that diverges).")
+    if lr < low:
+        return (f"Learning rate {number_text(lr)} is below what {name} usually learns well at ({usual}): expect "
+                "slow learning (more epochs needed).")
+    return None
+
+
 BOUNDS = {
     "epochs": Setting(int, 1, 500, "passes over the training split"),
     "hidden": Setting(int, 1, 2048, "units in the hidden layer"),
-    "lr": Setting(float, 1e-5, 100.0, "learning rate (step size); SGD learns well at 0.05-0.5, momentum at "
-                                      "0.01-0.1, Adam at 0.001-0.01; too large and training diverges"),
+    "lr": Setting(float, 1e-5, 100.0, "learning rate (step size); " + ", ".join(
+        f"{OPTIMIZER_NAMES[name]} learns well at {number_text(low)}-{number_text(high)}"
+        for name, (low, high) in SUGGESTED_LR.items()) + "; too large and training diverges"),
     "batch": Setting(int, 1, 4096, "examples per gradient step (larger than the split = full batch)"),
     "seed": Setting(int, 0, 2**31 - 1, "seeds the weights, the shuffling and the validation split"),
     "val_share": Setting(float, 0.05, 0.5, "share of all digits held out for validation"),

@@ -76,3 +76,11 @@ def test_clamped_takes_known_choices_and_ignores_others_with_a_note():
     config, notes = TrainConfig.clamped({"activation": "tanh", "optimizer": "bogus"})
     assert config.activation == "tanh" and config.optimizer == "sgd"
     assert notes == ["ignored optimizer='bogus': not one of sgd, momentum, adam"]
+
+
+def test_lr_advice_names_a_learning_rate_too_large_for_the_optimizer_and_its_usual_range():
+    from nncore.config import lr_advice
+    advice = lr_advice("adam", 0.1)
+    assert "10× the top" in advice and "Adam" in advice and "0.001-0.01" in advice
+    assert lr_advice("sgd", 0.1) is None and lr_advice("adam", 0.003) is None
+    assert "slow" in lr_advice("sgd", 0.001)

@@ -203,3 +203,25 @@ def test_the_other_pages_show_the_command_too(trained, page):
     trained.switch_page(PAGES[page]).run()
     shown = [c.value for c in trained.caption] + [c.value for c in trained.code]
     assert any("python main.py" in text for text in shown), page
+
+
+# --- a learning rate that suits one optimizer and not another ------------------------------
+
+def test_choosing_adam_at_the_default_learning_rate_says_it_is_too_large_before_training(app):
+    app.selectbox(key="setting_optimizer").set_value("adam").run()
+    assert any("10× the top of what Adam usually learns well at" in c for c in texts(app, "caption"))
+    app.selectbox(key="setting_optimizer").set_value("sgd").run()
+    assert not any("usually learns well at" in c for c in texts(app, "caption"))
+
+
+def test_a_rising_validation_loss_from_too_large_adam_steps_is_not_called_overfitting(app):
+    train(app, optimizer="adam", lr=0.1)
+    warnings = texts(app, "warning")
+    assert any("not because the network memorises" in w and "Try a smaller learning rate" in w for w in warnings)
+    assert not any("memorising the training digits (overfitting)" in w for w in warnings)
+
+
+def test_the_sidebar_writes_optimizers_and_activations_as_people_do():
+    from app import views
+    assert [views.choice_name(c) for c in ("sgd", "momentum", "adam", "relu", "leaky_relu", "tanh")] == [
+        "SGD", "SGD with momentum", "Adam", "ReLU", "leaky ReLU", "tanh"]
