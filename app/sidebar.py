@@ -85,14 +85,18 @@ def settings_controls():
             where = more if name in MORE else st
             help_text = (f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; "
                          f"default {getattr(defaults, name)}.")
+            # The value a box holds is also given as its default: the browser can draw a new box from its
+            # default before the value arrives (an Epochs box read 0 after a link opened), and a click
+            # in that moment would send the default back as the setting.
+            current = st.session_state[_key(name)]
             if setting.choices:
                 values[name] = where.selectbox(label, setting.choices, key=_key(name), help=help_text,
-                                               disabled=name in locked,
-                                               format_func=views.choice_name)
+                                               index=setting.choices.index(current) if current in setting.choices
+                                               else 0, disabled=name in locked, format_func=views.choice_name)
                 continue
             # no min/max on the box: a value out of range stays as typed and is explained below it
-            values[name] = where.number_input(label, step=setting.kind(step), format=fmt, key=_key(name),
-                                              help=help_text, disabled=name in locked)
+            values[name] = where.number_input(label, value=setting.kind(current), step=setting.kind(step), format=fmt,
+                                              key=_key(name), help=help_text, disabled=name in locked)
             try:
                 check_setting(name, values[name])
             except ConfigError:

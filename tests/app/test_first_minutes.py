@@ -225,3 +225,13 @@ def test_the_sidebar_writes_optimizers_and_activations_as_people_do():
     from app import views
     assert [views.choice_name(c) for c in ("sgd", "momentum", "adam", "relu", "leaky_relu", "tanh")] == [
         "SGD", "SGD with momentum", "Adam", "ReLU", "leaky ReLU", "tanh"]
+
+
+def test_each_settings_box_is_drawn_with_the_value_it_holds_as_its_default():
+    """A browser can draw a new box from its default before its value arrives: with a default of 0,
+    an Epochs box opened from a link read 0, and a click in that moment trained 0 (caught in Chromium)."""
+    at = fresh_with({"epochs": "12", "hidden": "24", "lr": "0.05", "optimizer": "adam"})
+    boxes = {box.key: box.proto.default for box in at.number_input}
+    assert boxes["setting_epochs"] == 12 and boxes["setting_hidden"] == 24 and boxes["setting_lr"] == 0.05
+    optimizer = at.selectbox(key="setting_optimizer")
+    assert optimizer.proto.default == optimizer.options.index("Adam")

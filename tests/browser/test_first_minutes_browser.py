@@ -89,3 +89,19 @@ def test_a_value_out_of_range_is_said_in_words_next_to_its_box(browser, server):
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_disabled()
     seen(page, "out-of-range", page.locator("[data-testid=stSidebar]"))
     page.close()
+
+
+def test_a_link_opens_with_its_settings_in_the_boxes_from_the_first_moment(browser, server):
+    """Epochs read 0 for a moment after a link opened in about half the fresh sessions (a click then
+    sent the 0 back): read the boxes as soon as each session is idle, several fresh sessions."""
+    link = f"{server.url}/?epochs=12&hidden=24&run=epochs:12,hidden:24&run=default&selected=0"
+    for _ in range(5):
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(link)
+        expect(page.locator("[data-testid=stSidebarNav]")).to_be_visible()
+        page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+        sidebar = page.locator("[data-testid=stSidebar]")
+        shown = [sidebar.get_by_role("spinbutton", name=name, exact=True).input_value()
+                 for name in ("Epochs", "Hidden units")]
+        assert shown == ["12", "24"], shown
+        page.close()
