@@ -197,7 +197,7 @@ def pixel_map(values, title, diverging=True, ink=None, height=330, saturate=1.0)
         colours = dict(zmin=-top, zmid=0, zmax=top, colorscale=DIVERGING)
     else:
         colours = dict(zmin=0, zmax=16, colorscale="Greys")
-    fig = go.Figure(go.Heatmap(z=grid, showscale=diverging, colorbar=dict(thickness=10),
+    fig = go.Figure(go.Heatmap(z=grid, showscale=diverging, colorbar=dict(thickness=10, tickformat=".2~g"),
                                hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>", **colours))
     if ink is not None:
         fig.add_trace(go.Contour(z=np.asarray(ink, dtype=float).reshape(8, 8), showscale=False, hoverinfo="skip",
@@ -211,7 +211,7 @@ def matrix_heatmap(values, title, x_title="", y_title="", height=300):
     values = np.atleast_2d(np.asarray(values, dtype=float))
     top = float(np.abs(values).max()) or 1.0
     fig = go.Figure(go.Heatmap(z=values, zmin=-top, zmid=0, zmax=top, colorscale=DIVERGING,
-                               colorbar=dict(thickness=10),
+                               colorbar=dict(thickness=10, tickformat=".2~g"),
                                hovertemplate=f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:.4g}}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=height,
                       margin=dict(l=50, r=10, t=50, b=40))

@@ -101,9 +101,10 @@ def calibration_section(run):
         [(run.name, run.result.history)])), file_name=f"history-{run.name.replace(' ', '_')}.csv", mime="text/csv",
         icon=":material/download:", on_click="ignore")
     everything = [(r.name, r.result.history) for r in runs.all_runs()]
-    cells[1].download_button(f"All {len(everything)} runs' histories (CSV)", inside.csv_bytes(
-        inside.history_table(everything)), file_name="histories.csv", mime="text/csv", icon=":material/download:",
-        on_click="ignore")
+    if len(everything) > 1:
+        cells[1].download_button(f"The histories of all {len(everything)} runs (CSV)", inside.csv_bytes(
+            inside.history_table(everything)), file_name="histories.csv", mime="text/csv",
+            icon=":material/download:", on_click="ignore")
     cells[2].download_button("Test predictions (CSV)", inside.csv_bytes(pd.DataFrame(
         {"digit index": evaluation.index, "true": evaluation.y, "predicted": evaluation.predicted,
          **{f"P({d})": evaluation.probs[:, d] for d in range(10)}})),

@@ -60,13 +60,15 @@ def accuracy_lines(x_values, x_label, series, title, best=None):
     return fig
 
 
-def parallel_coordinates(columns, color, title="Every run of the sweep"):
+def parallel_coordinates(columns, color, title="Every run of the sweep", formats=None):
     """One line per run across ``columns`` (label -> (values, tick texts or None): with tick texts,
     the values are positions 0..k-1 that those texts name), coloured by ``color`` (label -> values),
-    brightest highest."""
+    brightest highest. ``formats``: label -> a d3 tick format (".1%" for accuracies)."""
     dimensions = []
     for label, (values, ticks) in columns.items():
         dimension = dict(label=label, values=list(values))
+        if formats and label in formats:
+            dimension["tickformat"] = formats[label]
         if ticks is not None:
             dimension.update(tickvals=list(range(len(ticks))), ticktext=list(ticks), range=[-0.25, len(ticks) - 0.75])
         dimensions.append(dimension)
@@ -117,7 +119,8 @@ def every_run(sweep, cells, labels):
                 for name, key in (("validation accuracy", "val_accuracy"), ("test accuracy", "test_accuracy"))}
     columns |= {name: (values, None) for name, values in accuracy.items()}
     columns["seconds"] = ([round(c.seconds, 2) for c in cells], None)
-    return parallel_coordinates(columns, {"validation accuracy": accuracy["validation accuracy"]})
+    return parallel_coordinates(columns, {"validation accuracy": accuracy["validation accuracy"]},
+                                formats={name: ".1%" for name in accuracy})
 
 
 def estimate_chart(sweep, seconds, labels):

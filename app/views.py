@@ -22,6 +22,16 @@ def choice_name(choice):
     return CHOICE_NAMES.get(choice, choice)
 
 
+def probability_text(p):
+    """A probability as a person should read it: '96.3%', but '>99.9%' and '<0.1%' rather than a
+    rounded '100.0%' or '0.0%' that would claim certainty."""
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
 def settings_text(config):
     """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0'."""
     defaults = nncore.TrainConfig()

@@ -21,8 +21,7 @@ counts = evaluation.confusion()
 per_class = evaluation.per_class()
 left, right = st.columns([3, 2])
 inside_sections.confusion_explorer(run, left)
-left.caption("Rows: the true digit; columns: the network's answer. Blue: right; red: mistakes (darker: more). "
-             "Click a cell to see its digits.")
+left.caption("Rows: the true digit; columns: the network's answer. Blue: right; red: mistakes (darker: more).")
 with right:
     st.plotly_chart(figures.per_class_bars(per_class["precision"], per_class["recall"]))
     table = pd.DataFrame({"digit": range(10), "precision": 100 * per_class["precision"],

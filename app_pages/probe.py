@@ -127,7 +127,8 @@ with right:
         for name, p in probs.items():
             (first, p1), (second, p2) = analysis.top_guesses(p)
             verdict = "" if truth is None else (" ✓" if first == truth else f" ✗ (true {truth})")
-            st.markdown(f"### **Prediction: {first}** ({p1:.1%}){verdict}\nsecond guess {second} ({p2:.1%})"
+            st.markdown(f"### **Prediction: {first}** ({views.probability_text(p1)}){verdict}\n"
+                        f"second guess {second} ({views.probability_text(p2)})"
                         + (f" · _{name}_" if len(probs) > 1 else ""))
         st.plotly_chart(figures.softmax_bars(probs, {run.name: run.color for run in chosen}))
         st.multiselect("Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")

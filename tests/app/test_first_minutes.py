@@ -5,6 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import views
 from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
@@ -235,3 +236,7 @@ def test_each_settings_box_is_drawn_with_the_value_it_holds_as_its_default():
     assert boxes["setting_epochs"] == 12 and boxes["setting_hidden"] == 24 and boxes["setting_lr"] == 0.05
     optimizer = at.selectbox(key="setting_optimizer")
     assert optimizer.proto.default == optimizer.options.index("Adam")
+
+
+def test_a_probability_near_certainty_is_not_rounded_into_certainty():
+    assert [views.probability_text(p) for p in (0.99996, 0.963, 0.00004)] == [">99.9%", "96.3%", "<0.1%"]

@@ -192,6 +192,7 @@ def test_parallel_coordinates_name_each_swept_value():
     assert [d.label for d in dims] == ["Hidden units", "Activation", "validation accuracy", "test accuracy", "seconds"]
     assert list(dims[1].ticktext) == ["relu", "tanh"] and list(dims[1].values) == [0, 1, 0, 1]
     assert list(dims[2].values) == [0.9, 0.9, 0.9, 0.0], "a run without a finished epoch sits at 0"
+    assert dims[2].tickformat == dims[3].tickformat == ".1%", "accuracies read as percentages, as everywhere"
 
 
 def test_the_estimate_chart_is_a_heatmap_over_two_settings_and_bars_over_one():
