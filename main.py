@@ -72,13 +72,13 @@ def predict_parser():
     return parser
 
 
-def out_problem(path):
-    """Why a run cannot be saved at ``path`` (a sentence), or None if it can: checked before
+def out_problem(path, example="best.npz", what="the weights"):
+    """Why ``what`` cannot be saved at ``path`` (a sentence), or None if it can: checked before
     training, so a bad --out costs nothing. Creates the folder, as saving would."""
     if not path.strip():
-        return "--out is empty: give the file to save the weights to, such as runs/best.npz"
+        return f"--out is empty: give the file to save {what} to, such as runs/{example}"
     if os.path.isdir(path):
-        return f"--out {path} is a folder: give a file in it, such as {os.path.join(path, 'best.npz')}"
+        return f"--out {path} is a folder: give a file in it, such as {os.path.join(path, example)}"
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -185,6 +185,9 @@ def run_sweep(args, parser):
                                    tuple(nncore.sweep.Axis(name, getattr(args, name)) for name in swept))
     except nncore.NNCoreError as exc:
         parser.error(str(exc))
+    problem = args.out is not None and out_problem(args.out, "sweep.csv", "the table")
+    if problem:  # before training: a CSV that cannot be written must not cost the sweep
+        parser.error(problem)
     try:
         with nncore.pools.connect(args.scheduler) as client:
             return sweep_cells(sweep, args, client)

@@ -15,6 +15,8 @@ from nncore import BOUNDS, ConfigError, TrainConfig
 from nncore.errors import shorten
 
 MAX_LINKED_RUNS = 8
+MAX_READ_RUNS = 4 * MAX_LINKED_RUNS  # run parameters read at all: a link of thousands cost minutes to parse
+MAX_NOTES = 10                       # each note is a toast: a link cannot flood the page with them
 STATUS_KEYS = ("stopped", "uploaded")
 
 
@@ -138,13 +140,20 @@ def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()
 
 
 def _positions(text, count, what, notes):
-    found = []
+    found = {}
     for part in str(text).split(","):
         if part.strip().isdigit() and int(part) < count:
-            found.append(int(part))
+            found[int(part)] = True
         elif part.strip():
             notes.append(f"ignored {what} {shorten(repr(part))}: not a run of the link")
-    return found
+    return list(found)
+
+
+def _bounded(notes):
+    """At most MAX_NOTES notes, the last saying how many more there were."""
+    if len(notes) <= MAX_NOTES:
+        return notes
+    return [*notes[:MAX_NOTES - 1], f"and {len(notes) - MAX_NOTES + 1} more things the link got wrong were ignored"]
 
 
 def from_params(params):
@@ -155,14 +164,16 @@ def from_params(params):
 
     single = {f.name: values(f.name)[-1] for f in fields(TrainConfig) if values(f.name)}
     settings, notes = TrainConfig.clamped(single)
-    runs = []
-    for token in values("run"):
+    tokens, runs, seen = values("run"), [], set()
+    listed = len(tokens)
+    for token in tokens[-MAX_READ_RUNS:]:  # the last ones are the ones restored: the others are not read
         linked, run_notes = linked_run_from_token(token)
         notes += run_notes
-        if linked is not None and all(linked.token != r.token for r in runs):
+        if linked is not None and linked.token not in seen:
+            seen.add(linked.token)
             runs.append(linked)
-    if len(runs) > MAX_LINKED_RUNS:
-        notes.append(f"the link lists {len(runs)} runs; only the last {MAX_LINKED_RUNS} are restored")
+    if len(runs) > MAX_LINKED_RUNS or listed > MAX_READ_RUNS:
+        notes.append(f"the link lists {max(listed, len(runs))} runs; only the last {MAX_LINKED_RUNS} are restored")
         runs = runs[-MAX_LINKED_RUNS:]
     link = Link(settings, runs, notes=notes)
     selected = _positions(values("selected")[-1], len(runs), "selected run", notes) if values("selected") else []
@@ -173,5 +184,6 @@ def from_params(params):
         unknown = [n for n in names if n not in BOUNDS]
         if unknown:
             notes.append(f"ignored {kind} {shorten(', '.join(unknown))}: not a setting")
-        setattr(link, kind, [n for n in names if n in BOUNDS])
+        setattr(link, kind, list(dict.fromkeys(n for n in names if n in BOUNDS)))
+    link.notes = _bounded(notes)
     return link

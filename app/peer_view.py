@@ -9,6 +9,7 @@ import streamlit as st
 import nncore
 import nncore.peer
 
+from . import runs, trainer
 from .figures import COLORS
 
 
@@ -34,20 +35,41 @@ def _train_sklearn(settings):
     return nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _estimate(settings):
+    """Estimated seconds of scikit-learn's run of these settings ((name, value) pairs)."""
+    return nncore.peer.estimate_seconds(nncore.TrainConfig(**dict(settings)))
+
+
 def sklearn_beside(run):
-    """A button that trains scikit-learn's MLPClassifier like ``run`` (an app.runs.Run); once
-    pressed for this run, the comparison below it (kept for the session, its training cached
-    per config for everyone)."""
+    """A button that trains scikit-learn's MLPClassifier like ``run`` (an app.runs.Run), its
+    estimated time on its label; once pressed for this run, the comparison below it (kept for the
+    session, its training cached per config for everyone). Over the training budget the page says
+    so first; a shared server (DIGITS_SHARED) refuses it, as it refuses such a run of ours. The
+    training takes its turn in the server's training queue."""
     shown = st.session_state.setdefault("sklearn_beside", set())
-    if st.button("Train scikit-learn's MLPClassifier beside it", icon=":material/balance:",
-                 key=f"sklearn-beside-{run.name}", help="The same split, standardization, network size, "
-                 "optimizer, batch, epochs and learning rate, in scikit-learn: see how the from-scratch network "
-                 "compares with a library's."):
+    settings = tuple(run.config.to_dict().items())
+    seconds, budget = _estimate(settings), trainer.budget_seconds()
+    refused = seconds > budget and trainer.shared_deployment()
+    if refused:
+        shown.discard(run.name)
+        st.error(f"This server is shared, so a training may take at most {trainer.duration(budget)}; scikit-learn's "
+                 f"run of these settings would take about {trainer.duration(seconds)}. Compare a smaller run (fewer "
+                 "epochs, hidden units or augmented copies, a larger batch), or on your own machine: "
+                 f"`{run.config.command()} --compare-sklearn`.", icon=":material/block:")
+    elif seconds > budget:
+        st.warning(f"scikit-learn's run of these settings would take about **{trainer.duration(seconds)}** of this "
+                   "server's time.", icon=":material/timer:")
+    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {trainer.duration(seconds)})",
+                 icon=":material/balance:", key=f"sklearn-beside-{run.name}", disabled=refused,
+                 help="The same split, standardization, network size, optimizer, batch, epochs and learning rate, in "
+                 "scikit-learn: see how the from-scratch network compares with a library's."):
         shown.add(run.name)
     if run.name not in shown:
         return
-    with st.spinner("Training scikit-learn's MLPClassifier…"):
-        peer = _train_sklearn(tuple(run.config.to_dict().items()))
+    with st.spinner("Training scikit-learn's MLPClassifier…"), \
+            trainer.shared_queue().turn(str(id(runs.current())), seconds):
+        peer = _train_sklearn(settings)
     ours = run.result
     st.markdown(f"**Beside scikit-learn's MLPClassifier**, trained on the same {peer.rows} rows, standardized the "
                 "same way, and scored on the same test split:")

@@ -70,7 +70,10 @@ if len(axes) == (1 if second == NONE else 2):
 
 too_many = sweep is not None and sweep.cells > sweeps.MAX_CELLS
 refused = None
-if sweep is not None and pool is not None:
+if too_many:  # said before anything is estimated: measuring the steps of a grid the app will not run costs minutes
+    st.warning(f"These settings make {sweep.cells} runs; the app runs sweeps of at most {sweeps.MAX_CELLS} runs. The "
+               "command line has no such limit: `python main.py sweep ...`.", icon=":material/warning:")
+elif sweep is not None and pool is not None:
     _, slots, where = pool
     estimate = sweep.estimate(slots)
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
@@ -86,9 +89,6 @@ if sweep is not None and pool is not None:
     refused = sweeps.refusal(estimate)
     if refused:
         st.error(refused, icon=":material/timer_off:")
-    if too_many:
-        st.warning(f"The app runs sweeps of at most {sweeps.MAX_CELLS} runs; the command line has no such limit: "
-                   f"`python main.py sweep ...`.", icon=":material/warning:")
 
 record = sweeps.last()
 resume = record is not None and record.state == "stopped" and record.sweep == sweep

@@ -16,14 +16,17 @@ mapping, setting by setting:
 ``differences(config)`` says, in sentences, what has no equivalent or differs.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from . import augment, data
 from .config import TrainConfig
+from .cost import AUGMENT_SECONDS_PER_DIGIT
 from .errors import ConfigError
 from .training import single_threaded_blas
 
@@ -128,6 +131,46 @@ def differences(config, rows):
                 "the weights from a normal distribution (He's scale for relu, Glorot's for tanh and sigmoid) with "
                 "zero biases, and shuffles with its own random numbers, so equal settings still give another run.")
     return tuple(said)
+
+
+@lru_cache(maxsize=256)
+def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
+    """Measured seconds of one step of scikit-learn's MLPClassifier on ``batch`` rows with
+    ``hidden`` units: one epoch of a few such steps (at most 4,096 rows in all), the fastest of 3,
+    on one BLAS thread as it trains. Its steps cost more than ours (its bookkeeping per batch), so
+    ours cannot stand in for it."""
+    from sklearn.neural_network import MLPClassifier
+
+    steps = min(max(4096 // batch, 1), 64)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((batch * steps, 64)).astype(np.float32)
+    y = np.arange(batch * steps) % 10
+    best = math.inf
+    with warnings.catch_warnings(), single_threaded_blas():
+        warnings.simplefilter("ignore")  # one epoch: "maximum iterations reached", as asked
+        for _ in range(3):
+            model = MLPClassifier(hidden_layer_sizes=(hidden,), activation=ACTIVATIONS[activation], batch_size=batch,
+                                  solver="adam" if optimizer == "adam" else "sgd", max_iter=1, random_state=0)
+            started = time.perf_counter()
+            model.fit(X, y)
+            best = min(best, (time.perf_counter() - started) / steps)
+    return best
+
+
+def estimate_seconds(config):
+    """Estimated seconds for ``train_sklearn(config)`` on this machine: its epochs of steps over the
+    rows ours trains on (one network: scikit-learn trains no ensemble), plus building their
+    distorted copies. Raises ConfigError when ``config`` is not a TrainConfig."""
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"estimate_seconds() takes a TrainConfig, got {type(config).__name__}")
+    parts = data.split(config.seed, config.val_share)
+    rows = len(parts.train) * (1 + config.augment)
+    batch = min(config.batch, rows)
+    full, rest = divmod(rows, batch)
+    per_epoch = full * seconds_per_step(config.hidden, batch, config.activation, config.optimizer)
+    if rest:
+        per_epoch += seconds_per_step(config.hidden, rest, config.activation, config.optimizer)
+    return config.epochs * per_epoch + len(parts.train) * config.augment * AUGMENT_SECONDS_PER_DIGIT
 
 
 def train_sklearn(config):

@@ -65,6 +65,16 @@ def test_an_out_that_cannot_be_saved_to_exits_2_with_one_line_before_training(tm
     assert "--out" in done.stderr and not done.stdout  # nothing trained, nothing lost
 
 
+@pytest.mark.parametrize("out", ["", "{tmp}", "{tmp}/a-file/sweep.csv", "/proc/sweep.csv"],
+                         ids=["empty", "a-folder", "under-a-file", "unwritable"])
+def test_a_sweep_out_that_cannot_be_written_exits_2_with_one_line_before_training(tmp_path, out):
+    (tmp_path / "a-file").write_text("not a folder")
+    done = cli("sweep", "--epochs", "1", "--hidden", "8", "--out", out.format(tmp=tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "--out" in done.stderr and not done.stdout  # nothing trained, nothing lost
+
+
 def test_predict_on_a_file_with_a_corrupt_lzma_entry_says_so_without_traceback(tmp_path):
     out = tmp_path / "w.npz"
     assert cli("--epochs", "1", "--hidden", "8", "--out", str(out)).returncode == 0

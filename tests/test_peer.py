@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nncore
-from nncore import TrainConfig
+from nncore import ConfigError, TrainConfig
 from nncore.peer import differences, sklearn_parameters, train_sklearn, training_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +107,11 @@ def test_compare_sklearn_on_the_command_line_prints_both_and_what_differs(tmp_pa
     assert 0.8 <= ours <= 1 and 0.8 <= theirs <= 1
     assert "  - activation leaky_relu: scikit-learn has relu" in out
     assert (tmp_path / "w.npz").exists(), "training still saves the run"
+
+
+def test_the_estimate_of_scikit_learns_run_is_its_epochs_of_measured_steps():
+    one = nncore.peer.estimate_seconds(TrainConfig(epochs=1, hidden=16))
+    assert one > 0
+    assert nncore.peer.estimate_seconds(TrainConfig(epochs=40, hidden=16)) == pytest.approx(40 * one)
+    with pytest.raises(ConfigError, match="takes a TrainConfig"):
+        nncore.peer.estimate_seconds({"epochs": 1})

@@ -1,5 +1,6 @@
 """app.links: settings, runs (with their status), the selection and a teacher's locks in the URL, read leniently."""
 
+from app import links
 from app.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
 from nncore import TrainConfig
 
@@ -47,3 +48,20 @@ def test_links_restore_a_bounded_number_of_runs():
     tokens = [f"seed:{s}" for s in range(MAX_LINKED_RUNS + 5)]
     link = from_params({"run": tokens})
     assert len(link.runs) == MAX_LINKED_RUNS and any("only the last" in n for n in link.notes)
+
+
+def test_a_link_of_thousands_of_runs_reads_only_the_last_ones(monkeypatch):
+    read = []
+    parse = links.linked_run_from_token
+    monkeypatch.setattr(links, "linked_run_from_token", lambda token: read.append(token) or parse(token))
+    tokens = [f"hidden:{h},epochs:1" for h in range(1, 2049)] * 5  # 10,240 run parameters
+    link = from_params({"run": tokens})
+    assert len(read) <= links.MAX_READ_RUNS
+    assert [r.config.hidden for r in link.runs] == list(range(2041, 2049))
+    assert any("lists 10240 runs; only the last 8" in note for note in link.notes)
+
+
+def test_a_link_cannot_flood_the_page_with_notes():
+    link = from_params({"run": ["default"], "overlay": ",".join(["x"] * 100_000), "lock": ",".join(["lr"] * 1000)})
+    assert len(link.notes) == links.MAX_NOTES and "more things the link got wrong" in link.notes[-1]
+    assert link.lock == ["lr"]

@@ -18,7 +18,6 @@ peer_view.sklearn_beside(runs.all_runs()[0])
 """
 
 
-@pytest.fixture
 def view(monkeypatch):
     st.cache_data.clear()
     calls = []
@@ -34,9 +33,16 @@ def view(monkeypatch):
     return at
 
 
+@pytest.fixture(name="view")
+def view_fixture(monkeypatch):
+    """The one-run script, before any click (``calls``: the configs scikit-learn trained)."""
+    return view(monkeypatch)
+
+
 def test_before_the_click_only_the_button_shows(view):
     assert not view.exception
-    assert [b.label for b in view.button] == ["Train scikit-learn's MLPClassifier beside it"]
+    (button,) = view.button
+    assert button.label.startswith("Train scikit-learn's MLPClassifier beside it (about ")
     assert not view.metric and not view.get("plotly_chart") and view.calls == []
 
 
@@ -69,6 +75,24 @@ def test_with_early_stopping_the_validation_curves_show_too():
     assert not at.exception
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert len(specs) == 2 and "Validation accuracy per epoch" in specs[1]
+
+
+def test_a_shared_server_refuses_scikit_learns_run_over_the_budget(monkeypatch):
+    monkeypatch.setenv("DIGITS_SHARED", "1")
+    monkeypatch.setenv("DIGITS_TRAINING_BUDGET", "0.000001")
+    at = view(monkeypatch)
+    (refusal,) = [e.value for e in at.error]
+    assert "This server is shared" in refusal and "scikit-learn's run of these settings would take about" in refusal
+    assert at.button[0].disabled and at.calls == []
+
+
+def test_over_the_budget_the_page_says_how_long_before_the_click(monkeypatch):
+    monkeypatch.setenv("DIGITS_TRAINING_BUDGET", "0.000001")
+    at = view(monkeypatch)
+    assert any("scikit-learn's run of these settings would take about" in w.value for w in at.warning)
+    assert not at.button[0].disabled and at.calls == []
+    at.button[0].click().run()
+    assert not at.exception and len(at.calls) == 1 and at.metric
 
 
 def test_the_chart_has_both_curves_per_epoch():

@@ -156,6 +156,19 @@ def test_more_runs_than_the_app_allows_point_to_the_command_line(page):
     assert page.button(key="sweep_run").disabled
 
 
+def test_a_grid_over_the_apps_limit_is_refused_before_any_run_is_estimated(page, monkeypatch):
+    # 50 widths x 20 batches of augmented digits: 1,000 runs, each a step to measure (minutes of the server's CPU)
+    estimated = []
+    monkeypatch.setattr(nncore.sweep, "estimate_seconds", lambda config: estimated.append(config) or 1.0)
+    widths, batches = (",".join(str(top - i) for i in range(count)) for top, count in ((2048, 50), (4096, 20)))
+    grid(page, "hidden", widths, "batch", batches)
+    estimated.clear()  # the 3 x 3 grid on the way there was estimated, as it should be
+    page.run()
+    assert any("1000 runs" in w.value and "at most 36" in w.value for w in page.warning)
+    assert page.button(key="sweep_run").disabled
+    assert estimated == []
+
+
 def test_the_best_run_can_be_trained_beside_scikit_learn(page):
     run_sweep(grid(page))
     page.button(key=f"sklearn-beside-{nncore.sweep.best(record(page).finished).config.name}").click().run()
