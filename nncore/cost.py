@@ -42,18 +42,29 @@ def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
     return best
 
 
+def epoch_seconds(config, step=seconds_per_step):
+    """Seconds of one network's training steps in one epoch of ``config``: its training rows (with
+    their distorted copies) in batches, each step timed by ``step(hidden, batch, activation,
+    optimizer)`` (ours by default; nncore.peer passes scikit-learn's)."""
+    rows = len(data.split(config.seed, config.val_share).train) * (1 + config.augment)
+    batch = min(config.batch, rows)
+    full, rest = divmod(rows, batch)
+    seconds = full * step(config.hidden, batch, config.activation, config.optimizer)
+    if rest:
+        seconds += step(config.hidden, rest, config.activation, config.optimizer)
+    return seconds
+
+
+def augmentation_seconds(config):
+    """Seconds to build the distorted copies of ``config``'s training digits (0 without any)."""
+    return len(data.split(config.seed, config.val_share).train) * config.augment * AUGMENT_SECONDS_PER_DIGIT
+
+
 def estimate_seconds(config):
     """Estimated seconds to train ``config`` (a TrainConfig) on this machine, from scratch."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"estimate_seconds() takes a TrainConfig, got {type(config).__name__}")
-    parts = data.split(config.seed, config.val_share)
-    rows = len(parts.train) * (1 + config.augment)
-    batch = min(config.batch, rows)
-    full, rest = divmod(rows, batch)
-    per_epoch = full * seconds_per_step(config.hidden, batch, config.activation, config.optimizer)
-    if rest:
-        per_epoch += seconds_per_step(config.hidden, rest, config.activation, config.optimizer)
+    validation = len(data.split(config.seed, config.val_share).val)
     # the validation pass: a forward pass of the validation rows, about a third of a step of that size
-    per_epoch += seconds_per_step(config.hidden, len(parts.val), config.activation, "sgd") / 3
-    augmentation = len(parts.train) * config.augment * AUGMENT_SECONDS_PER_DIGIT
-    return config.epochs * config.ensemble * per_epoch + augmentation
+    per_epoch = epoch_seconds(config) + seconds_per_step(config.hidden, validation, config.activation, "sgd") / 3
+    return config.epochs * config.ensemble * per_epoch + augmentation_seconds(config)

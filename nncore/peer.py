@@ -24,9 +24,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import augment, data
+from . import augment, cost, data
 from .config import TrainConfig
-from .cost import AUGMENT_SECONDS_PER_DIGIT
 from .errors import ConfigError
 from .training import single_threaded_blas
 
@@ -163,14 +162,7 @@ def estimate_seconds(config):
     distorted copies. Raises ConfigError when ``config`` is not a TrainConfig."""
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"estimate_seconds() takes a TrainConfig, got {type(config).__name__}")
-    parts = data.split(config.seed, config.val_share)
-    rows = len(parts.train) * (1 + config.augment)
-    batch = min(config.batch, rows)
-    full, rest = divmod(rows, batch)
-    per_epoch = full * seconds_per_step(config.hidden, batch, config.activation, config.optimizer)
-    if rest:
-        per_epoch += seconds_per_step(config.hidden, rest, config.activation, config.optimizer)
-    return config.epochs * per_epoch + len(parts.train) * config.augment * AUGMENT_SECONDS_PER_DIGIT
+    return config.epochs * cost.epoch_seconds(config, seconds_per_step) + cost.augmentation_seconds(config)
 
 
 def train_sklearn(config):
