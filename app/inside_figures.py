@@ -261,8 +261,9 @@ def reliability_diagram(calibration, title="Reliability: confidence against accu
     fig.add_trace(go.Bar(x=centres, y=c.counts, width=width * 0.95, name="test digits", marker_color=COLORS[8],
                          text=c.counts, textposition="outside", showlegend=False,
                          hovertemplate="%{y} test digits<extra></extra>"), 2, 1)
-    fig.update_layout(title=title, height=480, margin=dict(l=60, r=20, t=50, b=40),
-                      legend=dict(x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
+    fig.update_layout(title=dict(text=title, y=0.98, yanchor="top", yref="container"), height=510,
+                      margin=dict(l=60, r=20, t=100, b=40),  # the legend between the title and the bars
+                      legend=dict(orientation="h", x=0, y=1.0, xanchor="left", yanchor="bottom"))
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="digits", range=[0, 1.35 * max(1, int(c.counts.max()))], row=2, col=1)
     fig.update_xaxes(title_text="confidence (top softmax probability)", tickformat=".0%", range=[0, 1], row=2, col=1)
