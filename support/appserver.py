@@ -96,6 +96,13 @@ def queue_waits(text):
     return [float(seconds) for seconds in re.findall(r"^digits: queue wait ([0-9.]+) s for ", text, re.MULTILINE)]
 
 
+def sweep_cells(text):
+    """Seconds each sweep cell trained for, from the lines app/sweeps.py writes to the server's log
+    ("digits: sweep cell 3/12 trained in 3.456 s: h2048 ..."), in the order they finished."""
+    return [float(seconds) for seconds in re.findall(r"^digits: sweep cell \d+/\d+ trained in ([0-9.]+) s: ", text,
+                                                     re.MULTILINE)]
+
+
 # ---- the server's process tree, read from /proc ----
 
 
