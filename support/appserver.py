@@ -6,6 +6,7 @@ Chromium: Debian's /usr/bin/chromium when it is there (Playwright's own download
 some machines), else the one `python -m playwright install chromium` fetched.
 """
 
+import asyncio
 import os
 import re
 import signal
@@ -166,6 +167,36 @@ def _cpu_ticks(stat_path, children=False):
     except OSError:
         return None
     return sum(int(ticks) for ticks in fields[11:15 if children else 13])  # utime, stime (, cutime, cstime)
+
+
+WINDOW_S = 2.0  # CPU time is compared over windows this long
+IDLE_CPU_S = 0.1  # at most this much in a whole idle server per window (measured: ~0.01)
+SETTLE_S = 15.0  # how long a server has to become idle after the work it was given ends
+
+
+async def seconds_until(condition, limit=SETTLE_S):
+    """Seconds until ``condition()`` holds (polled every 0.1 s), or None if not within ``limit``."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if condition():
+            return time.perf_counter() - start
+        await asyncio.sleep(0.1)
+    return None
+
+
+async def quiet_since(pid):
+    """Seconds from now until the start of the first WINDOW_S window in which the process tree of
+    ``pid`` used at most IDLE_CPU_S of CPU (sampled every 0.25 s), or None if none within SETTLE_S."""
+    start = time.perf_counter()
+    samples = [(0.0, cpu_seconds(pid))]
+    while samples[-1][0] < SETTLE_S:
+        await asyncio.sleep(0.25)
+        now, cpu = time.perf_counter() - start, cpu_seconds(pid)
+        samples.append((now, cpu))
+        window = [sample for sample in samples if sample[0] <= now - WINDOW_S]
+        if window and cpu - window[-1][1] <= IDLE_CPU_S:
+            return window[-1][0]
+    return None
 
 
 def cpu_seconds(pid):

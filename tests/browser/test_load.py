@@ -8,13 +8,22 @@ before, and the disconnect test must see a server that is otherwise idle.
 
 import asyncio
 import re
-import time
 
 import pytest
 from playwright.async_api import async_playwright
 
 from support import sessions as visit
-from support.appserver import Server, cpu_seconds, log_errors, thread_count, thread_cpu_seconds
+from support.appserver import (
+    IDLE_CPU_S,
+    WINDOW_S,
+    Server,
+    cpu_seconds,
+    log_errors,
+    quiet_since,
+    seconds_until,
+    thread_count,
+    thread_cpu_seconds,
+)
 from tests.drawn import photo_of_digit
 
 SEEDS = range(3000, 3004)  # four sessions at once
@@ -28,10 +37,7 @@ LONG_TRAINING = [
     ("Batch size", "batch", 16),
     ("Augmented copies", "augment", 5),
 ]
-WINDOW_S = 2.0  # CPU time is compared over windows this long
 BUSY_CPU_S = 0.3  # at least this much CPU per window in the training thread (measured: ~1.8, one core)
-IDLE_CPU_S = 0.1  # at most this much in the whole server once idle (measured: ~0.01)
-SETTLE_S = 15.0  # time the server has after the disconnect to become idle
 
 
 @pytest.fixture(scope="module")
@@ -69,31 +75,6 @@ def test_each_session_sees_only_its_own_run(sessions):
     assert seen == {seed: ([visit.run_name(seed)], [f"seed:{seed}"]) for seed in SEEDS}
 
 
-async def _seconds_until(condition, limit=SETTLE_S):
-    """Seconds until ``condition()`` holds (polled every 0.1 s), or None if not within ``limit``."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < limit:
-        if condition():
-            return time.perf_counter() - start
-        await asyncio.sleep(0.1)
-    return None
-
-
-async def _quiet_since(pid):
-    """Seconds from now until the start of the first WINDOW_S window in which the server used at
-    most IDLE_CPU_S of CPU (sampled every 0.25 s), or None if there is none within SETTLE_S."""
-    start = time.perf_counter()
-    samples = [(0.0, cpu_seconds(pid))]
-    while samples[-1][0] < SETTLE_S:
-        await asyncio.sleep(0.25)
-        now, cpu = time.perf_counter() - start, cpu_seconds(pid)
-        samples.append((now, cpu))
-        window = [sample for sample in samples if sample[0] <= now - WINDOW_S]
-        if window and cpu - window[-1][1] <= IDLE_CPU_S:
-            return window[-1][0]
-    return None
-
-
 async def _train_then_disconnect(url, pid):
     """Start a long training in a new session; once an epoch is shown, find the thread that
     trains (the server's busiest over WINDOW_S), close the session's browser context and
@@ -125,7 +106,7 @@ async def _train_then_disconnect(url, pid):
             figures["shown at disconnect"] = (await progress.inner_text()).split(" · ")[0]
             await context.close()
             ended, quiet = await asyncio.gather(
-                _seconds_until(lambda: trainer not in thread_cpu_seconds(pid)), _quiet_since(pid)
+                seconds_until(lambda: trainer not in thread_cpu_seconds(pid)), quiet_since(pid)
             )
             figures["training thread gone after s"], figures["server quiet after s"] = ended, quiet
             cpu = cpu_seconds(pid)

@@ -11,9 +11,8 @@ from playwright.async_api import async_playwright
 from playwright.sync_api import expect
 
 from support import sessions as visit
-from support.appserver import Server, cpu_seconds, log_errors, sweep_cells
+from support.appserver import IDLE_CPU_S, WINDOW_S, Server, cpu_seconds, log_errors, quiet_since, sweep_cells
 from tests.browser.test_app import TIMEOUT, no_errors, open_app, set_setting, settle
-from tests.browser.test_load import IDLE_CPU_S, WINDOW_S, _quiet_since
 
 expect.set_options(timeout=TIMEOUT)
 
@@ -128,7 +127,7 @@ def test_seeds_give_a_line_with_error_bars_a_table_to_download_and_runs_to_open(
 
 
 # A cell of these settings trains for about 4 s on one core here: 12 of them keep two cores busy
-# for about 25 s, well past test_load.SETTLE_S (15 s), if they go on training after the tab closed.
+# for about 25 s, well past support.appserver.SETTLE_S (15 s), if they go on training after the tab closed.
 CLOSE_SETTINGS = [("Epochs", "epochs", 150), ("Hidden units", "hidden", 2048), ("Batch size", "batch", 16)]
 CLOSE_SEEDS = range(4100, 4112)
 BUSY_TREE_CPU_S = 1.0  # at least this much CPU per window in the server and its workers while cells train
@@ -178,7 +177,7 @@ async def _sweep_then_close(server):
             figures["cells trained at close"] = len(sweep_cells(server.output()))
             cpu = cpu_seconds(pid)
             await context.close()
-            figures["tree quiet after s"] = await _quiet_since(pid)
+            figures["tree quiet after s"] = await quiet_since(pid)
             figures["tree cpu from close to quiet"] = cpu_seconds(pid) - cpu
             cpu = cpu_seconds(pid)
             await asyncio.sleep(WINDOW_S)
