@@ -192,3 +192,15 @@ def digit_picture(pixels, scale=12):
     grid = np.asarray(pixels, dtype=float).reshape(8, 8)
     picture = (255 - np.clip(grid, 0, 16) * (255 / 16)).astype(np.uint8)
     return np.kron(picture, np.ones((scale, scale), dtype=np.uint8))
+
+
+def digit_montage(pixels, columns=10, scale=8, gap=2):
+    """Several 8×8 samples as one picture, ``columns`` to a row with ``gap`` pixels of white
+    between them: one image keeps its grid on a phone, where Streamlit stacks columns."""
+    tile = 8 * scale + gap
+    rows = -(-len(pixels) // columns)
+    montage = np.full((rows * tile - gap, columns * tile - gap), 255, dtype=np.uint8)
+    for i, sample in enumerate(pixels):
+        top, left = (i // columns) * tile, (i % columns) * tile
+        montage[top:top + 8 * scale, left:left + 8 * scale] = digit_picture(sample, scale)
+    return montage

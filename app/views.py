@@ -72,7 +72,8 @@ def dataset_overview():
         st.subheader("The data: 1,797 handwritten digits, 8×8 pixels")
         st.caption("Each image is 64 numbers from 0 (paper) to 16 (ink): counts of ink in 4×4 blocks of a "
                    "32×32 scan. The network sees exactly these 64 numbers.")
-        digit_gallery(X, [str(label) for label in y], columns=10)
+        st.image(figures.digit_montage(X, columns=10, scale=6, gap=6), width="stretch",
+                 caption="Three examples of each digit: 0 to 9 across, in each row.")
     with right:
         st.plotly_chart(figures.class_counts(counts))
 

@@ -107,3 +107,12 @@ def test_digit_picture_is_dark_ink_on_white_and_scaled():
 def test_class_counts_bars():
     fig = figures.class_counts(np.arange(10))
     assert list(fig.data[0].y) == list(range(10))
+
+
+def test_a_montage_keeps_its_grid_of_digits_with_white_between_them():
+    samples = np.zeros((13, 64))
+    samples[12, 0] = 16  # the 13th digit's first pixel is full ink
+    montage = figures.digit_montage(samples, columns=5, scale=2, gap=1)
+    assert montage.shape == (3 * 17 - 1, 5 * 17 - 1)  # 3 rows of 16-pixel digits, 1 pixel between
+    assert montage[2 * 17, 2 * 17] == 0 and montage[2 * 17 + 1, 2 * 17 + 1] == 0, "digit 13: row 3, column 3"
+    assert (montage[:, 16] == 255).all(), "white between the columns"
