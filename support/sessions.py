@@ -205,8 +205,12 @@ async def use_app(page, session, png):
     session.begin("probe")
     await _visit(page, "Probe a digit", upload_source)
     await upload_source(page).click()
+    # idle before and after the upload: a busy server could otherwise leave the test digit's answer (a
+    # 1) on the page while the upload's script run starts, and that stale answer would be read
+    await settle(page)
     await page.locator("input[type=file]").set_input_files(
         files=[{"name": "digit.png", "mimeType": "image/png", "buffer": png}])
+    await settle(page)
     answer = page.get_by_text(re.compile(r"^Prediction: \d$"))
     await answer.wait_for()
     session.prediction = (await answer.inner_text()).strip().removeprefix("Prediction: ")
