@@ -130,7 +130,7 @@ def refusal(estimate):
     return (f"This server is shared, so a sweep may take at most {trainer.duration(budget)} of training in all; "
             f"these {len(estimate.per_cell)} runs would take about {trainer.duration(estimate.training)}. Sweep "
             "fewer values or smaller runs (fewer epochs or hidden units, larger batches), or run it on your own "
-            "machine: `python main.py sweep ...`.")
+            "machine with `python main.py sweep` and the same settings.")
 
 
 def cells(sweep, stop, on_start, only, owner):

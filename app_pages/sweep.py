@@ -72,7 +72,7 @@ too_many = sweep is not None and sweep.cells > sweeps.MAX_CELLS
 refused = None
 if too_many:  # said before anything is estimated: measuring the steps of a grid the app will not run costs minutes
     st.warning(f"These settings make {sweep.cells} runs; the app runs sweeps of at most {sweeps.MAX_CELLS} runs. The "
-               "command line has no such limit: `python main.py sweep ...`.", icon=":material/warning:")
+               "command line (`python main.py sweep`) has no such limit.", icon=":material/warning:")
 elif sweep is not None and pool is not None:
     _, slots, where = pool
     estimate = sweep.estimate(slots)
