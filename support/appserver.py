@@ -41,9 +41,11 @@ def free_port():
 
 class Server:
     """`streamlit run streamlit_app.py` in its own process group, on a free loopback port, its
-    output written to ``log_path``. ``started`` is taken just before the process is spawned."""
+    output written to ``log_path``, with ``env`` added to this process's environment (settings such
+    as DIGITS_TRAINING_SLOTS). ``started`` is taken just before the process is spawned.
+    ``with Server(...) as server:`` waits until it answers and stops it at the end."""
 
-    def __init__(self, log_path):
+    def __init__(self, log_path, env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -53,7 +55,19 @@ class Server:
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
              "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})})
+
+    def __enter__(self):
+        try:
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
     def wait_healthy(self, timeout=60):
         """Seconds from ``started`` until the health endpoint answers (polled every 10 ms)."""

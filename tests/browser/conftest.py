@@ -25,12 +25,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("streamlit") / "server.log")
-    try:
-        srv.wait_healthy()
+    with Server(tmp_path_factory.mktemp("streamlit") / "server.log") as srv:
         yield srv
-    finally:
-        srv.stop()
     tracebacks = [line for line in srv.output().splitlines() if "Traceback" in line]
     assert not tracebacks, f"the server logged a traceback:\n{srv.output()}"
 

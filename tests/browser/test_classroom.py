@@ -17,20 +17,9 @@ OTHER = "epochs:500,hidden:512,augment:10,ensemble:2"
 
 @pytest.fixture(scope="module")
 def one_slot_server(tmp_path_factory):
-    import os
-
-    saved = dict(os.environ)
-    os.environ.update(DIGITS_TRAINING_SLOTS="1", DIGITS_TRAINING_BUDGET="1000000")
-    try:
-        server = Server(tmp_path_factory.mktemp("classroom") / "server.log")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    try:
-        server.wait_healthy()
+    env = {"DIGITS_TRAINING_SLOTS": "1", "DIGITS_TRAINING_BUDGET": "1000000"}
+    with Server(tmp_path_factory.mktemp("classroom") / "server.log", env) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def opened(browser, server, run):

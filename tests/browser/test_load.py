@@ -42,12 +42,8 @@ BUSY_CPU_S = 0.3  # at least this much CPU per window in the training thread (me
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("load") / "server.log")
-    try:
-        server.wait_healthy()
+    with Server(tmp_path_factory.mktemp("load") / "server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

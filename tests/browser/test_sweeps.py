@@ -136,12 +136,8 @@ BUSY_TREE_CPU_S = 1.0  # at least this much CPU per window in the server and its
 @pytest.fixture(scope="module")
 def quiet_server(tmp_path_factory):
     """A server nobody else uses during the test: its CPU is what the test measures."""
-    server = Server(tmp_path_factory.mktemp("sweep-close") / "server.log")
-    try:
-        server.wait_healthy()
+    with Server(tmp_path_factory.mktemp("sweep-close") / "server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def _sweep_then_close(server):
