@@ -30,9 +30,12 @@ def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _train_sklearn(settings):
-    """scikit-learn's run of the config with these settings ((name, value) pairs: the cache key)."""
-    return nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
+def _train_sklearn(settings, _owner, _seconds):
+    """scikit-learn's run of the config with these settings ((name, value) pairs: the cache key),
+    trained in its turn in the server's training queue (for session ``_owner``, about ``_seconds``
+    long); a rerun that finds it cached waits for nothing."""
+    with trainer.shared_queue().turn(_owner, _seconds):
+        return nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -67,9 +70,8 @@ def sklearn_beside(run):
         shown.add(run.name)
     if run.name not in shown:
         return
-    with st.spinner("Training scikit-learn's MLPClassifier…"), \
-            trainer.shared_queue().turn(str(id(runs.current())), seconds):
-        peer = _train_sklearn(settings)
+    with st.spinner("Training scikit-learn's MLPClassifier…"):
+        peer = _train_sklearn(settings, str(id(runs.current())), seconds)
     ours = run.result
     st.markdown(f"**Beside scikit-learn's MLPClassifier**, trained on the same {peer.rows} rows, standardized the "
                 "same way, and scored on the same test split:")
