@@ -1,0 +1,1 @@
+"""The server side: training (the shared cache, the fair queue, budgets), sweeps, the peer."""

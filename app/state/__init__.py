@@ -1,0 +1,1 @@
+"""Session state: the runs one person holds, and the URL that carries them."""

@@ -1,0 +1,1 @@
+"""Widgets and page sections: Streamlit layout shared by several pages."""
