@@ -12,9 +12,9 @@ import sys
 import tempfile
 
 import nncore
-import nncore.peer
-import nncore.pools
-import nncore.sweep
+import nncore.lab.peer
+import nncore.lab.pools
+import nncore.lab.sweep
 from nncore.config import BOUNDS, check_setting
 from nncore.errors import shorten
 
@@ -110,7 +110,7 @@ def run_train(args):
     print(f"{best}  test_acc {result.test_accuracy:.4f}  time {result.seconds:.2f}s")
     print(f"saved best weights to {args.out}")
     if args.compare_sklearn:
-        print_beside(result, nncore.peer.train_sklearn(config))
+        print_beside(result, nncore.lab.peer.train_sklearn(config))
     return 0
 
 
@@ -140,11 +140,11 @@ def print_table(headers, rows):
 
 def listed(name):
     """argparse type for setting ``name`` in a sweep: one value, a list '16,64,256' or a range
-    'LOW:HIGH:COUNT' or 'LOW:HIGH:COUNT:log' (nncore.sweep.parse_values)."""
+    'LOW:HIGH:COUNT' or 'LOW:HIGH:COUNT:log' (nncore.lab.sweep.parse_values)."""
 
     def parse(text):
         try:
-            return nncore.sweep.parse_values(name, text)
+            return nncore.lab.sweep.parse_values(name, text)
         except nncore.NNCoreError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -181,15 +181,15 @@ def run_sweep(args, parser):
     swept = [name for name in BOUNDS if name != "seed" and len(getattr(args, name)) > 1]
     swept += ["seed"] if len(args.seed) > 1 else []  # seeds last: the cells of one setting come together
     try:
-        sweep = nncore.sweep.Sweep(nncore.TrainConfig(**fixed),
-                                   tuple(nncore.sweep.Axis(name, getattr(args, name)) for name in swept))
+        sweep = nncore.lab.sweep.Sweep(nncore.TrainConfig(**fixed),
+                                   tuple(nncore.lab.sweep.Axis(name, getattr(args, name)) for name in swept))
     except nncore.NNCoreError as exc:
         parser.error(str(exc))
     problem = args.out is not None and out_problem(args.out, "sweep.csv", "the table")
     if problem:  # before training: a CSV that cannot be written must not cost the sweep
         parser.error(problem)
     try:
-        with nncore.pools.connect(args.scheduler) as client:
+        with nncore.lab.pools.connect(args.scheduler) as client:
             return sweep_cells(sweep, args, client)
     except nncore.NNCoreError as exc:
         print(f"main.py sweep: error: {exc}", file=sys.stderr)
@@ -198,19 +198,19 @@ def run_sweep(args, parser):
 
 def sweep_cells(sweep, args, client):
     """Train the sweep's cells, a line per cell as it finishes; then the summary and the CSV."""
-    value_text = nncore.sweep.value_text
+    value_text = nncore.lab.sweep.value_text
     axes = " × ".join(f"{axis.name} {', '.join(map(value_text, axis.values))}" for axis in sweep.axes)
     others = sweep.base.command().removeprefix("python main.py").strip()
     print(f"sweep of {sweep.cells} runs: {axes or 'one run'}; other settings: {others or 'the defaults'}")
-    estimate = sweep.estimate(nncore.pools.workers(client, args.jobs))
+    estimate = sweep.estimate(nncore.lab.pools.workers(client, args.jobs))
     where = (f"worker thread(s) of the Dask cluster at {args.scheduler}" if client
              else "process(es) here, once they have started (a few seconds)")
-    seconds_text = nncore.sweep.seconds_text
+    seconds_text = nncore.lab.sweep.seconds_text
     print(f"estimated {seconds_text(estimate.training)} of training: about {seconds_text(estimate.wall)} on "
           f"{estimate.workers} {where}", flush=True)
     cells, status = [], 0
     try:
-        for cell in nncore.sweep.run(sweep, n_jobs=args.jobs, scheduler=client):
+        for cell in nncore.lab.sweep.run(sweep, n_jobs=args.jobs, scheduler=client):
             cells.append(cell)
             ended = "" if cell.ended == "completed" else f"  ({cell.ended})"
             print(f"[{len(cells)}/{sweep.cells}] {sweep.label(cell.config) or cell.config.name}  "
@@ -224,7 +224,7 @@ def sweep_cells(sweep, args, client):
         folder = os.path.dirname(os.path.abspath(args.out))
         os.makedirs(folder, exist_ok=True)
         with open(args.out, "w", newline="") as file:
-            nncore.sweep.write_csv(cells, file)
+            nncore.lab.sweep.write_csv(cells, file)
         print(f"wrote {len(cells)} cells to {args.out}")
     return status
 
@@ -234,9 +234,9 @@ def print_summary(sweep, cells):
     the best is the best on average: one lucky seed is not a better setting)."""
     if not cells:
         return
-    names, text = sweep.names, nncore.sweep.value_text
+    names, text = sweep.names, nncore.lab.sweep.value_text
     seeds = "seed" in names
-    best = None if seeds else nncore.sweep.best(cells)
+    best = None if seeds else nncore.lab.sweep.best(cells)
     print(f"\nsummary{'' if seeds else ' (* the highest validation accuracy; the test split only reports)'}:")
     print_table(["cell", *names, "val", "test", "seconds", *([] if seeds else ["best"])], [
         [cell.index + 1, *(text(getattr(cell.config, n)) for n in names), f"{cell.val_accuracy:.4f}",
@@ -246,8 +246,8 @@ def print_summary(sweep, cells):
         print(f"best: {sweep.label(best.config) or best.config.name}: val {best.val_accuracy:.4f}, test "
               f"{best.test_accuracy:.4f}; train it again with: {best.config.command()}")
         return
-    points = nncore.sweep.over_seeds(sweep, cells)
-    top = nncore.sweep.best_point(points)
+    points = nncore.lab.sweep.over_seeds(sweep, cells)
+    top = nncore.lab.sweep.best_point(points)
     print("\nover the seeds (mean ± standard deviation; * the highest mean validation accuracy):")
     print_table([*(n for n in names if n != "seed"), "seeds", "val", "test", "best"], [
         [*(text(v) for _, v in point.settings), point.seeds, f"{point.val_mean:.4f} ± {point.val_std:.4f}",

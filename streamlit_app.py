@@ -3,7 +3,8 @@ and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
 
 import streamlit as st
 
-from app import sidebar, trainer
+from app.server import trainer
+from app.widgets import sidebar
 from nncore.errors import shorten
 
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import figures, inside
-from app import inside_figures as fig
-from app.inside_controls import network_choice, new_click, remember, remembered, selected_run
+from app.analysis import inside
+from app.figures import inside as fig
+from app.figures import run as figures
+from app.widgets.controls import network_choice, new_click, remember, remembered, selected_run
 
 st.title("Where the classes live")
 run = selected_run("then see here how its hidden layer pulls the ten digits apart.")

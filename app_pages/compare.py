@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 import nncore
-from app import figures, runs, views
+from app.figures import run as figures
+from app.state import runs
+from app.widgets import views
 
 st.title("Compare runs")
 all_runs = list(reversed(runs.all_runs()))  # newest first

@@ -3,7 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from app import figures, inside_sections, runs, views
+from app.figures import run as figures
+from app.state import runs
+from app.widgets import sections as inside_sections
+from app.widgets import views
 
 st.title("Curves & confusion")
 run = runs.selected()

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from app import figures, inside, inside_digit
-from app import inside_figures as fig
-from app.inside_controls import digit_choice, network_choice, remembered, selected_run
+from app.analysis import digit as inside_digit
+from app.analysis import inside
+from app.figures import inside as fig
+from app.figures import run as figures
+from app.widgets.controls import digit_choice, network_choice, remembered, selected_run
 
 TOP_UNITS = 8
 SATURATE = 0.95  # saliency colours saturate at this quantile: a few rarely inked pixels would wash out the rest

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from app import peer_view, runs, views
+from app.state import runs
+from app.widgets import peer as peer_view
+from app.widgets import views
 
 st.title("Digits Playground")
 st.markdown(

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import inside_digit
-from app import inside_figures as fig
-from app.inside_controls import digit_choice, network_choice, remembered, selected_run
+from app.analysis import digit as inside_digit
+from app.figures import inside as fig
+from app.widgets.controls import digit_choice, network_choice, remembered, selected_run
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "how-it-learns.md"
 ACTIVATIONS = {

@@ -8,7 +8,10 @@ import streamlit as st
 from PIL import Image
 
 import nncore
-from app import analysis, figures, runs, sidebar, views
+from app.analysis import run as analysis
+from app.figures import run as figures
+from app.state import runs
+from app.widgets import sidebar, views
 
 st.title("Probe a digit")
 all_runs = list(reversed(runs.all_runs()))

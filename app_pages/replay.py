@@ -4,9 +4,11 @@ import time
 
 import streamlit as st
 
-from app import analysis, figures, inside
-from app import inside_figures as fig
-from app.inside_controls import digit_choice, epoch_choice, network_choice, remember, remembered, selected_run
+from app.analysis import inside
+from app.analysis import run as analysis
+from app.figures import inside as fig
+from app.figures import run as figures
+from app.widgets.controls import digit_choice, epoch_choice, network_choice, remember, remembered, selected_run
 
 SPEEDS = {2: "2 epochs/s", 4: "4 epochs/s", 8: "8 epochs/s", 16: "16 epochs/s"}
 TICK = 0.25  # seconds between frames at 4 epochs/s and faster; slow frames skip epochs to keep the speed

@@ -3,8 +3,11 @@
 import streamlit as st
 
 import nncore
-import nncore.sweep
-from app import peer_view, runs, sweep_figures, sweeps
+import nncore.lab.sweep
+from app.figures import sweep as sweep_figures
+from app.server import sweeps
+from app.state import runs
+from app.widgets import peer as peer_view
 from nncore.config import BOUNDS
 
 # What a list starts as, per setting (the others start from their default and twice it)
@@ -30,16 +33,16 @@ def values_of(name, where):
         default = getattr(nncore.TrainConfig(), name)
         text = where.text_input(f"{sweeps.label(name)}: values", LISTS.get(name, f"{default}, {default * 2}"),
                                 key=f"{key}_list", help=f"Separated by commas; allowed: {setting.allowed()}.")
-        return nncore.sweep.parse_values(name, text)
+        return nncore.lab.sweep.parse_values(name, text)
     kind, cells = setting.kind, where.columns(4, vertical_alignment="bottom")
-    listed = nncore.sweep.parse_values(name, LISTS.get(name, "1, 2"))
+    listed = nncore.lab.sweep.parse_values(name, LISTS.get(name, "1, 2"))
     bounds, fmt = (kind(setting.low), kind(setting.high)), None if kind is int else "%g"
     low = cells[0].number_input("from", *bounds, min(listed), key=f"{key}_low", format=fmt)
     high = cells[1].number_input("to", *bounds, max(listed), key=f"{key}_high", format=fmt)
-    count = cells[2].number_input("values", 1, nncore.sweep.MAX_VALUES, 3, key=f"{key}_count")
+    count = cells[2].number_input("values", 1, nncore.lab.sweep.MAX_VALUES, 3, key=f"{key}_count")
     log = cells[3].checkbox("log", value=name == "lr", key=f"{key}_log", help="Spaced evenly in log (steps of ×10 "
                             "look even): right for learning rates and weight decay")
-    return nncore.sweep.value_range(name, low, high, count, log)
+    return nncore.lab.sweep.value_range(name, low, high, count, log)
 
 
 names = list(BOUNDS)
@@ -53,7 +56,7 @@ axes, sweep, pool = [], None, None
 for name, where in ((first, left), (second, right)):
     if name != NONE:
         try:
-            axes.append(nncore.sweep.Axis(name, values_of(name, where)))
+            axes.append(nncore.lab.sweep.Axis(name, values_of(name, where)))
         except nncore.NNCoreError as exc:
             where.error(str(exc), icon=":material/error:")
 if len(axes) == (1 if second == NONE else 2):
@@ -63,7 +66,7 @@ if len(axes) == (1 if second == NONE else 2):
                  "the sweep's other settings are the sidebar's.", icon=":material/error:")
         st.stop()
     try:
-        sweep = nncore.sweep.Sweep(base, tuple(axes))
+        sweep = nncore.lab.sweep.Sweep(base, tuple(axes))
         pool = sweeps.pool()
     except nncore.NNCoreError as exc:
         st.error(str(exc), icon=":material/error:")
@@ -78,7 +81,7 @@ elif sweep is not None and pool is not None:
     estimate = sweep.estimate(slots)
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
-    seconds = nncore.sweep.seconds_text
+    seconds = nncore.lab.sweep.seconds_text
     st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} "
                 f"({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
                 "starting the workers adds a few seconds the first time)")
@@ -110,7 +113,7 @@ done, axes_text = record.finished, " × ".join(sweeps.label(n).lower() for n in 
 st.subheader(f"Results: {axes_text}")
 rest = "; press the button above to train the rest" if record.state == "stopped" and record.missing else ""
 st.caption(f"{record.state.capitalize()}: {len(done)} of {record.sweep.cells} runs in "
-           f"{nncore.sweep.seconds_text(record.seconds)} on "
+           f"{nncore.lab.sweep.seconds_text(record.seconds)} on "
            f"{record.where}{rest}. Fixed settings: `{record.sweep.base.name}`.")
 if record.error:
     st.error(record.error, icon=":material/error:")

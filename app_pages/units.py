@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import inside, views
-from app import inside_figures as fig
-from app.inside_controls import epoch_choice, network_choice, new_click, remember, remembered, selected_run
+from app.analysis import inside
+from app.figures import inside as fig
+from app.widgets import views
+from app.widgets.controls import epoch_choice, network_choice, new_click, remember, remembered, selected_run
 
 PAGE_UNITS = 64
 

@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]  # nncore and the bench/ modules, run from
 from report import replace_section, table  # noqa: E402
 
 import nncore  # noqa: E402
-from nncore import augment, digitize  # noqa: E402
+from nncore.imaging import augment, digitize  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "RESULTS.md"

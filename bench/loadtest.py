@@ -15,7 +15,7 @@ Reported per row: sessions held (all steps done within the time bound), errors (
 elements on a page, a hostile file not refused, tracebacks in the server's log), the server's
 peak resident memory (its process tree's VmRSS sampled every 0.1 s, and the kernel's VmHWM
 high-water mark), the median and 95th percentile of the time from the Train click until the page
-shows the run, and of the time each single training waited in the queue (app/trainer.py's log
+shows the run, and of the time each single training waited in the queue (app/server/trainer.py's log
 line). The table is printed and written to its section of bench/RESULTS.md.
 """
 

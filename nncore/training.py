@@ -16,9 +16,10 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from . import augment, data, optim
+from . import data, optim
 from .config import TrainConfig
 from .errors import ConfigError
+from .imaging import augment
 from .model import MLP, Ensemble
 from .result import HISTORY_KEYS, TrainResult
 

@@ -106,13 +106,13 @@ def log_errors(text):
 
 
 def queue_waits(text):
-    """Seconds each single training waited in the training queue, from the lines app/trainer.py
+    """Seconds each single training waited in the training queue, from the lines app/server/trainer.py
     writes to the server's log ("digits: queue wait 1.234 s for seed:7"), in order."""
     return [float(seconds) for seconds in re.findall(r"^digits: queue wait ([0-9.]+) s for ", text, re.MULTILINE)]
 
 
 def sweep_cells(text):
-    """Seconds each sweep cell trained for, from the lines app/sweeps.py writes to the server's log
+    """Seconds each sweep cell trained for, from the lines app/server/sweeps.py writes to the server's log
     ("digits: sweep cell 3/12 trained in 3.456 s: h2048 ..."), in the order they finished."""
     return [float(seconds) for seconds in re.findall(r"^digits: sweep cell \d+/\d+ trained in ([0-9.]+) s: ", text,
                                                      re.MULTILINE)]

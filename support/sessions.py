@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.async_api import async_playwright
 
 import nncore
-import nncore.sweep
-from app.links import config_token
+import nncore.lab.sweep
+from app.state.links import config_token
 from support import hostile
 from support.appserver import chromium_options
 
@@ -35,7 +35,7 @@ SIDEBAR = "[data-testid=stSidebar]"
 NAV = "[data-testid=stSidebarNav] a"
 ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 SETTLE_MS = 200  # after an action, time for its script run to start before waiting for it to end
-SWEEP_AXES = (nncore.sweep.Axis("hidden", (16, 32)), nncore.sweep.Axis("lr", (0.05, 0.1)))  # 4 quick runs
+SWEEP_AXES = (nncore.lab.sweep.Axis("hidden", (16, 32)), nncore.lab.sweep.Axis("lr", (0.05, 0.1)))  # 4 quick runs
 SWEEP_LABELS = {"hidden": "Hidden units", "lr": "Learning rate"}  # as the Sweep page names them
 
 
@@ -46,7 +46,7 @@ def run_name(seed):
 
 def sweep_of(seed):
     """The sweep a "sweep" session runs: SWEEP_AXES over the sidebar's default settings with ``seed``."""
-    return nncore.sweep.Sweep(nncore.TrainConfig(seed=seed), SWEEP_AXES)
+    return nncore.lab.sweep.Sweep(nncore.TrainConfig(seed=seed), SWEEP_AXES)
 
 
 @dataclass

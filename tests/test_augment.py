@@ -1,4 +1,4 @@
-"""nncore.augment: seeded distortions of Digits that keep their label, fast enough to train on."""
+"""nncore.imaging.augment: seeded distortions of Digits that keep their label, fast enough to train on."""
 
 import hashlib
 from dataclasses import replace
@@ -6,7 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nncore import ConfigError, TrainConfig, augment, digitize, digits, handwriting_config, split, train
+from nncore import ConfigError, TrainConfig, digits, handwriting_config, split, train
+from nncore.imaging import augment, digitize
 
 
 def test_the_same_seed_gives_the_same_digits_and_another_seed_others():

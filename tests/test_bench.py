@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nncore
-from nncore import augment
+from nncore.imaging import augment
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """Sweeps on a real Dask cluster: a `dask scheduler` and a `dask worker` started here on 127.0.0.1,
 as anyone would start them. The worker gets the project on its PYTHONPATH; the scheduler does not
 (it never needs nncore). Every cell must be a task the worker ran, and its run must equal the
-local run's bit for bit: from nncore.sweep.run, from `main.py sweep --scheduler` and from the app
+local run's bit for bit: from nncore.lab.sweep.run, from `main.py sweep --scheduler` and from the app
 with DIGITS_DASK_SCHEDULER."""
 
 import os
@@ -20,9 +20,9 @@ from distributed import Client
 from streamlit.testing.v1 import AppTest
 
 import nncore
-import nncore.sweep
-from nncore.pools import PoolError
-from nncore.sweep import Sweep
+import nncore.lab.sweep
+from nncore.lab.pools import PoolError
+from nncore.lab.sweep import Sweep
 from support.appserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_cells():
-    return sorted(nncore.sweep.run(SWEEP, n_jobs=2, keep_results=True), key=lambda cell: cell.index)
+    return sorted(nncore.lab.sweep.run(SWEEP, n_jobs=2, keep_results=True), key=lambda cell: cell.index)
 
 
 def assert_same_runs(cells, local):
@@ -104,7 +104,7 @@ def assert_same_runs(cells, local):
 
 def test_every_cell_is_a_task_on_the_worker_and_equals_the_local_run_bit_for_bit(cluster, local_cells):
     before = cluster.executed()
-    cells = sorted(nncore.sweep.run(SWEEP, scheduler=cluster.address, keep_results=True), key=lambda c: c.index)
+    cells = sorted(nncore.lab.sweep.run(SWEEP, scheduler=cluster.address, keep_results=True), key=lambda c: c.index)
     assert cluster.executed() - before == SWEEP.cells == 4
     assert {cell.worker.split(":")[1] for cell in cells} == {str(cluster.worker_pid())}
     assert_same_runs(cells, local_cells)
@@ -113,7 +113,7 @@ def test_every_cell_is_a_task_on_the_worker_and_equals_the_local_run_bit_for_bit
 def test_a_stop_on_the_cluster_keeps_the_cells_that_finished(cluster):
     stop, cells = threading.Event(), []
     sweep = Sweep.of(nncore.TrainConfig(epochs=2), seed=tuple(range(6)))
-    for cell in nncore.sweep.run(sweep, scheduler=cluster.client, stop=stop):
+    for cell in nncore.lab.sweep.run(sweep, scheduler=cluster.client, stop=stop):
         cells.append(cell)
         stop.set()
     assert len(cells) == 1, "one worker thread: one cell at a time, none started after the stop"
@@ -158,6 +158,6 @@ def test_a_worker_without_the_project_says_how_to_start_it(tmp_path):
     try:
         with pytest.raises(PoolError, match="a worker could not import nncore: start the Dask workers with "
                                               "PYTHONPATH"):
-            list(nncore.sweep.run(Sweep.of(nncore.TrainConfig(epochs=1), seed=(0,)), scheduler=bare.address))
+            list(nncore.lab.sweep.run(Sweep.of(nncore.TrainConfig(epochs=1), seed=(0,)), scheduler=bare.address))
     finally:
         bare.stop()

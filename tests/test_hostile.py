@@ -278,7 +278,7 @@ PROGRESSIVE = progressive(seven(40, mode="RGB", ink=(0, 0, 0), paper=(255, 255, 
 _TABLE = PROGRESSIVE.index(b"\xff\xc4")
 FLOODS = {"scan": last_scan(PROGRESSIVE), "comment": COMMENT, "fill": b"\xff",
           "table": PROGRESSIVE[_TABLE:_TABLE + 2 + int.from_bytes(PROGRESSIVE[_TABLE + 2:_TABLE + 4], "big")]}
-CAPS = {"scan": 64, "comment": 1000, "table": 1000, "fill": 64 * 1024}  # nncore.image's JPEG_MAX_...
+CAPS = {"scan": 64, "comment": 1000, "table": 1000, "fill": 64 * 1024}  # nncore.imaging.image's JPEG_MAX_...
 
 
 @FAST
@@ -383,7 +383,7 @@ def test_extreme_weights_and_standardizers_into_load(saved, name, exponent, valu
             changed.flat[0] = value
     loaded = answers_or_refuses(nncore.load, npz_bytes(dict(saved, **{name: changed})))
     if loaded is not None:
-        assert np.isfinite(loaded.predict_proba(nncore.npz.check_rows())).all()
+        assert np.isfinite(loaded.predict_proba(nncore.files.npz.check_rows())).all()
 
 
 @FAST

@@ -1,4 +1,4 @@
-"""nncore.image: any reasonable picture of a digit becomes a Digits-like 8x8 sample."""
+"""nncore.imaging.image: any reasonable picture of a digit becomes a Digits-like 8x8 sample."""
 
 import io
 from dataclasses import replace
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, JpegImagePlugin
 
-from nncore import ConfigError, DigitSteps, ImageError, digit_steps, digitize, digits, image_to_digit
+from nncore import ConfigError, DigitSteps, ImageError, digit_steps, digits, image_to_digit
+from nncore.imaging import digitize
 
 SEVEN = [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]
 FOUR = [(0.65, 0.9), (0.65, 0.1), (0.2, 0.65), (0.85, 0.65)]

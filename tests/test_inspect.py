@@ -1,10 +1,10 @@
-"""nncore.inspect: the numbers the app's views draw, checked against the network and finite differences."""
+"""nncore.lab.inside: the numbers the app's views draw, checked against the network and finite differences."""
 
 import numpy as np
 import pytest
 
 import nncore
-from nncore import inspect
+from nncore.lab import inside as inspect
 
 
 @pytest.fixture(scope="module")

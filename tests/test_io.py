@@ -1,4 +1,4 @@
-"""nncore.io: saving and loading a run, and refusing every other kind of file."""
+"""nncore.files.runfile: saving and loading a run, and refusing every other kind of file."""
 
 import dataclasses
 import io
@@ -194,7 +194,7 @@ def test_a_diverged_run_with_huge_weights_still_round_trips():
     loaded = load(to_bytes(diverged))
     X = digits()[0]
     assert np.array_equal(loaded.predict_proba(X), diverged.predict_proba(X))
-    assert np.isfinite(loaded.predict_proba(nncore.npz.check_rows())).all()
+    assert np.isfinite(loaded.predict_proba(nncore.files.npz.check_rows())).all()
 
 
 def test_an_archive_of_100000_entries_is_refused_in_a_short_sentence():

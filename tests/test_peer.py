@@ -1,4 +1,4 @@
-"""nncore/peer.py: scikit-learn's MLPClassifier with our settings, on our rows, and what differs;
+"""nncore/lab/peer.py: scikit-learn's MLPClassifier with our settings, on our rows, and what differs;
 `main.py --compare-sklearn`."""
 
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 
 import nncore
 from nncore import ConfigError, TrainConfig
-from nncore.peer import differences, sklearn_parameters, train_sklearn, training_rows
+from nncore.lab.peer import differences, sklearn_parameters, train_sklearn, training_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,8 +110,8 @@ def test_compare_sklearn_on_the_command_line_prints_both_and_what_differs(tmp_pa
 
 
 def test_the_estimate_of_scikit_learns_run_is_its_epochs_of_measured_steps():
-    one = nncore.peer.estimate_seconds(TrainConfig(epochs=1, hidden=16))
+    one = nncore.lab.peer.estimate_seconds(TrainConfig(epochs=1, hidden=16))
     assert one > 0
-    assert nncore.peer.estimate_seconds(TrainConfig(epochs=40, hidden=16)) == pytest.approx(40 * one)
+    assert nncore.lab.peer.estimate_seconds(TrainConfig(epochs=40, hidden=16)) == pytest.approx(40 * one)
     with pytest.raises(ConfigError, match="takes a TrainConfig"):
-        nncore.peer.estimate_seconds({"epochs": 1})
+        nncore.lab.peer.estimate_seconds({"epochs": 1})

@@ -1,4 +1,4 @@
-"""nncore/pools.py: where a sweep's cells run (the Dask side is tests/test_dask.py)."""
+"""nncore/lab/pools.py: where a sweep's cells run (the Dask side is tests/test_dask.py)."""
 
 import os
 import time
@@ -6,7 +6,7 @@ import time
 import joblib
 import pytest
 
-from nncore import pools
+from nncore.lab import pools
 
 
 def test_a_call_runs_in_a_process_of_the_local_pool_and_returns_its_value():

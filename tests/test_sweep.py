@@ -1,4 +1,4 @@
-"""nncore/sweep.py and `main.py sweep`: the grid, its values, the estimate, the parallel run and
+"""nncore/lab/sweep.py and `main.py sweep`: the grid, its values, the estimate, the parallel run and
 its stop, the summaries, the CSV, and the command line end to end."""
 
 import csv
@@ -18,7 +18,7 @@ import main
 import nncore
 from nncore import TrainConfig
 from nncore.config import BOUNDS
-from nncore.sweep import Axis, Cell, Sweep, SweepError, parse_values, value_range
+from nncore.lab.sweep import Axis, Cell, Sweep, SweepError, parse_values, value_range
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=3, hidden=16)
@@ -111,7 +111,7 @@ def test_the_estimate_sums_each_cells_estimate_and_spreads_them_over_the_workers
 
 def test_a_sweep_trains_every_cell_in_other_processes_exactly_as_train_does():
     sweep = Sweep.of(QUICK, hidden=(8, 16), lr=(0.05, 0.1))
-    cells = sorted(nncore.sweep.run(sweep, n_jobs=2, keep_results=True), key=lambda c: c.index)
+    cells = sorted(nncore.lab.sweep.run(sweep, n_jobs=2, keep_results=True), key=lambda c: c.index)
     assert [c.index for c in cells] == [0, 1, 2, 3]
     assert all(c.worker.split(":")[1] != str(os.getpid()) for c in cells), "trained in the pool's processes"
     for c, config in zip(cells, sweep.configs(), strict=True):
@@ -126,14 +126,14 @@ def test_a_sweep_trains_every_cell_in_other_processes_exactly_as_train_does():
 
 
 def test_cells_come_without_their_run_unless_asked():
-    (only,) = nncore.sweep.run(Sweep.of(QUICK, seed=(0,)), n_jobs=1)
+    (only,) = nncore.lab.sweep.run(Sweep.of(QUICK, seed=(0,)), n_jobs=1)
     assert only.result is None and only.row()["command"] == QUICK.command()
 
 
 def test_a_stop_starts_no_new_cell_and_keeps_the_ones_running():
     sweep = Sweep.of(QUICK, seed=tuple(range(8)))
     stop, started, cells = threading.Event(), [], []
-    for c in nncore.sweep.run(sweep, n_jobs=2, stop=stop, on_start=started.append):
+    for c in nncore.lab.sweep.run(sweep, n_jobs=2, stop=stop, on_start=started.append):
         cells.append(c)
         stop.set()
     assert len(cells) == len(started) <= 3, "the cell that finished and the ones already running"
@@ -142,12 +142,12 @@ def test_a_stop_starts_no_new_cell_and_keeps_the_ones_running():
 
 def test_only_the_given_cells_are_trained():
     sweep = Sweep.of(QUICK, seed=(0, 1, 2, 3))
-    assert sorted(c.index for c in nncore.sweep.run(sweep, n_jobs=2, only=[3, 1])) == [1, 3]
+    assert sorted(c.index for c in nncore.lab.sweep.run(sweep, n_jobs=2, only=[3, 1])) == [1, 3]
 
 
 def test_with_poll_the_caller_hears_back_while_cells_run():
     sweep = Sweep.of(TrainConfig(epochs=60, hidden=256, batch=16), seed=(0,))
-    items = list(nncore.sweep.run(sweep, n_jobs=1, poll=0.01))
+    items = list(nncore.lab.sweep.run(sweep, n_jobs=1, poll=0.01))
     assert items[-1] is not None and items.count(None) >= 1
 
 
@@ -155,25 +155,25 @@ def test_with_poll_the_caller_hears_back_while_cells_run():
 
 def test_the_best_cell_is_chosen_by_validation_never_by_test():
     cells = [cell(0, 0.90, test=0.99), cell(1, 0.95, test=0.90), cell(2, 0.95, test=0.97), cell(3, math.nan)]
-    assert nncore.sweep.best(cells).index == 1, "highest validation accuracy; on a tie the earlier cell"
-    assert nncore.sweep.best([]) is None
+    assert nncore.lab.sweep.best(cells).index == 1, "highest validation accuracy; on a tie the earlier cell"
+    assert nncore.lab.sweep.best([]) is None
 
 
 def test_over_seeds_gives_mean_and_spread_per_setting():
     sweep = Sweep.of(QUICK, hidden=(8, 16), seed=(0, 1))
     configs = sweep.configs()
     cells = [cell(i, val, config=configs[i]) for i, val in enumerate([0.80, 0.90, 0.95, 0.97])]
-    points = nncore.sweep.over_seeds(sweep, cells)
+    points = nncore.lab.sweep.over_seeds(sweep, cells)
     assert [p.settings for p in points] == [(("hidden", 8),), (("hidden", 16),)]
     assert points[0].val_mean == pytest.approx(0.85) and points[0].val_std == pytest.approx(0.05)
     assert points[1].seeds == 2 and points[1].label == "hidden 16"
-    assert nncore.sweep.best_point(points) is points[1]
+    assert nncore.lab.sweep.best_point(points) is points[1]
 
 
 def test_grid_places_each_cell_by_its_settings_and_leaves_unfinished_ones_nan():
     sweep = Sweep.of(QUICK, hidden=(8, 16, 32), lr=(0.1, 0.5))
     cells = [cell(i, i / 10) for i in (0, 3, 5)]
-    grid = nncore.sweep.grid(sweep, cells, "val_accuracy")
+    grid = nncore.lab.sweep.grid(sweep, cells, "val_accuracy")
     assert grid.shape == (2, 3)                     # (second axis, first axis)
     assert grid[0, 0] == 0.0 and grid[1, 1] == pytest.approx(0.3) and grid[1, 2] == pytest.approx(0.5)
     assert np.isnan(grid[0, 1])
@@ -183,7 +183,7 @@ def test_csv_has_every_setting_the_scores_and_the_command():
     sweep = Sweep.of(QUICK, hidden=(8, 16))
     cells = [cell(1, 0.9, config=sweep.configs()[1]), cell(0, 0.8, config=sweep.configs()[0])]
     text = io.StringIO()
-    nncore.sweep.write_csv(cells, text)
+    nncore.lab.sweep.write_csv(cells, text)
     rows = list(csv.DictReader(io.StringIO(text.getvalue())))
     assert [row["cell"] for row in rows] == ["1", "2"]
     assert set(BOUNDS) <= set(rows[0]) and rows[1]["hidden"] == "16" and rows[1]["val_accuracy"] == "0.9"
@@ -193,7 +193,7 @@ def test_csv_has_every_setting_the_scores_and_the_command():
 # --- the command line -----------------------------------------------------------------------------
 
 def test_every_sidebar_setting_is_a_flag_and_a_runs_command_trains_that_run():
-    from app.sidebar import WIDGETS
+    from app.widgets.sidebar import WIDGETS
 
     assert set(WIDGETS) == set(BOUNDS)
     config = TrainConfig(epochs=7, hidden=33, lr=0.02, batch=10, seed=5, val_share=0.25, augment=1, ensemble=2,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nncore
-from app import analysis
+from app.analysis import run as analysis
 
 
 @pytest.fixture(scope="module")

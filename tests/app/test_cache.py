@@ -1,4 +1,4 @@
-"""app.cache: the shared cache holds both its bounds, and its memory levels off."""
+"""app.server.cache: the shared cache holds both its bounds, and its memory levels off."""
 
 import gc
 import tracemalloc
@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 
 import nncore
-from app.cache import RunCache
+from app.server.cache import RunCache
 from nncore import TrainConfig, train
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app import figures
+from app.figures import run as figures
 
 HISTORY = {"train_loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.7], "train_acc": [0.5, 0.8, 0.9],
            "val_acc": [0.4, 0.85, 0.8]}

@@ -5,7 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import views
+from app.widgets import views
 from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
@@ -148,7 +148,7 @@ def test_empty_states_use_an_icon_every_browser_can_draw(app):
 
 
 def test_a_run_stopped_half_way_says_so_in_its_name_not_as_fewer_epochs():
-    from app.links import run_name
+    from app.state.links import run_name
     from nncore import TrainConfig
 
     assert run_name(TrainConfig(epochs=500), 250).endswith("e500 s0 · stopped at 250/500")
@@ -223,7 +223,7 @@ def test_a_rising_validation_loss_from_too_large_adam_steps_is_not_called_overfi
 
 
 def test_the_sidebar_writes_optimizers_and_activations_as_people_do():
-    from app import views
+    from app.widgets import views
     assert [views.choice_name(c) for c in ("sgd", "momentum", "adam", "relu", "leaky_relu", "tanh")] == [
         "SGD", "SGD with momentum", "Adam", "ReLU", "leaky ReLU", "tanh"]
 

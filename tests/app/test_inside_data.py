@@ -1,4 +1,4 @@
-"""app.inside, app.inside_digit and app.memo: the chart data of the views inside a run."""
+"""app.analysis.inside, app.analysis.digit and app.server.memo: the chart data of the views inside a run."""
 
 import dataclasses
 import gc
@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 
 import nncore
-from app import analysis, inside, inside_digit, memo
-from nncore import inspect
+from app.analysis import digit as inside_digit
+from app.analysis import inside
+from app.analysis import run as analysis
+from app.server import memo
+from nncore.lab import inside as inspect
 
 
 @pytest.fixture(scope="module")

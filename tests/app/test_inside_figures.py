@@ -1,10 +1,10 @@
-"""app.inside_figures: the builders of the views inside a run, checked on their traces and values."""
+"""app.figures.inside: the builders of the views inside a run, checked on their traces and values."""
 
 import numpy as np
 import pytest
 
-from app import inside
-from app import inside_figures as fig
+from app.analysis import inside
+from app.figures import inside as fig
 
 
 def grid(k=10):

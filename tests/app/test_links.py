@@ -1,7 +1,7 @@
-"""app.links: settings, runs (with their status), the selection and a teacher's locks in the URL, read leniently."""
+"""app.state.links: settings, runs (with their status), the selection and locks in the URL, read leniently."""
 
-from app import links
-from app.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
+from app.state import links
+from app.state.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
 from nncore import TrainConfig
 
 

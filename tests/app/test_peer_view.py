@@ -1,12 +1,12 @@
-"""app/peer_view.py: the button that trains scikit-learn's MLPClassifier beside a run, driven
+"""app/widgets/peer.py: the button that trains scikit-learn's MLPClassifier beside a run, driven
 headless on a one-run script, and its figure builder."""
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import nncore.peer
-from app import peer_view
+import nncore.lab.peer
+from app.widgets import peer as peer_view
 
 SCRIPT = """
 import nncore
@@ -26,8 +26,8 @@ def view(monkeypatch):
         calls.append(config)
         return train_sklearn(config)
 
-    train_sklearn = nncore.peer.train_sklearn
-    monkeypatch.setattr(nncore.peer, "train_sklearn", counted)
+    train_sklearn = nncore.lab.peer.train_sklearn
+    monkeypatch.setattr(nncore.lab.peer, "train_sklearn", counted)
     at = AppTest.from_string(SCRIPT, default_timeout=120).run()
     at.calls = calls
     return at

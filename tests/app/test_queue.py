@@ -1,11 +1,11 @@
-"""app.queue: at most `slots` trainings at once, fair between people, with places and estimates."""
+"""app.server.queue: at most `slots` trainings at once, fair between people, with places and estimates."""
 
 import threading
 import time
 
 import pytest
 
-from app.queue import TrainingQueue
+from app.server.queue import TrainingQueue
 
 
 def test_at_most_slots_trainings_run_and_the_rest_wait_with_their_place_and_an_estimate():

@@ -1,5 +1,5 @@
-"""The Sweep page (app_pages/sweep.py, app/sweeps.py) driven headless, and its figure builders
-(app/sweep_figures.py)."""
+"""The Sweep page (app_pages/sweep.py, app/server/sweeps.py) driven headless, and its figure builders
+(app/figures/sweep.py)."""
 
 import csv
 import io
@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import nncore
-from app import sweep_figures, sweeps, trainer
+from app.figures import sweep as sweep_figures
+from app.server import sweeps, trainer
 from nncore.config import BOUNDS
-from nncore.sweep import Cell, Sweep
+from nncore.lab.sweep import Cell, Sweep
 from tests.app.conftest import PAGES, errors, session_runs
 
 
@@ -63,8 +64,8 @@ def test_bad_values_say_what_is_wrong_and_nothing_can_run(page, values, words):
 
 def test_a_shared_server_refuses_a_sweep_whose_runs_together_are_over_the_budget(page, monkeypatch):
     grid(page)
-    axes = (nncore.sweep.Axis("hidden", (8, 16)), nncore.sweep.Axis("lr", (0.05, 0.1)))
-    estimate = nncore.sweep.Sweep(nncore.TrainConfig(epochs=3), axes).estimate()
+    axes = (nncore.lab.sweep.Axis("hidden", (8, 16)), nncore.lab.sweep.Axis("lr", (0.05, 0.1)))
+    estimate = nncore.lab.sweep.Sweep(nncore.TrainConfig(epochs=3), axes).estimate()
     budget = 0.9 * estimate.training  # each run is within it, the four together are not
     assert max(estimate.per_cell) < budget
     monkeypatch.setenv("DIGITS_SHARED", "1")
@@ -86,7 +87,7 @@ def test_a_2x2_sweep_adds_each_run_to_the_session_and_the_shared_cache_and_shows
     assert {run.source for run in session_runs(page)} == {"sweep"}
     for run in session_runs(page):
         assert trainer.shared_cache().get(run.key) is run.result, "the very run is in the shared cache"
-    best = nncore.sweep.best(rec.finished)
+    best = nncore.lab.sweep.best(rec.finished)
     assert page.selectbox(key="selected_run").value == best.config.name, "the best run is selected"
     specs = figures(page)
     assert sum("Validation accuracy" in s or "Test accuracy" in s for s in specs) == 2
@@ -159,7 +160,7 @@ def test_more_runs_than_the_app_allows_point_to_the_command_line(page):
 def test_a_grid_over_the_apps_limit_is_refused_before_any_run_is_estimated(page, monkeypatch):
     # 50 widths x 20 batches of augmented digits: 1,000 runs, each a step to measure (minutes of the server's CPU)
     estimated = []
-    monkeypatch.setattr(nncore.sweep, "estimate_seconds", lambda config: estimated.append(config) or 1.0)
+    monkeypatch.setattr(nncore.lab.sweep, "estimate_seconds", lambda config: estimated.append(config) or 1.0)
     widths, batches = (",".join(str(top - i) for i in range(count)) for top, count in ((2048, 50), (4096, 20)))
     grid(page, "hidden", widths, "batch", batches)
     estimated.clear()  # the 3 x 3 grid on the way there was estimated, as it should be
@@ -171,7 +172,7 @@ def test_a_grid_over_the_apps_limit_is_refused_before_any_run_is_estimated(page,
 
 def test_the_best_run_can_be_trained_beside_scikit_learn(page):
     run_sweep(grid(page))
-    page.button(key=f"sklearn-beside-{nncore.sweep.best(record(page).finished).config.name}").click().run()
+    page.button(key=f"sklearn-beside-{nncore.lab.sweep.best(record(page).finished).config.name}").click().run()
     assert not page.exception
     assert any("Beside scikit-learn's MLPClassifier" in m.value for m in page.markdown)
 

@@ -1,13 +1,12 @@
 """Pure figure builders of the sweep page: plain data in, a Plotly figure out. Nothing here trains
-or reads state. ``accuracy_charts`` and ``every_run`` take a sweep (nncore.sweep.Sweep), its
+or reads state. ``accuracy_charts`` and ``every_run`` take a sweep (nncore.lab.sweep.Sweep), its
 finished cells and the settings' labels, and pick and fill the builders above them."""
 
 import numpy as np
 import plotly.graph_objects as go
 
-from nncore import sweep as sweeps
-
-from .figures import COLORS
+from app.figures.run import COLORS
+from nncore.lab import sweep as sweeps
 
 _MARGIN = dict(l=60, r=20, t=50, b=50)
 BEST = "#d62728"

@@ -1,6 +1,6 @@
 """Where a sweep's cells run: a pool of processes, either joblib's loky pool on this machine's
 cores or a Dask cluster (the executor of its ``distributed.Client``). Both are
-``concurrent.futures`` executors, so ``nncore.sweep.run`` hands cells to either with the same
+``concurrent.futures`` executors, so ``nncore.lab.sweep.run`` hands cells to either with the same
 ``submit`` and waits on them the same way. Dask is optional: it is imported only when a
 scheduler is named.
 """
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import joblib
 from joblib.externals.loky import get_reusable_executor
 
-from .errors import NNCoreError, shorten
+from ..errors import NNCoreError, shorten
 
 CONNECT_SECONDS = 10
 

@@ -1,4 +1,4 @@
-"""Sweeps from the app: a grid's cells trained in parallel by ``nncore.sweep.run``, a status per
+"""Sweeps from the app: a grid's cells trained in parallel by ``nncore.lab.sweep.run``, a status per
 cell while they run, a Stop button, and every finished cell kept as a normal run: in the
 session's runs (source "sweep") and in the shared training cache. The session's last sweep is
 kept (its cells' scores, not their weights) for the results.
@@ -24,10 +24,11 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
-import nncore.pools
-import nncore.sweep
-
-from . import runs, sidebar, trainer
+import nncore.lab.pools
+import nncore.lab.sweep
+from app.server import trainer
+from app.state import runs
+from app.widgets import sidebar
 
 SCHEDULER_VARIABLE = "DIGITS_DASK_SCHEDULER"
 SCHEDULER_SECRET = "dask_scheduler"
@@ -42,9 +43,9 @@ class Record:
     runs themselves are in the session's runs and the cache), when each cell started, how it
     ended ("running", "finished", "stopped") and how many older runs the session let go."""
 
-    sweep: nncore.sweep.Sweep
+    sweep: nncore.lab.sweep.Sweep
     where: str
-    cells: dict = field(default_factory=dict)     # index -> nncore.sweep.Cell without its result
+    cells: dict = field(default_factory=dict)     # index -> nncore.lab.sweep.Cell without its result
     started: dict = field(default_factory=dict)   # index -> time.perf_counter() when handed out
     state: str = "running"
     seconds: float = 0.0
@@ -96,7 +97,7 @@ class _Connection:
     Client itself, as it is awaitable)."""
 
     def __init__(self, address):
-        self.client = nncore.pools.dask_client(address)
+        self.client = nncore.lab.pools.dask_client(address)
 
 
 @st.cache_resource(show_spinner="Connecting to the Dask scheduler…")
@@ -115,7 +116,7 @@ def pool():
     when the configured scheduler cannot be reached or has no workers."""
     address = scheduler_address()
     client = _connection(address).client if address else None
-    slots = nncore.pools.workers(client, jobs())
+    slots = nncore.lab.pools.workers(client, jobs())
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
@@ -134,7 +135,7 @@ def refusal(estimate):
 
 
 def cells(sweep, stop, on_start, only, owner):
-    """The one place a sweep's cells are handed out: ``nncore.sweep.run`` on ``pool()``, each Cell
+    """The one place a sweep's cells are handed out: ``nncore.lab.sweep.run`` on ``pool()``, each Cell
     with its TrainResult, None every POLL_SECONDS. Here, each cell takes its turn in the server's
     fair training queue like a single run (a sweep of many cells cannot starve the others); on a
     Dask cluster the cells do not run on this server and take no turn."""
@@ -150,7 +151,7 @@ def cells(sweep, stop, on_start, only, owner):
         return queue.try_start(tickets[index])
 
     try:
-        for cell in nncore.sweep.run(sweep, n_jobs=slots, scheduler=client, keep_results=True, stop=stop,
+        for cell in nncore.lab.sweep.run(sweep, n_jobs=slots, scheduler=client, keep_results=True, stop=stop,
                                      on_start=on_start, only=only, poll=POLL_SECONDS, admit=admit):
             if cell is not None and cell.index in tickets:
                 queue.leave(tickets.pop(cell.index))
@@ -209,7 +210,7 @@ def _keep(cell, record, session):
     _, notice = session.add(result, "sweep")
     record.dropped += notice is not None
     record.cells[cell.index] = dataclasses.replace(cell, result=None)
-    # in the server's log, for the browser tests and whoever runs the server (as app/trainer.py's queue waits)
+    # in the server's log, for the browser tests and whoever runs the server (as app/server/trainer.py's queue waits)
     print(f"digits: sweep cell {cell.index + 1}/{record.sweep.cells} trained in {cell.seconds:.3f} s: "
           f"{cell.config.name}", flush=True)
 
@@ -253,7 +254,7 @@ def status_rows(record):
     rows = []
     for index, config in enumerate(record.sweep.configs()):
         cell = record.cells.get(index)
-        rows.append({"cell": index + 1, **{name: nncore.sweep.value_text(getattr(config, name))
+        rows.append({"cell": index + 1, **{name: nncore.lab.sweep.value_text(getattr(config, name))
                                            for name in record.sweep.names},
                      "status": record.status(index),
                      "validation accuracy": None if cell is None else round(cell.val_accuracy, 4),
@@ -272,9 +273,9 @@ def best_cells(record):
     seeds swept, the cells of the settings best on average over the seeds."""
     done = record.finished
     if "seed" not in record.sweep.names:
-        best = nncore.sweep.best(done)
+        best = nncore.lab.sweep.best(done)
         return {best.index} if best else set()
-    top = nncore.sweep.best_point(nncore.sweep.over_seeds(record.sweep, done))
+    top = nncore.lab.sweep.best_point(nncore.lab.sweep.over_seeds(record.sweep, done))
     settings = dict(top.settings) if top else {}
     return {c.index for c in done if all(getattr(c.config, n) == v for n, v in settings.items())}
 
@@ -283,7 +284,7 @@ def best_cell(record):
     """The run a sweep points at: its best cell; with seeds, the best seed of the setting best on
     average. None before any cell finished."""
     marked = best_cells(record)
-    return nncore.sweep.best([cell for cell in record.finished if cell.index in marked])
+    return nncore.lab.sweep.best([cell for cell in record.finished if cell.index in marked])
 
 
 def table(record):
@@ -291,7 +292,7 @@ def table(record):
     marked = best_cells(record)
     return pd.DataFrame([{
         "best": "★" if c.index in marked else "", "cell": c.index + 1,
-        **{label(name): nncore.sweep.value_text(getattr(c.config, name)) for name in record.sweep.names},
+        **{label(name): nncore.lab.sweep.value_text(getattr(c.config, name)) for name in record.sweep.names},
         "validation accuracy": c.val_accuracy, "test accuracy": c.test_accuracy, "best epoch": c.best_epoch,
         "ended": c.ended, "seconds": c.seconds, "command": c.config.command()} for c in record.finished])
 
@@ -299,5 +300,5 @@ def table(record):
 def csv_text(record):
     """The finished cells as CSV (every setting, scores, worker, command), as `main.py sweep --out`."""
     text = io.StringIO()
-    nncore.sweep.write_csv(record.finished, text)
+    nncore.lab.sweep.write_csv(record.finished, text)
     return text.getvalue()

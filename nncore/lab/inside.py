@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import optim
-from .errors import NNCoreError
+from .. import optim
+from ..errors import NNCoreError
 
 SIDE = 8  # the digits are SIDE x SIDE pixels: a hidden unit's 64 input weights form such an image
 

@@ -23,11 +23,11 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
-
-from . import figures, runs
-from .cache import RunCache
-from .links import config_token
-from .queue import TrainingQueue
+from app.figures import run as figures
+from app.server.cache import RunCache
+from app.server.queue import TrainingQueue
+from app.state import runs
+from app.state.links import config_token
 
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20

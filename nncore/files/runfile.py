@@ -4,7 +4,7 @@ The file holds plain numeric arrays only (it is read with ``allow_pickle=False``
 the standardization, the history, the scores, how training ended, the config as JSON text and a
 format version. An ensemble's further networks are stored as ``W1_2``, ``b1_2``, ... up to its
 size; the weights kept of earlier epochs only when asked for (``snapshots=True``). What a file
-must be to load is checked by nncore.npz.
+must be to load is checked by nncore.files.npz.
 """
 
 import glob
@@ -16,10 +16,11 @@ import time
 
 import numpy as np
 
-from .config import TrainConfig
-from .data import Standardizer
-from .errors import ConfigError, WeightsFileError, shorten
-from .model import MLP, Ensemble
+from ..config import TrainConfig
+from ..data import Standardizer
+from ..errors import ConfigError, WeightsFileError, shorten
+from ..model import MLP, Ensemble
+from ..training import HISTORY_KEYS, TrainResult
 from .npz import (
     _MEMBER_KEYS,
     _WEIGHTS,
@@ -35,7 +36,6 @@ from .npz import (
     read_arrays,
     scalar,
 )
-from .training import HISTORY_KEYS, TrainResult
 
 
 def to_bytes(result, snapshots=False):
@@ -110,7 +110,7 @@ def load(source):
     """Read a run written by ``save`` from a path, bytes or binary file object.
 
     Returns a TrainResult that predicts exactly as the saved one, with finite probabilities on
-    ``nncore.npz.check_rows()``. Raises WeightsFileError, naming the problem, for anything else: not an .npz,
+    ``nncore.files.npz.check_rows()``. Raises WeightsFileError, naming the problem, for anything else: not an .npz,
     pickled objects, missing or extra entries, wrong shapes or dtypes, entries larger than a
     saved run's, damaged compressed entries, NaN or inf values, weights or a standardization
     that overflow, a history longer than the run's epochs, scores that are not sane numbers, a

@@ -1,6 +1,6 @@
 """Chart data for the views that look inside a run: plain data in, plain data out (no Streamlit).
 
-The numbers about the network come from ``nncore.inspect`` (the network's own forward and
+The numbers about the network come from ``nncore.lab.inside`` (the network's own forward and
 backward passes); this module arranges them for charts, adds the statistics the charts need
 (PCA projections, calibration bins, confusion counts) and keeps per-run values in ``memo``.
 """
@@ -17,10 +17,9 @@ from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 import nncore
-from nncore import inspect
+from app.server.memo import per_result
+from nncore.lab import inside as inspect
 from nncore.training import HISTORY_KEYS
-
-from .memo import per_result
 
 PROJECTIONS = ("PCA", "t-SNE")
 
@@ -116,7 +115,7 @@ def probabilities_at(result, X, epoch):
 class Frame:
     """One epoch of a replay: the epoch of the weights, the test confusion counts (10, 10) and
     accuracy then, the followed digit's probabilities (10,), the history up to that epoch and how
-    far the first network's weights had moved from their start (nncore.inspect.drift)."""
+    far the first network's weights had moved from their start (nncore.lab.inside.drift)."""
 
     epoch: int
     counts: np.ndarray

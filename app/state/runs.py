@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from . import analysis
-from .links import run_key, run_name
+from app.analysis import run as analysis
+from app.state.links import run_key, run_name
 
 MAX_RUNS = 12
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",

@@ -2,7 +2,7 @@
 
 Each Digits sample is upsampled to a 24x24 ink image, its strokes made thinner or thicker,
 rotated, slanted and stretched on a larger canvas, and reduced back to 8x8 by the very path
-uploads take (``nncore.digitize``: crop, frame, thicken, count), with the frame's zoom and
+uploads take (``nncore.imaging.digitize``: crop, frame, thicken, count), with the frame's zoom and
 centre jittered the way a stray mark or a loose crop moves an upload's. Every random draw
 comes from the Generator passed in, and how far each distortion goes from an AugmentSettings
 passed in; the work is done on whole batches with NumPy. What each distortion is worth on
@@ -14,7 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import data, digitize
+from .. import data
+from . import digitize
 
 SOURCE = 24          # side of the upsampled Digits image (3 pixels per Digits cell)
 CANVAS = 36          # side of the canvas it is transformed onto (room for rotation and stretch)

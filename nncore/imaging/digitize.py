@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 FRAME = 32          # side of the Digits bitmap
 BLOCK = 4           # 32 / 8: each sample pixel counts the ink of a 4x4 block

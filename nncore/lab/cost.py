@@ -12,9 +12,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import data, optim
-from .config import TrainConfig
-from .model import MLP
+from .. import data, optim
+from ..config import TrainConfig
+from ..model import MLP
 
 AUGMENT_SECONDS_PER_DIGIT = 35e-6  # distorting one training digit (bench/handwriting.py: ~0.35 s for 10,770)
 
@@ -25,7 +25,7 @@ def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
     with ``hidden`` units: the fastest of up to 5 steps after a warm-up step, fewer once 20 ms have
     gone to timing (a large step is its own average; timing it 7 times made a sweep's estimate
     cost half a minute of CPU)."""
-    from .training import single_threaded_blas  # training imports this module's callers, not this one
+    from ..training import single_threaded_blas  # training imports this module's callers, not this one
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, 64)).astype(np.float32)
@@ -48,7 +48,7 @@ def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
 def epoch_seconds(config, step=seconds_per_step):
     """Seconds of one network's training steps in one epoch of ``config``: its training rows (with
     their distorted copies) in batches, each step timed by ``step(hidden, batch, activation,
-    optimizer)`` (ours by default; nncore.peer passes scikit-learn's)."""
+    optimizer)`` (ours by default; nncore.lab.peer passes scikit-learn's)."""
     rows = len(data.split(config.seed, config.val_share).train) * (1 + config.augment)
     batch = min(config.batch, rows)
     full, rest = divmod(rows, batch)

@@ -6,7 +6,7 @@ coefficient buffer, so one that would keep the decoder busy for minutes or fill 
 refused unread too), turned upright by its EXIF orientation, reduced to one greyscale channel
 with transparency composited onto a contrasting background, and turned into an ink map: the
 background level is read from the image's border and the ink is whatever stands out from it,
-dark on light or light on dark. The ink map then takes the Digits path of ``nncore.digitize``:
+dark on light or light on dark. The ink map then takes the Digits path of ``nncore.imaging.digitize``:
 cropped, framed, thickened, counted in 4x4 blocks.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from ..errors import ImageError, shorten
 from . import digitize
-from .errors import ImageError, shorten
 
 MAX_BYTES = 20 * 2**20       # larger uploads are refused unread
 MAX_PIXELS = 16_000_000      # declared width x height above this is refused before decoding

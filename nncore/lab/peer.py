@@ -24,10 +24,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import augment, cost, data
-from .config import TrainConfig
-from .errors import ConfigError
-from .training import single_threaded_blas
+from .. import data
+from ..config import TrainConfig
+from ..errors import ConfigError
+from ..imaging import augment
+from ..training import single_threaded_blas
+from . import cost
 
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "leaky_relu": "relu"}
 VALIDATION_FRACTION = 0.1  # scikit-learn's default share held out for its early stopping

@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 import nncore
+from app.analysis import run as analysis
+from app.figures import run as figures
 from nncore.config import SUGGESTED_LR, lr_advice
-
-from . import analysis, figures
 
 NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning rate, b = batch size, e = epochs, "
              "s = seed; then any other setting that differs from the defaults.")

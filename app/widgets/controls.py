@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from . import inside, runs, views
+from app.analysis import inside
+from app.state import runs
+from app.widgets import views
 
 MEMORY = "inside_memory"
 PROBED = "probe_sample"  # set by Probe a digit: {"pixels": [64 values], "truth": digit or None, "source": str}

@@ -5,10 +5,10 @@ and the URL that brings all of it back."""
 import streamlit as st
 
 import nncore
+from app.state import links, runs
+from app.widgets import views
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
-
-from . import links, runs, views
 
 # setting -> (label, step, format); the bounds, choices and help come from nncore's BOUNDS.
 WIDGETS = {

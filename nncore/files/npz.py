@@ -1,5 +1,5 @@
 """Reading a saved run's file safely: what may be in it, and every check made before and after
-its arrays are read (nncore.io assembles the run from them).
+its arrays are read (nncore.files.runfile assembles the run from them).
 
 A file anyone can upload is refused, with a sentence naming the problem, unless it is exactly
 what ``nncore.save`` writes: a zip of plain .npy arrays (no pickles), with the expected entries,
@@ -19,10 +19,10 @@ except ImportError:  # a Python built without lzma: zipfile then refuses such en
 
 import numpy as np
 
-from .config import BOUNDS
-from .data import digits
-from .errors import WeightsFileError, shorten
-from .training import HISTORY_KEYS, SNAPSHOT_BYTES
+from ..config import BOUNDS
+from ..data import digits
+from ..errors import WeightsFileError, shorten
+from ..training import HISTORY_KEYS, SNAPSHOT_BYTES
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20

@@ -2,7 +2,7 @@
 
 A Sweep is a base TrainConfig and the axes that vary (setting -> values); its cells are the
 configs of every combination, first axis slowest. ``run`` hands the cells, a few at a time, to a
-pool of processes (nncore.pools: joblib's loky pool on this machine's cores or, given a
+pool of processes (nncore.lab.pools: joblib's loky pool on this machine's cores or, given a
 scheduler, a Dask cluster): the same loop either way, each cell one task. Cells come back as
 they finish, as small ``Cell`` rows (with the full TrainResult when asked); a ``stop`` event ends
 the sweep after the cells already running. Training a config is deterministic, so a cell is the
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from ..config import BOUNDS, TrainConfig, check_setting, number_text
+from ..errors import NNCoreError, shorten
+from ..training import TrainResult, train
 from . import pools
-from .config import BOUNDS, TrainConfig, check_setting, number_text
 from .cost import estimate_seconds
-from .errors import NNCoreError, shorten
-from .training import TrainResult, train
 
 MAX_CELLS = 1000
 MAX_VALUES = 50      # values of one setting
@@ -252,7 +252,7 @@ def run(sweep, n_jobs=None, scheduler=None, keep_results=False, stop=None, on_st
     when given, None is yielded whenever that long passes without a cell finishing (the caller's
     chance to draw, or to set ``stop``). ``admit(index)``: asked before each cell starts, False
     to hold it back for now (a shared server's fair queue); it is asked again after ``poll``.
-    Raises PoolError (nncore.pools) when the scheduler cannot be reached or has no workers, a
+    Raises PoolError (nncore.lab.pools) when the scheduler cannot be reached or has no workers, a
     worker cannot import nncore, or a worker process dies.
     """
     configs = sweep.configs()

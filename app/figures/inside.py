@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import COLORS, Curve, confusion_heatmap, log_ticks, training_curves
+from app.figures.run import COLORS, Curve, confusion_heatmap, log_ticks, training_curves
 
 DIVERGING = "RdBu_r"
 PITCH = 10  # a tile of the unit grid: 8 pixels and, above them, a 2-pixel band for its label

@@ -1,5 +1,5 @@
 """The library beside us, in the app: a button that trains scikit-learn's MLPClassifier with the
-settings closest to a run's (nncore.peer) and shows the two side by side: scores, time, both
+settings closest to a run's (nncore.lab.peer) and shows the two side by side: scores, time, both
 training-loss curves on one chart, and what has no equivalent. Call ``sklearn_beside(run)``
 where a run is shown."""
 
@@ -7,10 +7,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import nncore
-import nncore.peer
-
-from . import runs, trainer
-from .figures import COLORS
+import nncore.lab.peer
+from app.figures.run import COLORS
+from app.server import trainer
+from app.state import runs
 
 
 def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
@@ -35,17 +35,17 @@ def _train_sklearn(settings, _owner, _seconds):
     trained in its turn in the server's training queue (for session ``_owner``, about ``_seconds``
     long); a rerun that finds it cached waits for nothing."""
     with trainer.shared_queue().turn(_owner, _seconds):
-        return nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
+        return nncore.lab.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _estimate(settings):
     """Estimated seconds of scikit-learn's run of these settings ((name, value) pairs)."""
-    return nncore.peer.estimate_seconds(nncore.TrainConfig(**dict(settings)))
+    return nncore.lab.peer.estimate_seconds(nncore.TrainConfig(**dict(settings)))
 
 
 def sklearn_beside(run):
-    """A button that trains scikit-learn's MLPClassifier like ``run`` (an app.runs.Run), its
+    """A button that trains scikit-learn's MLPClassifier like ``run`` (an app.state.runs.Run), its
     estimated time on its label; once pressed for this run, the comparison below it (kept for the
     session, its training cached per config for everyone). Over the training budget the page says
     so first; a shared server (DIGITS_SHARED) refuses it, as it refuses such a run of ours. The

@@ -5,9 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from . import analysis, inside, runs, views
-from . import inside_figures as fig
-from .inside_controls import MEMORY, new_click, remember, remembered
+from app.analysis import inside
+from app.analysis import run as analysis
+from app.figures import inside as fig
+from app.state import runs
+from app.widgets import views
+from app.widgets.controls import MEMORY, new_click, remember, remembered
 
 CELL_LIMIT = 40  # digits drawn from one cell; the table lists them all
 

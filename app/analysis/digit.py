@@ -1,5 +1,5 @@
 """Chart data about one digit in a run: its path through a network, and the tables of the
-forward and backward walkthrough. The numbers come from ``nncore.inspect``; this module picks
+forward and backward walkthrough. The numbers come from ``nncore.lab.inside``; this module picks
 and arranges them (largest entries, representative units) and keeps them per run (``memo``)."""
 
 from dataclasses import dataclass
@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nncore import inspect
-
-from .memo import per_result
+from app.server.memo import per_result
+from nncore.lab import inside as inspect
 
 
 def top_units(values, count=8):
@@ -67,14 +66,14 @@ def digit_path(result, pixels, index=0, top=8, per_std=False):
 
 
 def saliency(result, pixels, digit, per_std=False):
-    """nncore.inspect.saliency of raw ``pixels`` for ``digit``, kept per run."""
+    """nncore.lab.inside.saliency of raw ``pixels`` for ``digit``, kept per run."""
     pixels = np.asarray(pixels, dtype=float)
     return per_result(result, ("saliency", int(digit), per_std, hash(pixels.tobytes())),
                       lambda: inspect.saliency(result, pixels, int(digit), per_std))
 
 
 def walkthrough(result, pixels, label, index=0):
-    """nncore.inspect.walkthrough of raw ``pixels`` with ``label`` in network ``index`` (kept weights),
+    """nncore.lab.inside.walkthrough of raw ``pixels`` with ``label`` in network ``index`` (kept weights),
     kept per run."""
     pixels = np.asarray(pixels, dtype=float)
     key = ("walkthrough", int(label), index, hash(pixels.tobytes()))

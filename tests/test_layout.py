@@ -1,0 +1,73 @@
+"""The house's layout: the learner's network alone at the top of nncore, the rest in subpackages
+named for what they are, arrows only downward, and the old module names still importable."""
+
+import ast
+import importlib
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NETWORK = {"__init__", "functions", "model", "optim", "data", "config", "training", "result", "errors"}
+SUBPACKAGES = {"imaging", "files", "lab"}
+
+
+def _imports(path):
+    """Every module name a Python file imports (absolute, as written)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_top_of_nncore_holds_only_the_network():
+    top = {p.stem for p in (ROOT / "nncore").glob("*.py")}
+    folders = {p.name for p in (ROOT / "nncore").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert top == NETWORK
+    assert folders == SUBPACKAGES
+
+
+def test_the_network_does_not_reach_into_the_lab():
+    """The learner's modules import nothing from lab/ or files/ (the image path feeds augmentation)."""
+    for name in NETWORK - {"__init__"}:
+        modules = _imports(ROOT / "nncore" / f"{name}.py")
+        text = (ROOT / "nncore" / f"{name}.py").read_text()
+        assert not any(m.startswith(("nncore.lab", "nncore.files")) for m in modules), name
+        assert "from .lab" not in text and "from .files" not in text, name
+
+
+def test_nothing_in_nncore_imports_streamlit_plotly_or_the_app():
+    for path in (ROOT / "nncore").rglob("*.py"):
+        modules = _imports(path)
+        assert not any(m.split(".")[0] in {"streamlit", "plotly", "app", "pandas"} for m in modules), path
+
+
+def test_figure_builders_and_chart_data_never_import_streamlit():
+    for folder in ("figures", "analysis"):
+        for path in (ROOT / "app" / folder).glob("*.py"):
+            assert not any(m.split(".")[0] == "streamlit" for m in _imports(path)), path
+
+
+def test_the_app_folders_are_named_for_their_roles():
+    folders = {p.name for p in (ROOT / "app").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert {"state", "server", "analysis", "figures", "widgets"} <= folders
+    assert not list((ROOT / "app").glob("inside_*.py"))
+
+
+def test_an_old_module_name_is_the_module_at_its_new_place():
+    import nncore
+
+    for old, new in nncore.MOVED.items():
+        assert importlib.import_module(f"nncore.{old}") is importlib.import_module(f"nncore.{new}"), old
+    from nncore.pools import workers
+
+    from nncore.lab.pools import workers as same
+    assert workers is same
+
+
+def test_an_unknown_name_is_still_an_import_error():
+    code = "import nncore\ntry:\n    import nncore.nothing_here\nexcept ImportError:\n    print('refused')\n"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout == "refused\n"
