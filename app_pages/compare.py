@@ -6,7 +6,7 @@ import streamlit as st
 
 import nncore
 from app.figures import run as figures
-from app.state import runs
+from app.state import links, runs
 from app.widgets import views
 
 st.title("Compare runs")
@@ -24,7 +24,7 @@ if upload is not None and upload.file_id not in handled:
         st.session_state["upload_message"] = ("error", f"Could not load **{upload.name}**: {exc}. "
                                               "Your runs are unchanged.")
     else:
-        if runs.get(runs.run_key(result)) is None:
+        if runs.get(links.result_key(result)) is None:
             runs.add(result, "uploaded")
             st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from {upload.name}.")
         else:

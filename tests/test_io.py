@@ -298,3 +298,12 @@ def test_a_file_saved_before_the_new_settings_still_loads(run):
     back = load(npz_bytes(arrays))
     assert back.config == run.config and back.ended == "completed"
     assert np.array_equal(back.predict_proba(digits()[0][:5]), run.predict_proba(digits()[0][:5]))
+
+
+def test_a_diverged_epoch_may_be_the_epoch_after_the_last_finished_one_and_no_later():
+    run = train(TrainConfig(epochs=3, lr=50.0))
+    assert run.diverged_epoch == run.epochs_run + 1
+    assert load(to_bytes(run)).diverged_epoch == run.diverged_epoch
+    too_late = mutated(run, diverged_epoch=np.array(run.epochs_run + 2))
+    with pytest.raises(WeightsFileError, match="diverged_epoch"):
+        load(too_late)

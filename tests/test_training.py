@@ -239,3 +239,21 @@ def test_a_diverging_ensemble_stops_with_a_clean_history():
     assert run.diverged_epoch is not None
     assert all(np.isfinite(v) for key in run.history for v in run.history[key])
     assert np.isfinite(run.predict_proba(digits()[0][:5])).all()
+
+
+def test_the_kept_epoch_is_the_last_of_those_tied_at_the_best_validation_accuracy(default_runs):
+    ties = 0
+    for run in default_runs:
+        accuracies = run.history["val_acc"]
+        best = [epoch for epoch, acc in enumerate(accuracies, 1) if acc == max(accuracies)]
+        ties += len(best) > 1
+        assert run.best_epoch == best[-1]
+    assert ties, "no run had a tie at its best validation accuracy: the rule was not exercised"
+
+
+@pytest.mark.parametrize("patience", [1, 3])
+def test_early_stopping_stops_exactly_patience_epochs_after_the_lowest_validation_loss(patience):
+    run = train(TrainConfig(epochs=300, lr=0.3, patience=patience))
+    losses = run.history["val_loss"]
+    assert run.ended == "early stopping"
+    assert int(np.argmin(losses)) == len(losses) - 1 - patience

@@ -27,7 +27,7 @@ from app.figures import run as figures
 from app.server.cache import RunCache
 from app.server.queue import TrainingQueue
 from app.state import runs
-from app.state.links import config_token
+from app.state.links import result_key, run_key
 
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20
@@ -54,11 +54,6 @@ def shared_queue():
     return TrainingQueue(int(os.environ.get("DIGITS_TRAINING_SLOTS", os.cpu_count() or 1)))
 
 
-def request_key(request):
-    token = config_token(request.config)
-    return f"{token},stopped:{request.stop_at}" if request.stop_at else token
-
-
 def duration(seconds):
     """'0.4 s', '35 s', '4 min 10 s', '2 h 5 min'."""
     if seconds < 10:
@@ -79,7 +74,7 @@ def estimate(config):
 def store(result):
     """Put a run trained elsewhere (a sweep's cell) into the shared cache, unless the cache holds
     that run already; returns the cache's run (one object per run, whoever trained it)."""
-    cache, key = shared_cache(), runs.run_key(result)
+    cache, key = shared_cache(), result_key(result)
     held = cache.get(key)
     if held is None:
         cache.put(key, result)
@@ -166,7 +161,7 @@ def _train(request, key, area, label, owner):
                 # in the server's log, for the load test (bench/loadtest.py) and whoever runs the server
                 print(f"digits: queue wait {ticket.started - ticket.arrived:.3f} s for {key}", flush=True)
                 result = nncore.train(request.config, callback=on_epoch)
-            cache.put(runs.run_key(result), result)
+            cache.put(result_key(result), result)
             return result, interruption
         finally:
             record.lock.release()
@@ -213,7 +208,7 @@ def train_requested(area):
         session.requests, session.cancel = [], False
     cache, owner = shared_cache(), str(id(session))
     over_budget = []
-    pending = [r for r in session.requests if cache.get(request_key(r)) is None]
+    pending = [r for r in session.requests if cache.get(run_key(r.config, r.stop_at)) is None]
     for request in list(session.requests):
         if request in pending and not request.confirmed and estimate(request.config) > budget_seconds():
             over_budget.append(request)
@@ -221,7 +216,7 @@ def train_requested(area):
     with runs.training(session):
         for position, request in enumerate(todo, 1):
             label = f"Restoring run {position}/{len(todo)} from the link" if request.source == "link" else "Training"
-            key = request_key(request)
+            key = run_key(request.config, request.stop_at)
             result = cache.get(key)
             interruption = None
             if result is None:

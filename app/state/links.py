@@ -39,10 +39,16 @@ def run_name(config, stop_at=None):
     return f"{config.name} · stopped at {stop_at}/{config.epochs}" if stop_at else config.name
 
 
-def run_key(result):
-    """A run's identity: its settings' token, plus ',stopped:N' when it was stopped after epoch N."""
-    token = config_token(result.config)
-    return f"{token},stopped:{result.epochs_run}" if result.stopped_early else token
+def run_key(config, stop_at=None):
+    """A run's identity, the one key of the shared cache, the session's runs and a link: its
+    settings' token, plus ',stopped:N' when it was stopped after epoch N."""
+    token = config_token(config)
+    return f"{token},stopped:{stop_at}" if stop_at else token
+
+
+def result_key(result):
+    """The key of a trained run (see ``run_key``)."""
+    return run_key(result.config, result.epochs_run if result.stopped_early else None)
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,7 @@ class LinkedRun:
     @property
     def key(self):
         """The key of the run it restores (see ``run_key``)."""
-        token = config_token(self.config)
-        return f"{token},stopped:{self.stop_at}" if self.stop_at else token
+        return run_key(self.config, self.stop_at)
 
     @property
     def token(self):

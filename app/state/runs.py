@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from app.analysis import run as analysis
-from app.state.links import run_key, run_name
+from app.state.links import result_key, run_name
 
 MAX_RUNS = 12
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -37,7 +37,7 @@ class Run:
     @property
     def key(self):
         """The run's identity: its settings' URL text, and where it was stopped if it was."""
-        return run_key(self.result)
+        return result_key(self.result)
 
     @property
     def name(self):
@@ -96,7 +96,7 @@ class _Session:
     def add(self, result, source="trained"):
         """Add a run (or return the one with the same key) and select it. Returns (run, notice):
         notice says which run was dropped to stay within MAX_RUNS, or None."""
-        run, notice = self.get(run_key(result)), None
+        run, notice = self.get(result_key(result)), None
         if run is None:
             used = {r.color for r in self.runs}
             color = next((c for c in COLORS if c not in used), COLORS[len(self.runs) % len(COLORS)])

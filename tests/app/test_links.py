@@ -2,7 +2,7 @@
 
 from app.state import links
 from app.state.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
-from nncore import TrainConfig
+from nncore import TrainConfig, train
 
 
 def test_round_trip_of_settings_runs_selection_overlay_and_locks():
@@ -65,3 +65,28 @@ def test_a_link_cannot_flood_the_page_with_notes():
     link = from_params({"run": ["default"], "overlay": ",".join(["x"] * 100_000), "lock": ",".join(["lr"] * 1000)})
     assert len(link.notes) == links.MAX_NOTES and "more things the link got wrong" in link.notes[-1]
     assert link.lock == ["lr"]
+
+
+def test_a_stop_point_must_be_before_the_runs_last_epoch():
+    kept = from_params({"run": ["epochs:5,stopped:4", "epochs:5,stopped:1"]})
+    assert [r.stop_at for r in kept.runs] == [4, 1] and kept.notes == []
+    for stop in ("5", "0"):
+        link = from_params({"run": [f"epochs:5,stopped:{stop}"]})
+        assert link.runs[0].stop_at is None and any(f"ignored stopped={stop}" in n for n in link.notes)
+
+
+def test_a_position_must_name_one_of_the_links_runs():
+    two = ["seed:1", "seed:2"]
+    assert from_params({"run": two, "selected": "1", "overlay": "0,1"}).selected == 1
+    assert from_params({"run": two, "overlay": "0,1"}).overlay == [0, 1]
+    beyond = from_params({"run": two, "selected": "2", "overlay": "1,2"})
+    assert beyond.selected is None and beyond.overlay == [1]
+    assert sum("not a run of the link" in n for n in beyond.notes) == 2
+
+
+def test_a_runs_key_carries_its_stop_point():
+    config = TrainConfig(epochs=6, hidden=8)
+    stopped = train(config, callback=lambda stats: stats.epoch == 3)
+    assert links.result_key(stopped) == links.run_key(config, 3) == "epochs:6,hidden:8,stopped:3"
+    assert links.run_key(config) == "epochs:6,hidden:8" == links.result_key(train(config))
+    assert LinkedRun(config, stop_at=3).key == links.result_key(stopped)

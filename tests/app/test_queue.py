@@ -62,3 +62,16 @@ def test_leaving_the_line_gives_the_place_up():
         with queue.turn("b", on_wait=closed_tab, poll=0.01):
             pass
     assert queue.status() == (1, 0)
+
+
+def test_a_slot_goes_first_to_the_person_with_fewest_trainings_running():
+    """Two people each running one training, each with one more waiting: when b's training ends, b
+    (now running none) goes ahead of a (still running one), though a was served longer ago."""
+    queue = TrainingQueue(slots=2)
+    a_running, b_running = queue.join("a"), queue.join("b")
+    assert queue.try_start(a_running) and queue.try_start(b_running)
+    a_next, b_next = queue.join("a"), queue.join("b")
+    assert queue.place(a_next)[0] == 1, "while both run one, the one served longest ago is first"
+    queue.leave(b_running)
+    assert queue.place(b_next)[0] == 1 and queue.place(a_next)[0] == 2
+    assert not queue.try_start(a_next) and queue.try_start(b_next)
