@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
 import nncore.lab.pools
 import nncore.lab.sweep
 from app.server import trainer
+from app.server.interruption import INTERRUPTIONS
 from app.state import runs
 from app.widgets import sidebar
 
@@ -187,7 +187,7 @@ def run(sweep, area, where):
                 if interruption is None:
                     try:
                         view.update(record)
-                    except (RerunException, StopException) as request:
+                    except INTERRUPTIONS as request:
                         interruption = request
                         stop.set()
         except nncore.NNCoreError as exc:

@@ -20,11 +20,11 @@ import os
 import time
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
 from app.figures import run as figures
 from app.server.cache import RunCache
+from app.server.interruption import INTERRUPTIONS
 from app.server.queue import TrainingQueue
 from app.state import runs
 from app.state.links import result_key, run_key
@@ -152,7 +152,7 @@ def _train(request, key, area, label, owner):
                 record.epoch, record.epochs = stats.epoch, stats.epochs
                 try:
                     view.update(stats)
-                except (RerunException, StopException) as request_:
+                except INTERRUPTIONS as request_:
                     interruption = request_
                     return True
                 return stats.epoch == request.stop_at
