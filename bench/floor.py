@@ -131,7 +131,7 @@ def training_pass(optimizer, lr, hidden=64, batch=64):
     train = data.split(0).train
     X_train = data.Standardizer.fit(X[train])(X[train], np.float32)
     Y_train = np.eye(N_OUT, dtype=np.float32)[y[train]]
-    model = MLP(N_IN, hidden, N_OUT, seed=0, dtype=np.float32)
+    model = MLP(N_IN, hidden, N_OUT, rng=0, dtype=np.float32)
     step = optim.make(optimizer, model.parameters(), lr)
     rng = np.random.default_rng(0)
 

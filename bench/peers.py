@@ -79,7 +79,7 @@ def torch_contender(config, threads):
     X_train, y_train, X_test, y_test = prepared(config.seed)
     X_train, X_test = torch.from_numpy(X_train.astype(np.float32)), torch.from_numpy(X_test.astype(np.float32))
     y_train = torch.from_numpy(y_train)
-    init = nncore.MLP(64, config.hidden, 10, seed=np.random.default_rng(config.seed), dtype=np.float32)
+    init = nncore.MLP(64, config.hidden, 10, rng=np.random.default_rng(config.seed), dtype=np.float32)
 
     def fit_and_score():
         torch.set_num_threads(threads or default_threads)

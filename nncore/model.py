@@ -43,8 +43,10 @@ class MLP:
     the last pass stays in ``trace`` under its name above, for showing.
     """
 
-    def __init__(self, n_in=64, hidden=64, n_out=10, seed=0, dtype=np.float64, activation="relu"):
-        rng = np.random.default_rng(seed)
+    def __init__(self, n_in=64, hidden=64, n_out=10, rng=0, dtype=np.float64, activation="relu"):
+        """``rng``: the numpy Generator the initial weights are drawn from, or a seed for a new one
+        (training passes each network's own stream, which then goes on to shuffle its batches)."""
+        rng = np.random.default_rng(rng)
         self.dtype, self.activation = np.dtype(dtype), activation
         self.W1 = (rng.standard_normal((n_in, hidden)) * INIT_SCALE[activation](n_in, hidden)).astype(self.dtype)
         self.b1 = np.zeros(hidden, dtype=self.dtype)
@@ -71,8 +73,6 @@ class MLP:
         logits = H @ self.W2 + self.b2                    # (n, n_out)
         self.trace = {"X": X, "Z1": Z1, "H": H, "logits": logits} if remember else None
         return logits
-
-    __call__ = forward
 
     def backward(self, y, l2=0.0):
         """Gradients {"W1", "b1", "W2", "b2"} of the loss of the last forward batch: mean

@@ -82,7 +82,7 @@ def constant(lr, epoch, epochs):
     return lr
 
 
-def step(lr, epoch, epochs):
+def step_decay(lr, epoch, epochs):
     """Halved every ``epochs // 3`` epochs (epochs count from 1)."""
     return lr * 0.5 ** ((epoch - 1) // max(1, epochs // 3))
 
@@ -92,4 +92,4 @@ def cosine(lr, epoch, epochs):
     return lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / epochs))
 
 
-SCHEDULES = {"constant": constant, "step": step, "cosine": cosine}
+SCHEDULES = {"constant": constant, "step": step_decay, "cosine": cosine}

@@ -21,7 +21,7 @@ def test_cross_entropy_of_extreme_logits_is_finite():
 
 
 def test_backward_on_extreme_logits_gives_finite_gradients():
-    model = MLP(3, 2, 2, seed=0)
+    model = MLP(3, 2, 2, rng=0)
     model.W2 = np.array([[1e4, -1e4], [-1e4, 1e4]])
     model.forward(np.array([[5.0, 5.0, 5.0]]))
     grads = model.backward(np.array([1]))

@@ -36,7 +36,7 @@ def relative_error(a, b):
 
 def random_model(n_in, hidden, n_out, seed, activation):
     rng = np.random.default_rng(100 + seed)
-    model = MLP(n_in, hidden, n_out, seed=seed, dtype=np.float64, activation=activation)
+    model = MLP(n_in, hidden, n_out, rng=seed, dtype=np.float64, activation=activation)
     model.b1[:] = rng.normal(0, 0.1, hidden)  # nonzero biases so their gradients are exercised
     model.b2[:] = rng.normal(0, 0.1, n_out)
     return model, rng
@@ -61,7 +61,7 @@ def test_gradients_match_central_finite_differences(activation, l2, n_in, hidden
 @pytest.mark.parametrize("l2", [0.0, 0.1])
 def test_loss_is_mean_cross_entropy_plus_the_l2_penalty(l2):
     rng = np.random.default_rng(0)
-    model = MLP(seed=3, activation="tanh")
+    model = MLP(rng=3, activation="tanh")
     X, y = rng.normal(size=(20, 64)), rng.integers(0, 10, 20)
     model.forward(X)
     model.backward(y, l2)
@@ -70,7 +70,7 @@ def test_loss_is_mean_cross_entropy_plus_the_l2_penalty(l2):
 
 def test_one_hot_rows_and_integer_labels_give_the_same_gradients():
     rng = np.random.default_rng(4)
-    model = MLP(6, 5, 4, seed=0)
+    model = MLP(6, 5, 4, rng=0)
     X, y = rng.normal(size=(9, 6)), rng.integers(0, 4, 9)
     model.forward(X)
     from_labels = {k: v.copy() for k, v in model.backward(y).items()}
@@ -92,7 +92,7 @@ def test_input_gradient_from_backprop_matches_finite_differences():
 
 
 def test_the_trace_names_every_array_of_the_last_pass_with_its_shape():
-    model = MLP(64, 32, 10, seed=0)
+    model = MLP(64, 32, 10, rng=0)
     X, y = np.random.default_rng(0).normal(size=(5, 64)), np.arange(5)
     model.forward(X)
     model.backward(y)
@@ -107,7 +107,7 @@ def test_loss_decreases_when_overfitting_a_small_batch():
     from nncore.optim import SGD
 
     rng = np.random.default_rng(1)
-    model = MLP(64, 32, 10, seed=1)
+    model = MLP(64, 32, 10, rng=1)
     optimizer = SGD(model.parameters(), 0.1)
     X, y = rng.normal(size=(16, 64)), rng.integers(0, 10, 16)
     losses = []
@@ -120,7 +120,7 @@ def test_loss_decreases_when_overfitting_a_small_batch():
 
 
 def test_same_seed_gives_identical_weights_and_different_seed_does_not():
-    a, b, c = MLP(seed=7), MLP(seed=7), MLP(seed=8)
+    a, b, c = MLP(rng=7), MLP(rng=7), MLP(rng=8)
     for name in ("W1", "b1", "W2", "b2"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
     assert not np.array_equal(a.W1, c.W1)
@@ -131,7 +131,7 @@ def test_same_seed_gives_identical_weights_and_different_seed_does_not():
     ("tanh", np.sqrt(2 / (64 + 256))), ("sigmoid", np.sqrt(2 / (64 + 256))),  # Xavier / Glorot
 ])
 def test_initial_weights_suit_the_activation(activation, first_layer_std):
-    model = MLP(n_in=64, hidden=256, n_out=10, seed=0, dtype=np.float32, activation=activation)
+    model = MLP(n_in=64, hidden=256, n_out=10, rng=0, dtype=np.float32, activation=activation)
     assert model.W1.shape == (64, 256) and model.W2.shape == (256, 10)
     assert all(p.dtype == np.float32 for p in model.parameters().values())
     assert model.W1.std() == pytest.approx(first_layer_std, rel=0.05)
@@ -139,7 +139,7 @@ def test_initial_weights_suit_the_activation(activation, first_layer_std):
 
 
 def test_weights_can_be_assigned_and_are_used():
-    model = MLP(4, 3, 2, seed=0)
+    model = MLP(4, 3, 2, rng=0)
     model.W1 = np.zeros((4, 3))
     model.b1 = np.ones(3)
     model.W2 = np.ones((3, 2))
@@ -149,7 +149,7 @@ def test_weights_can_be_assigned_and_are_used():
 
 def test_an_ensemble_averages_its_networks_probabilities_and_evaluates_by_strict_argmax():
     rng = np.random.default_rng(0)
-    nets = Ensemble(MLP(6, 5, 3, seed=s) for s in range(3))
+    nets = Ensemble(MLP(6, 5, 3, rng=s) for s in range(3))
     X, y = rng.normal(size=(40, 6)), rng.integers(0, 3, 40)
     expected = np.mean([softmax(net.forward(X)) for net in nets], axis=0)
     np.testing.assert_allclose(nets.predict_proba(X), expected, rtol=1e-12)
@@ -159,7 +159,7 @@ def test_an_ensemble_averages_its_networks_probabilities_and_evaluates_by_strict
 
 
 def test_tied_logits_count_as_right_only_for_the_class_argmax_picks():
-    model = MLP(64, 8, 10, seed=0)
+    model = MLP(64, 8, 10, rng=0)
     model.W2[:] = 0.0  # every row's logits tie
     X, y = np.random.default_rng(0).normal(size=(100, 64)), np.arange(100) % 10
     _, accuracy = Ensemble([model]).evaluate(X, y)

@@ -82,4 +82,4 @@ def test_schedules_give_the_learning_rate_of_each_epoch(name, expected):
 
 
 def test_step_schedule_on_short_runs_still_decays():
-    assert [optim.step(1.0, epoch, 2) for epoch in (1, 2)] == [1.0, 0.5]
+    assert [optim.step_decay(1.0, epoch, 2) for epoch in (1, 2)] == [1.0, 0.5]

@@ -122,12 +122,6 @@ def linked_run_from_token(token):
     return LinkedRun(config, stop_at, status.get("uploaded") == "1"), notes
 
 
-def config_from_token(token):
-    """The settings of a run's URL text; returns (config or None, notes)."""
-    linked, notes = linked_run_from_token(token)
-    return (linked.config if linked else None), notes
-
-
 def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()):
     """Query parameters for the sidebar ``settings`` (a TrainConfig), the runs (LinkedRun), the
     selected run and overlay (positions in the list) and the teacher's locked and hidden settings."""

@@ -30,7 +30,7 @@ def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, 64)).astype(np.float32)
     Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
-    model = MLP(64, hidden, 10, seed=0, dtype=np.float32, activation=activation)
+    model = MLP(64, hidden, 10, rng=0, dtype=np.float32, activation=activation)
     optimizer_ = optim.make(optimizer, model.parameters(), 1e-3)
     timings = []
     with single_threaded_blas():
