@@ -80,8 +80,10 @@ class TrainResult:
         if self.ended == "early stopping":
             losses = self.history["val_loss"]
             best = int(np.argmin(losses)) + 1
+            # two rules: training stops on the validation loss; the weights kept are chosen by accuracy
             return (f"early stopping at epoch {done} of {total}: the validation loss had not improved for "
-                    f"{self.config.patience} epochs (lowest {losses[best - 1]:.4f} at epoch {best})")
+                    f"{self.config.patience} epochs (lowest {losses[best - 1]:.4f} at epoch {best}); the weights "
+                    f"kept are epoch {self.best_epoch}'s, the highest validation accuracy")
         return f"completed all {total} epochs"
 
     def predict_proba(self, X):

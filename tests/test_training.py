@@ -140,6 +140,8 @@ def test_early_stopping_stops_when_validation_loss_stalls_and_says_so():
     assert run.ended == "early stopping" and run.epochs_run < 300
     assert min(losses[-3:]) >= min(losses[:-3]), "the last 3 epochs did not improve on the best"
     assert "had not improved for 3 epochs" in run.ending
+    lowest = int(np.argmin(losses)) + 1
+    assert f"at epoch {lowest});" in run.ending and f"kept are epoch {run.best_epoch}'s" in run.ending
 
 
 # --- what the run keeps for looking back ------------------------------------------------------

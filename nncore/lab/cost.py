@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import data, optim
 from ..config import TrainConfig
+from ..errors import ConfigError
 from ..model import MLP
 
 AUGMENT_SECONDS_PER_DIGIT = 35e-6  # distorting one training digit (bench/handwriting.py: ~0.35 s for 10,770)
@@ -66,7 +67,7 @@ def augmentation_seconds(config):
 def estimate_seconds(config):
     """Estimated seconds to train ``config`` (a TrainConfig) on this machine, from scratch."""
     if not isinstance(config, TrainConfig):
-        raise TypeError(f"estimate_seconds() takes a TrainConfig, got {type(config).__name__}")
+        raise ConfigError(f"estimate_seconds() takes a TrainConfig, got {type(config).__name__}")
     validation = len(data.split(config.seed, config.val_share).val)
     # the validation pass: a forward pass of the validation rows, about a third of a step of that size
     per_epoch = epoch_seconds(config) + seconds_per_step(config.hidden, validation, config.activation, "sgd") / 3
