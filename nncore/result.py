@@ -9,9 +9,8 @@ import numpy as np
 from . import data
 from .config import TrainConfig
 from .functions import softmax
-from .model import MLP, Ensemble
-
 from .lab.health import HEALTH_KEYS
+from .model import MLP, Ensemble
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
 

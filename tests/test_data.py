@@ -1,7 +1,6 @@
 """nncore.data: the split and the standardization."""
 
 import numpy as np
-
 import pytest
 
 from nncore import Standardizer, data, digits, split

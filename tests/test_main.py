@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nncore
+
 from tests.archives import damaged, zipped
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,9 +92,9 @@ def test_predict_on_a_file_with_a_corrupt_lzma_entry_says_so_without_traceback(t
 
 def test_the_new_settings_have_flags_and_reach_the_saved_run(tmp_path):
     out = tmp_path / "w.npz"
-    done = cli("--epochs", "2", "--scaling", "divide", "--train-share", "0.5", "--label-noise", "0.2", "--out", str(out))
+    done = cli("--epochs", "2", "--scaling", "divide", "--train-share", "0.5", "--label-noise", "0.2",
+               "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "scaling=divide train0.5 noise0.2" in done.stdout
-    import nncore
     config = nncore.load(out).config
     assert (config.scaling, config.train_share, config.label_noise) == ("divide", 0.5, 0.2)
