@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import nncore
-
 from tests.archives import damaged, zipped
 
 ROOT = Path(__file__).resolve().parents[1]
