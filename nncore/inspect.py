@@ -89,11 +89,13 @@ def drift(result, epoch, index=0):
 
 
 def saliency(result, raw_row, digit, per_std=False):
-    """d P(digit) / d raw pixel (64,) of ``raw_row`` (TrainResult.input_gradient). With ``per_std``,
-    d P(digit) / d X, the standardized input: the change for one standard deviation of ink at each
-    pixel. Pixels almost never inked in training have a tiny std, so a little raw ink there moves
-    X, and P, a lot; per std, every pixel is measured on its own typical variation."""
-    gradient = result.input_gradient(raw_row, digit)
+    """d logit(digit) / d raw pixel (64,) of ``raw_row`` (TrainResult.logit_gradient: the score
+    before the softmax, whose gradient does not vanish when the answer is confident). With
+    ``per_std``, d logit(digit) / d X, the scaled input: the change for one standard deviation of
+    ink at each pixel (for a standardized run). Pixels almost never inked in training have a tiny
+    std, so a little raw ink there moves X, and the logit, a lot; per std, every pixel is measured
+    on its own typical variation."""
+    gradient = result.logit_gradient(raw_row, digit)
     return gradient * result.standardizer.std if per_std else gradient    # d X / d raw = 1 / std
 
 

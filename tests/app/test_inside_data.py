@@ -151,7 +151,7 @@ def test_digit_path_adds_up_to_the_network_s_logit(run, evaluation):
     path = inside_digit.digit_path(run, evaluation.X[3])
     assert path.contributions.sum() + path.b2 == pytest.approx(path.logits[path.network_predicted])
     assert path.predicted == int(np.argmax(run.predict_proba(evaluation.X[3])))
-    np.testing.assert_array_equal(path.saliency, run.input_gradient(evaluation.X[3], path.predicted))
+    np.testing.assert_array_equal(path.saliency, run.logit_gradient(evaluation.X[3], path.predicted))
     assert path.active == int((path.H > 0).sum()) and len(path.top_units) == 8
 
 
