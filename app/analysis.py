@@ -102,8 +102,8 @@ def validation_loss_note(result):
     if held:
         words.append(f"Validation accuracy did not fall ({acc[since - 1]:.1%} → {acc[-1]:.1%}), so this is not "
                      "the network getting worse at digits: it grows ever more confident, also on the few "
-                     "validation digits it gets wrong, and each of those costs more loss as its probability for the true digit shrinks "
-                     "(a larger learning rate gets there sooner). The calibration section of Curves & confusion "
+                     "validation digits it gets wrong, and each of those costs more loss as its probability for "
+                     "the true digit shrinks (a larger learning rate gets there sooner). The calibration section of Curves & confusion "
                      "shows how confident it is against how often it is right.")
     else:
         noisy = (f" and the {result.config.label_noise:.0%} of their labels that are wrong"
