@@ -37,6 +37,16 @@ def unit_images(model):
     return model.W1.T.reshape(-1, SIDE, SIDE)
 
 
+def blank_pixels(config):
+    """The pixels (64,) of bool) that are 0 in every raw row the run of ``config`` trains on. Their
+    input X is 0 for every training digit whatever the scaling (standardizing maps a constant 0 to
+    0), so dW1 = X^T dZ1 is 0 on their rows: their weights keep their random initial values (only
+    L2 shrinks them)."""
+    from .training import training_rows  # inspect is read by the app, training imports the network
+    X, _, _ = training_rows(config)
+    return ~np.any(X != 0, axis=0)
+
+
 def forward(model, X):
     """The arrays of MLP.forward on standardized rows X (n, 64): {"X", "Z1", "H", "logits"}.
     ``model`` keeps the pass in its trace: give it a copy (``network``), never a run's own network."""

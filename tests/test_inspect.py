@@ -208,3 +208,14 @@ def test_the_saliency_of_a_confident_digit_does_not_vanish_as_the_probability_gr
     assert np.abs(result.input_gradient(X[confident], top)).max() < 1e-3
     sizes = [np.abs(inspect.saliency(result, X[i], int(probs[i].argmax()))).max() for i in (confident, unsure)]
     assert sizes[0] > 0.1 * sizes[1] and sizes[0] > 0.05
+
+
+def test_pixels_blank_in_every_training_digit_keep_their_initial_weights():
+    config = nncore.TrainConfig(epochs=5)
+    blank = inspect.blank_pixels(config)
+    assert list(np.flatnonzero(blank)) == [0, 24, 32, 39, 56]  # seed 0's training split
+    result = nncore.train(config)
+    start, _ = result.ensemble_at(0)
+    np.testing.assert_array_equal(result.model.W1[blank], start[0].W1[blank])
+    assert np.all(np.any(result.model.W1[~blank] != start[0].W1[~blank], axis=1))
+    assert not inspect.blank_pixels(nncore.TrainConfig(augment=1)).any()  # distorted copies ink them

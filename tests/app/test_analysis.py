@@ -90,3 +90,12 @@ def test_real_runs_get_the_note_their_history_shows(config, overfitting):
     assert (note and note["overfitting"]) == overfitting
     if config.optimizer == "adam":
         assert result.best_epoch == result.epochs_run and "stopping earlier would not" in note["text"]
+
+
+def test_an_l2_run_says_both_loss_curves_are_cross_entropy_and_gives_its_penalty():
+    from app import views
+    result = nncore.train(nncore.TrainConfig(l2=0.01, epochs=3))
+    W1, W2 = result.model.W1.astype(float), result.model.W2.astype(float)
+    text = views.penalty_text(result)
+    assert "cross-entropy alone" in text and f"{0.005 * (np.sum(W1 ** 2) + np.sum(W2 ** 2)):.3g}" in text
+    assert views.penalty_text(nncore.train(nncore.TrainConfig(epochs=1))) == ""
