@@ -53,12 +53,12 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
     fig = go.Figure(go.Heatmap(z=z, zmin=-grid.scale, zmid=0, zmax=grid.scale, colorscale=DIVERGING,
                                hoverinfo="skip", showscale=rows > 1,
                                colorbar=dict(title="weight", thickness=12, len=min(1.0, 0.3 * rows))))
-    if grid.blank is not None and grid.blank.any():
-        fig.add_trace(_blank_layer(z, grid.blank, rows, columns))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=[int(u) for u in grid.units], hovertext=hovers,
                              hoverinfo="text", marker=dict(size=30, opacity=0), showlegend=False))
     fig.add_trace(go.Scatter(x=xs, y=[y - 4.6 for y in ys], mode="text", text=labels or names, textfont=dict(size=10),
                              hoverinfo="skip", showlegend=False))
+    if grid.blank is not None and grid.blank.any():  # last: the click handler counts on the points being trace 1
+        fig.add_trace(_blank_layer(z, grid.blank, rows, columns))
     fig.update_layout(title=title or f"Hidden units after epoch {grid.epoch}: each unit's input weights (W1 column)",
                       height=int(75 + width * rows / columns), margin=_MARGIN, hovermode="closest",
                       hoverdistance=-1, dragmode=False)

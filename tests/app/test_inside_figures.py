@@ -123,7 +123,8 @@ def test_unit_images_grey_out_the_pixels_blank_in_every_training_digit_and_say_w
     units = grid(3)
     marked = fig.unit_mosaic(inside.UnitGrid(units.images, units.votes, units.units, units.epoch, units.scale, blank),
                              columns=3)
-    layer = np.array(marked.data[1].z, dtype=float)
+    layer = np.array(marked.data[-1].z, dtype=float)
+    assert marked.data[1].customdata is not None  # the clickable points stay trace 1
     assert np.count_nonzero(~np.isnan(layer)) == 2 * 3 and layer[2, 0] == 1 and np.isnan(layer[2, 1])
     assert len(fig.unit_mosaic(units, columns=3).data) == len(marked.data) - 1
     detail = fig.unit_detail(units.images[0], units.votes[0], 5, 1.0, 3, blank)
