@@ -253,7 +253,7 @@ def projection(points, method="PCA", seed=0, fit_on=None):
     if method == "PCA":
         return PCA(n_components=2, random_state=seed).fit(points if fit_on is None else fit_on).transform(points)
     if method == "t-SNE":
-        perplexity = min(30.0, (len(points) - 1) / 3)
+        perplexity = tsne_perplexity(len(points))
         return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
     raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
 
@@ -270,6 +270,24 @@ def projections(result, X, method="PCA", index=0):
                 "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, seed,
                                            inspect.hidden_of(result, train, None, index))}
     return per_result(result, ("projection", method, index, X.shape, hash(X.tobytes())), compute)
+
+
+def explained_spread(result, index=0):
+    """{"raw pixels": share, "hidden layer": share}: the share of the variance of the run's training
+    digits (their pixels, their hidden activations in network ``index``) that PCA's two directions
+    hold -- how much of the picture a 2-D PCA view shows. Computed once per run."""
+    def compute():
+        X_all, _ = nncore.digits()
+        train = X_all[nncore.split(result.config.seed, result.config.val_share).train]
+        return {name: float(PCA(n_components=2).fit(points).explained_variance_ratio_.sum())
+                for name, points in (("raw pixels", train),
+                                     ("hidden layer", inspect.hidden_of(result, train, None, index)))}
+    return per_result(result, ("spread", index), compute)
+
+
+def tsne_perplexity(n):
+    """The perplexity ``projection`` gives t-SNE for n points."""
+    return min(30.0, (n - 1) / 3)
 
 
 def view_box(xy, share=0.98, margin=0.15):

@@ -202,3 +202,9 @@ def test_a_run_without_snapshots_shows_its_kept_weights(run, evaluation):
     assert grid.epoch == run.best_epoch
     np.testing.assert_allclose(grid.images[0].ravel(), run.model.W1[:, 0])
     assert inside.frame(loaded, evaluation, evaluation.X[0], 0).drift is None
+
+
+def test_two_pca_directions_hold_under_a_third_of_the_pixels_spread():
+    spread = inside.explained_spread(nncore.train(nncore.TrainConfig(epochs=3)))
+    assert 0.2 < spread["raw pixels"] < 0.35  # about 29% (seed 0's training digits)
+    assert 0 < spread["hidden layer"] < 1

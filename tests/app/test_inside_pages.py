@@ -154,13 +154,20 @@ def test_where_the_classes_live_projects_raw_and_hidden(trained):
                for trace in titles["PCA of the hidden layer"]["data"][:10]) == len(nncore.split(0).test)
     trained.number_input(key="classes_digit").set_value(4).run()
     assert "Test digit #4" in charts(trained)
+    spread = [c.value for c in trained.caption if "These two directions hold" in c.value]
+    assert len(spread) == 2 and "of the spread of the training digits' raw pixels" in spread[0]
+    assert not any("Reading t-SNE" in i.value for i in trained.info)
 
 
 def test_where_the_classes_live_with_tsne(trained):
     trained.switch_page(PAGES["classes"]).run()
-    trained.segmented_control(key="classes_method").set_value("t-SNE").run()
+    trained.segmented_control(key="classes_method").set_value("t-SNE").run(timeout=600)  # t-SNE: slow when busy
     ok(trained)
     assert "t-SNE of the hidden layer" in charts(trained)
+    caution = next(i.value for i in trained.info if "Reading t-SNE" in i.value)
+    assert "gaps between clusters mean nothing" in caution and "perplexity 30" in caution
+    assert "raw pixels' view scores" in caution
+    assert not any("These two directions hold" in c.value for c in trained.caption)
 
 
 def test_curves_page_lists_the_digits_of_a_cell_and_calibration(trained):
