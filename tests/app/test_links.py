@@ -90,3 +90,15 @@ def test_a_runs_key_carries_its_stop_point():
     assert links.result_key(stopped) == links.run_key(config, 3) == "epochs:6,hidden:8,stopped:3"
     assert links.run_key(config) == "epochs:6,hidden:8" == links.result_key(train(config))
     assert LinkedRun(config, stop_at=3).key == links.result_key(stopped)
+
+
+
+def test_the_new_settings_travel_in_links_and_are_clamped_when_out_of_range():
+    settings = TrainConfig(scaling="divide", train_share=0.3, label_noise=0.25)
+    runs = [LinkedRun(TrainConfig(scaling="none", train_share=0.05, label_noise=0.5))]
+    link = from_params(to_params(settings, runs))
+    assert (link.settings, link.runs, link.notes) == (settings, runs, [])
+    assert config_token(runs[0].config) == "scaling:none,train_share:0.05,label_noise:0.5"
+    bad = from_params({"train_share": "0.01", "label_noise": "0.9", "scaling": "<b>raw</b>"})
+    assert (bad.settings.train_share, bad.settings.label_noise, bad.settings.scaling) == (0.05, 0.5, "standardize")
+    assert len(bad.notes) == 3
