@@ -17,6 +17,7 @@ import nncore.lab.pools
 import nncore.lab.sweep
 from nncore.config import BOUNDS, check_setting
 from nncore.errors import shorten
+from nncore.lab.threads import single_threaded_blas
 
 DEFAULT_OUT = os.path.join("runs", "best.npz")
 
@@ -99,7 +100,8 @@ def run_train(args):
         print(f"epoch {stats.epoch:3d}/{stats.epochs}  loss {stats.train_loss:.4f}  val_loss {stats.val_loss:.4f}  "
               f"train_acc {stats.train_acc:.4f}  val_acc {stats.val_acc:.4f}", flush=True)
 
-    result = nncore.train(config, callback=report)
+    with single_threaded_blas():  # small matrices: a second BLAS thread only waits for a core
+        result = nncore.train(config, callback=report)
     if result.diverged:
         print(f"{result.ending}: try a smaller --lr")
     elif result.ended == "early stopping":

@@ -21,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from timing import per_call
 
 from nncore import MLP, data, optim
-from nncore.training import run_epoch, single_threaded_blas
+from nncore.lab.threads import single_threaded_blas
+from nncore.training import run_epoch
 
 N_IN, N_OUT = 64, 10
 

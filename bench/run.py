@@ -31,7 +31,7 @@ from report import span  # noqa: E402
 
 import nncore  # noqa: E402
 from nncore import data  # noqa: E402
-from nncore.training import single_threaded_blas  # noqa: E402
+from nncore.lab.threads import single_threaded_blas  # noqa: E402
 
 OPTIMIZERS = {"SGD": peers.SGD, "Adam": peers.ADAM}
 # NumPy calls of one training step besides its 5 products, counted in nncore/model.py and optim.py:

@@ -7,22 +7,19 @@ shuffles the training rows once into contiguous arrays and walks them in slices.
 """
 
 import math
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from . import data, optim
+from . import data, health, optim
 from .config import TrainConfig
 from .errors import ConfigError
+from .health import HEALTH_KEYS
 from .imaging import augment
-from .lab import health
 from .model import MLP, Ensemble
-from .result import HEALTH_KEYS, HISTORY_KEYS, TrainResult
+from .result import HISTORY_KEYS, TrainResult
 
 SNAPSHOT_BYTES = 4 * 2**20  # weights kept per run for looking back at earlier epochs
 
@@ -53,34 +50,6 @@ def snapshot_epochs(epochs, bytes_per_epoch, limit=SNAPSHOT_BYTES):
     if fits < 2:
         return {epochs}
     return {int(e) for e in np.round(np.linspace(0, epochs, fits))}
-
-
-_limit_lock = threading.Lock()
-_limit = {"users": 0, "limiter": None}
-
-
-@cache
-def _blas():
-    return ThreadpoolController()  # finds the loaded BLAS once (~0.1 ms); limiting it is then ~10 us
-
-
-@contextmanager
-def single_threaded_blas():
-    """NumPy's BLAS on one thread for the duration. Our matrices are small: a second thread only
-    waits for a core, and on a busy 2-core machine that made training several times slower. The
-    limit is process-wide, so overlapping trainings (app sessions) are counted and the threads
-    come back when the last one ends."""
-    with _limit_lock:
-        if _limit["users"] == 0:
-            _limit["limiter"] = _blas().limit(limits=1, user_api="blas")
-        _limit["users"] += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit["users"] -= 1
-            if _limit["users"] == 0:
-                _limit["limiter"].restore_original_limits()
 
 
 def run_epoch(model, optimizer, X, y, Y, batch, l2, rng, norms=None):
@@ -115,7 +84,7 @@ def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEF
     After each epoch, ``callback(EpochStats)`` is called when given; returning True stops
     training there. A batch whose loss is NaN or inf ends training and marks the run diverged;
     the weights of the best finished epoch (highest validation accuracy; on a tie the later) are
-    kept in every case.
+    kept in every case. Early stopping (``config.patience``) watches the validation loss.
 
     With ``config.ensemble`` = N > 1, N networks train side by side on the same rows, each with
     its own initial weights and shuffling (the first exactly as the single network of these
@@ -129,77 +98,132 @@ def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEF
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"train() takes a TrainConfig, got {type(config).__name__}")
     started = time.perf_counter()
-    X_all, y_all = data.digits()
-    parts = data.split(config.seed, config.val_share)
-    X_fit, y_fit, y_learn = training_rows(config, augmentation)
-    standardizer = data.SCALINGS[config.scaling](X_fit)
-    X_train, y_train = standardizer(X_fit, dtype), y_fit
-    Y_train = np.eye(10, dtype=dtype)[y_learn]                  # one-hot rows (n, 10) of the labels it learns
-    X_val, y_val = standardizer(X_all[parts.val], dtype), y_all[parts.val]
-    batch = min(config.batch, len(y_train))
-
-    # Network 0 is the single network of ensemble=1; the others draw their initial weights and
-    # shuffling from streams of their own.
-    rngs = [np.random.default_rng(config.seed if k == 0 else [config.seed, 0, k]) for k in range(config.ensemble)]
-    models = Ensemble(MLP(X_train.shape[1], config.hidden, 10, rng, dtype, config.activation) for rng in rngs)
-    settings = {"momentum": config.momentum} if config.optimizer == "momentum" else {}
-    optimizers = [optim.make(config.optimizer, model.parameters(), config.lr, **settings) for model in models]
-    schedule = optim.SCHEDULES[config.schedule]
-    result = TrainResult(config, models.copy(), standardizer)
-    weights_bytes = sum(p.nbytes for model in models for p in model.parameters().values())
-    keep = snapshot_epochs(config.epochs, weights_bytes)
+    rows = prepare_rows(config, dtype, augmentation)
+    models, optimizers, rngs = build_networks(config, rows.X_train.shape[1], dtype)
+    result = TrainResult(config, models.copy(), rows.standardizer)
+    keep = snapshot_epochs(config.epochs, sum(p.nbytes for model in models for p in model.parameters().values()))
+    stopper = EarlyStopping(config.patience)
     if 0 in keep:
         result.snapshots[0] = _weights(models)
-    lowest_val_loss, since_lowest = math.inf, 0
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), single_threaded_blas():
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, config.epochs + 1):
-            epoch_started = time.perf_counter()
-            lr = schedule(config.lr, epoch, config.epochs)
-            train_loss, train_correct, norms = 0.0, 0, [[] for _ in models]
-            for model, optimizer, rng, kept in zip(models, optimizers, rngs, norms, strict=True):
-                optimizer.lr = lr
-                losses, correct = run_epoch(model, optimizer, X_train, y_train, Y_train, batch, config.l2, rng, kept)
-                if not math.isfinite(losses[-1]):
-                    result.diverged_epoch, result.diverged_losses, result.ended = epoch, losses, "diverged"
-                    break
-                train_loss += float(np.dot(losses, _batch_sizes(len(y_train), batch))) / len(y_train)
-                train_correct += correct
-            if result.diverged:
+            stats = train_epoch(epoch, config, rows, models, optimizers, rngs, result)
+            if stats is None:  # a loss became NaN or inf: the result says where
                 break
-            val_loss, val_acc = models.evaluate(X_val, y_val)
-            if not math.isfinite(val_loss):
-                result.diverged_epoch, result.ended = epoch, "diverged"
-                break
-            stats = EpochStats(epoch, config.epochs, train_loss / len(models),
-                               val_loss, train_correct / len(y_train) / len(models), val_acc,
-                               time.perf_counter() - epoch_started, lr, **health.epoch_health(models, X_val, norms))
-            for key in HISTORY_KEYS + HEALTH_KEYS:
-                result.history[key].append(float(getattr(stats, key)))
-            if val_acc >= result.best_val_accuracy or result.best_epoch == 0:  # on a tie the later epoch
-                result.best_epoch = epoch
-                for model, kept in zip(models, result.ensemble, strict=True):
-                    for name, value in model.parameters().items():
-                        np.copyto(getattr(kept, name), value)
-            if epoch in keep:
-                result.snapshots[epoch] = _weights(models)
-            if val_loss < lowest_val_loss:
-                lowest_val_loss, since_lowest = val_loss, 0
-            else:
-                since_lowest += 1
+            record_epoch(result, stats, models, keep)
             if callback is not None and callback(stats):
                 result.ended = "stopped" if epoch < config.epochs else "completed"
                 break
-            if config.patience and since_lowest >= config.patience and epoch < config.epochs:
+            if stopper.stops(stats.val_loss) and epoch < config.epochs:
                 result.ended = "early stopping"
                 break
-
-        if result.epochs_run and not result.diverged:  # the epoch it ended at, stopped early or not
-            result.snapshots.setdefault(result.epochs_run, _weights(models))
-        X_test, y_test = data.test_set(config.seed)  # on the one BLAS thread too: a second one waiting
-        result.test_accuracy = float((result.predict(X_test) == y_test).mean())  # for a core cost ~15 ms
+    finish(result, models)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What one run trains and validates on, scaled as its ``scaling`` says: X (n, 64) in the
+    training dtype, y the true digits (n,), Y the one-hot rows (n, 10) of the labels it learns from
+    (y's, or noisy ones), and the batch size (at most the training rows)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    Y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    standardizer: data.Standardizer
+    batch: int
+
+
+def prepare_rows(config, dtype=np.float32, augmentation=augment.DEFAULTS):
+    """The Rows of a run of ``config``: its training rows (see ``training_rows``) and the validation
+    split, both scaled by what its training rows give (``config.scaling``)."""
+    X_all, y_all = data.digits()
+    X_fit, y_fit, y_learn = training_rows(config, augmentation)
+    standardizer = data.SCALINGS[config.scaling](X_fit)
+    val = data.split(config.seed, config.val_share).val
+    return Rows(standardizer(X_fit, dtype), y_fit, np.eye(10, dtype=dtype)[y_learn],
+                standardizer(X_all[val], dtype), y_all[val], standardizer, min(config.batch, len(y_fit)))
+
+
+def optimizer_settings(config):
+    """The optimizer's own settings of a run (``momentum=`` for "momentum"), for ``optim.make``."""
+    return {"momentum": config.momentum} if config.optimizer == "momentum" else {}
+
+
+def build_networks(config, n_in, dtype=np.float32):
+    """(networks, their optimizers, their random streams). Network 0 is the single network of
+    ensemble=1; the others draw their initial weights and shuffling from streams of their own."""
+    rngs = [np.random.default_rng(config.seed if k == 0 else [config.seed, 0, k]) for k in range(config.ensemble)]
+    models = Ensemble(MLP(n_in, config.hidden, 10, rng, dtype, config.activation) for rng in rngs)
+    optimizers = [optim.make(config.optimizer, model.parameters(), config.lr, **optimizer_settings(config))
+                  for model in models]
+    return models, optimizers, rngs
+
+
+def train_epoch(epoch, config, rows, models, optimizers, rngs, result):
+    """One epoch of every network at the schedule's learning rate, then the validation pass.
+    Returns its EpochStats, or None when a loss became NaN or inf (``result`` then says diverged)."""
+    started = time.perf_counter()
+    lr = optim.SCHEDULES[config.schedule](config.lr, epoch, config.epochs)
+    n = len(rows.y_train)
+    train_loss, train_correct, norms = 0.0, 0, [[] for _ in models]
+    for model, optimizer, rng, kept in zip(models, optimizers, rngs, norms, strict=True):
+        optimizer.lr = lr
+        losses, correct = run_epoch(model, optimizer, rows.X_train, rows.y_train, rows.Y_train, rows.batch,
+                                    config.l2, rng, kept)
+        if not math.isfinite(losses[-1]):
+            result.diverged_epoch, result.diverged_losses, result.ended = epoch, losses, "diverged"
+            return None
+        train_loss += float(np.dot(losses, _batch_sizes(n, rows.batch))) / n
+        train_correct += correct
+    val_loss, val_acc = models.evaluate(rows.X_val, rows.y_val)
+    if not math.isfinite(val_loss):
+        result.diverged_epoch, result.ended = epoch, "diverged"
+        return None
+    return EpochStats(epoch, config.epochs, train_loss / len(models), val_loss, train_correct / n / len(models),
+                      val_acc, time.perf_counter() - started, lr, **health.epoch_health(models, rows.X_val, norms))
+
+
+def record_epoch(result, stats, models, keep):
+    """The epoch into the run's history; its weights kept when it validated best (on a tie the
+    later epoch) and as a snapshot when it is one of the ``keep`` epochs."""
+    for key in HISTORY_KEYS + HEALTH_KEYS:
+        result.history[key].append(float(getattr(stats, key)))
+    if stats.val_acc >= result.best_val_accuracy or result.best_epoch == 0:
+        result.best_epoch = stats.epoch
+        for model, kept in zip(models, result.ensemble, strict=True):
+            for name, value in model.parameters().items():
+                np.copyto(getattr(kept, name), value)
+    if stats.epoch in keep:
+        result.snapshots[stats.epoch] = _weights(models)
+
+
+class EarlyStopping:
+    """Stops once the validation loss has not fallen below its lowest for ``patience`` epochs (0: never)."""
+
+    def __init__(self, patience):
+        self.patience, self.lowest, self.since_lowest = patience, math.inf, 0
+
+    def stops(self, val_loss):
+        """Take one epoch's validation loss; True when training should stop after it."""
+        if val_loss < self.lowest:
+            self.lowest, self.since_lowest = val_loss, 0
+        else:
+            self.since_lowest += 1
+        return bool(self.patience) and self.since_lowest >= self.patience
+
+
+def finish(result, models):
+    """The weights of the epoch it ended at (stopped early or not) as a snapshot, and the test
+    accuracy of the weights kept."""
+    if result.epochs_run and not result.diverged:
+        result.snapshots.setdefault(result.epochs_run, _weights(models))
+    X_test, y_test = data.test_set(result.config.seed)
+    result.test_accuracy = float((result.predict(X_test) == y_test).mean())
 
 
 def training_rows(config, augmentation=augment.DEFAULTS):

@@ -1,4 +1,4 @@
-"""nncore.lab.health: dead hidden units and gradient norms, recorded every epoch by train()."""
+"""nncore.health: dead hidden units and gradient norms, recorded every epoch by train()."""
 
 import math
 
@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from nncore import MLP, TrainConfig, data, train
-from nncore.lab.health import DEAD_FRACTION, DERIVATIVE_PEAK, dead_unit_share, epoch_health, gradient_norms
+from nncore.health import DEAD_FRACTION, DERIVATIVE_PEAK, dead_unit_share, epoch_health, gradient_norms
 from nncore.training import training_rows
 
 
 def network(activation, b1):
     """A network of 3 inputs and len(b1) hidden units whose W1 is 0: each unit's Z1 is its bias."""
-    model = MLP(3, len(b1), 2, seed=0, activation=activation)
+    model = MLP(3, len(b1), 2, rng=0, activation=activation)
     model.W1[:], model.b1[:] = 0.0, b1
     return model
 
@@ -58,7 +58,7 @@ def test_epoch_health_averages_batches_then_networks():
 def test_grad_norms_of_a_full_batch_epoch_are_the_norms_of_the_gradient_at_the_initial_weights():
     config = TrainConfig(epochs=1, batch=4096)
     X, y, _ = training_rows(config)
-    model = MLP(64, config.hidden, 10, seed=config.seed)
+    model = MLP(64, config.hidden, 10, rng=config.seed)
     model.forward(data.Standardizer.fit(X)(X, np.float64))
     expected = gradient_norms(model.backward(y))
     run = train(config)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-NETWORK = {"__init__", "functions", "model", "optim", "data", "config", "training", "result", "errors"}
+NETWORK = {"__init__", "functions", "model", "optim", "data", "config", "training", "health", "result", "errors"}
 SUBPACKAGES = {"imaging", "files", "lab"}
 
 

@@ -326,7 +326,7 @@ def test_train_share_trains_on_that_share_of_the_training_rows():
 def test_the_training_loss_is_the_cross_entropy_without_the_l2_penalty_like_the_validation_loss():
     run = train(TrainConfig(l2=0.01, epochs=30))
     assert run.history["train_loss"][-1] < 1.5 * run.history["val_loss"][-1]
-    model = MLP(64, 8, 10, seed=0)
+    model = MLP(64, 8, 10, rng=0)
     X = data.Standardizer.fit(digits()[0])(digits()[0][:64], np.float32)
     y = digits()[1][:64]
     losses, _ = run_epoch(model, optim.make("sgd", model.parameters(), 0.0), X, y, np.eye(10, dtype=np.float32)[y],

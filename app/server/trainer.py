@@ -28,6 +28,7 @@ from app.server.interruption import INTERRUPTIONS
 from app.server.queue import TrainingQueue
 from app.state import runs
 from app.state.links import result_key, run_key
+from nncore.lab.threads import single_threaded_blas
 
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20
@@ -160,7 +161,8 @@ def _train(request, key, area, label, owner):
             with queue.turn(owner, seconds, on_wait=queued) as ticket:
                 # in the server's log, for the load test (bench/loadtest.py) and whoever runs the server
                 print(f"digits: queue wait {ticket.started - ticket.arrived:.3f} s for {key}", flush=True)
-                result = nncore.train(request.config, callback=on_epoch)
+                with single_threaded_blas():
+                    result = nncore.train(request.config, callback=on_epoch)
             cache.put(result_key(result), result)
             return result, interruption
         finally:

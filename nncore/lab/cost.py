@@ -16,6 +16,7 @@ from .. import data, optim
 from ..config import TrainConfig
 from ..errors import ConfigError
 from ..model import MLP
+from .threads import single_threaded_blas
 
 AUGMENT_SECONDS_PER_DIGIT = 35e-6  # distorting one training digit (bench/handwriting.py: ~0.35 s for 10,770)
 
@@ -26,8 +27,6 @@ def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
     with ``hidden`` units: the fastest of up to 5 steps after a warm-up step, fewer once 20 ms have
     gone to timing (a large step is its own average; timing it 7 times made a sweep's estimate
     cost half a minute of CPU)."""
-    from ..training import single_threaded_blas  # training imports this module's callers, not this one
-
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, 64)).astype(np.float32)
     Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]

@@ -27,8 +27,8 @@ import numpy as np
 from .. import data, training
 from ..config import TrainConfig
 from ..errors import ConfigError
-from ..training import single_threaded_blas
 from . import cost
+from .threads import single_threaded_blas
 
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "leaky_relu": "relu"}
 VALIDATION_FRACTION = 0.1  # scikit-learn's default share held out for its early stopping

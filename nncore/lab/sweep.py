@@ -30,6 +30,7 @@ from ..errors import NNCoreError, shorten
 from ..training import TrainResult, train
 from . import pools
 from .cost import estimate_seconds
+from .threads import single_threaded_blas
 
 MAX_CELLS = 1000
 MAX_VALUES = 50      # values of one setting
@@ -232,7 +233,8 @@ COLUMNS = ["cell", *(f.name for f in fields(TrainConfig)), "val_accuracy", "test
 
 def train_cell(index, config, keep_result=False):
     """Train one cell (on whichever process runs it). Returns a Cell."""
-    result = train(config)
+    with single_threaded_blas():
+        result = train(config)
     return Cell(index, config, result.best_val_accuracy, result.test_accuracy, result.best_epoch,
                 result.epochs_run, result.ended, result.seconds, f"{socket.gethostname()}:{os.getpid()}",
                 result if keep_result else None)

@@ -10,7 +10,7 @@ leaky unit never counts.
 
 import numpy as np
 
-from ..functions import ACTIVATIONS, DERIVATIVES
+from .functions import ACTIVATIONS, DERIVATIVES
 
 HEALTH_KEYS = ("dead_units", "grad_W1", "grad_W2")
 DEAD_FRACTION = 0.01
