@@ -74,6 +74,9 @@ def overfitting(history, epochs=3):
     return None
 
 
+MEMORISING = 0.8  # a training loss under this share of the validation loss: the network fits its own digits better
+
+
 def validation_loss_note(result):
     """What a rising validation loss means for this run, in sentences computed from its history, or
     None when the validation loss has not risen for 3 epochs while the training loss kept falling
@@ -81,8 +84,12 @@ def validation_loss_note(result):
 
     - validation accuracy held (within one validation digit): the network grew more confident,
       also on the few digits it gets wrong, and each of those costs ever more loss;
-    - validation accuracy fell: it fits its training digits (and their wrong labels, if any) in
-      ways that do not carry over -- overfitting.
+    - validation accuracy fell and the training loss ends well below the validation loss (under
+      MEMORISING of it): it fits its training digits (and their wrong labels, if any) in ways that do
+      not carry over -- overfitting;
+    - validation accuracy fell but the training loss is about as high as the validation loss:
+      training itself went wrong on every digit, not memorising (with the share of dead hidden
+      units when the run recorded it).
 
     Then what the kept epoch means: when it is the last epoch, stopping earlier would not have
     given a more accurate network, and the note says so instead of suggesting it."""
@@ -105,6 +112,15 @@ def validation_loss_note(result):
                      "validation digits it gets wrong, and each of those costs more loss as its probability "
                      "for the true digit shrinks (a larger learning rate gets there sooner). The calibration "
                      "section of Curves & confusion shows how confident it is against how often it is right.")
+    elif fit[-1] >= MEMORISING * val[-1]:
+        dead = history.get("dead_units") or []
+        words.append(f"Validation accuracy fell ({acc[since - 1]:.1%} → {acc[-1]:.1%}), but the training loss "
+                     f"({fit[-1]:.3f}) is about as high as the validation loss ({val[-1]:.3f}): the network does not "
+                     "fit its training digits better than new ones, so this is not memorising but training going "
+                     "wrong on all of them"
+                     + (f"; {dead[-1]:.0%} of the hidden units are dead (see Training health)."
+                        if dead and dead[-1] >= 0.5 else "."))
+        return {"overfitting": False, "text": " ".join(words)}
     else:
         noisy = (f" and the {result.config.label_noise:.0%} of their labels that are wrong"
                  if result.config.label_noise else "")

@@ -85,23 +85,34 @@ def training_curves(curves, metric="loss", title=None):
 def training_health(history, color=COLORS[0], title="Training health per epoch"):
     """The health a run recorded each epoch (TrainResult.history's ``dead_units``, ``grad_W1`` and
     ``grad_W2``): the mean size of the gradient reaching W1 (solid) and W2 (dashed) on a log axis
-    on the left, and the share of dead hidden units (dotted, grey) on a 0-100% axis on the right."""
-    epochs = list(range(1, len(history["dead_units"]) + 1))
+    on the left, and the share of dead hidden units (dotted, grey) on a 0-100% axis on the right.
+    A gradient of exactly 0 (every unit dead), which a log axis cannot draw, is a black triangle at
+    the foot of the axis."""
+    epochs = np.arange(1, len(history["dead_units"]) + 1)
     mode = "lines" if len(epochs) > 1 else "markers"
-    fig = go.Figure([
-        go.Scatter(x=epochs, y=history["grad_W1"], name="|dW1| (input → hidden)", mode=mode, line=dict(color=color),
-                   hovertemplate="epoch %{x}: mean |dW1| %{y:.3g}<extra></extra>"),
-        go.Scatter(x=epochs, y=history["grad_W2"], name="|dW2| (hidden → output)", mode=mode,
-                   line=dict(color=color, dash="dash"), hovertemplate="epoch %{x}: mean |dW2| %{y:.3g}<extra></extra>"),
-        go.Scatter(x=epochs, y=history["dead_units"], name="dead hidden units (right axis)", mode=mode, yaxis="y2",
-                   line=dict(color=COLORS[8], dash="dot"),
-                   hovertemplate="epoch %{x}: %{y:.0%} of hidden units dead<extra></extra>"),
-    ])
-    ticks, labels = log_ticks([*history["grad_W1"], *history["grad_W2"]])
+    sizes = {name: np.asarray(history[f"grad_{name}"], dtype=float) for name in ("W1", "W2")}
+    positive = [v for values in sizes.values() for v in values if v > 0]
+    floor = min(positive) / 3 if positive else 1e-3
+    fig = go.Figure()
+    for name, dash, part in (("W1", None, "input → hidden"), ("W2", "dash", "hidden → output")):
+        values = sizes[name]
+        fig.add_trace(go.Scatter(x=epochs, y=np.where(values > 0, values, np.nan), name=f"|d{name}| ({part})",
+                                 mode=mode, line=dict(color=color, dash=dash),
+                                 hovertemplate=f"epoch %{{x}}: mean |d{name}| %{{y:.3g}}<extra></extra>"))
+    zero = (sizes["W1"] == 0) | (sizes["W2"] == 0)
+    if zero.any():
+        fig.add_trace(go.Scatter(x=epochs[zero], y=[floor] * int(zero.sum()), mode="markers",
+                                 name="a gradient exactly 0", marker=dict(symbol="triangle-down", size=10,
+                                                                          color="black"),
+                                 hovertemplate="epoch %{x}: a gradient exactly 0 (no unit passes any)<extra></extra>"))
+    fig.add_trace(go.Scatter(x=epochs, y=history["dead_units"], name="dead hidden units (right axis)", mode=mode,
+                             yaxis="y2", line=dict(color=COLORS[8], dash="dot"),
+                             hovertemplate="epoch %{x}: %{y:.0%} of hidden units dead<extra></extra>"))
+    ticks, labels = log_ticks([*positive, floor] if zero.any() else positive)
     fig.update_layout(title=title, xaxis_title="epoch", yaxis=dict(title="gradient size (mean over batches, log)",
                       type="log", tickvals=ticks, ticktext=labels),
                       yaxis2=dict(title="dead hidden units", overlaying="y", side="right", range=[0, 1.02],
-                                  tickformat=".0%", showgrid=False),
+                                  tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False),
                       **(_LAYOUT | {"margin": dict(l=60, r=60, t=50, b=40)}))
     fig.update_xaxes(tickvals=epoch_ticks(max(1, len(epochs))))
     return fig

@@ -39,12 +39,13 @@ def test_top_guesses():
     assert analysis.top_guesses(np.array([0.1, 0.6, 0.3])) == [(1, 0.6), (2, 0.3)]
 
 
-def note_of(val_loss, val_acc, best_epoch=None, label_noise=0.0, train_loss=None):
+def note_of(val_loss, val_acc, best_epoch=None, label_noise=0.0, train_loss=None, train_acc=None, dead=()):
     """validation_loss_note of a run with these histories (seed 0: 360 validation digits)."""
     from types import SimpleNamespace
     n = len(val_loss)
-    history = {"val_loss": val_loss, "val_acc": val_acc,
-               "train_loss": train_loss or list(np.linspace(1.0, 0.1, n)), "train_acc": [0.9] * n}
+    history = {"val_loss": val_loss, "val_acc": val_acc, "dead_units": list(dead),
+               "train_loss": train_loss or list(np.linspace(1.0, 0.1, n)),
+               "train_acc": train_acc or list(np.linspace(0.8, 0.99, n))}
     config = nncore.TrainConfig(label_noise=label_noise)
     return analysis.validation_loss_note(SimpleNamespace(history=history, best_epoch=best_epoch or n, config=config))
 
@@ -117,3 +118,20 @@ def test_health_text_is_computed_from_the_run_s_health_history():
     assert "0% of the 8 hidden units" in healthy and "no blame" not in healthy
     assert "none counts as dead" in views.health_text(result("leaky_relu", [0.0, 0.0]))
     assert views.health_text(result("relu", [], (), ())) is None  # a file saved before health was recorded
+
+
+def test_a_falling_accuracy_is_overfitting_only_when_the_training_loss_ends_well_below_the_validation_loss():
+    """Raw pixels at lr 0.3 collapse: validation loss creeps up while training loss stays as high."""
+    rising = [0.5, 0.3, 0.31, 0.32, 0.33]
+    falling = [0.9, 0.95, 0.94, 0.94, 0.9]
+    note = note_of(rising, falling, train_loss=[1.0, 0.5, 0.4, 0.35, 0.8 * 0.33], dead=[0.9] * 5)
+    assert not note["overfitting"] and "(overfitting)" not in note["text"]
+    assert "training loss (0.264) is about as high as the validation loss (0.330)" in note["text"]
+    assert "90% of the hidden units are dead" in note["text"]
+    assert "dead" not in note_of(rising, falling, train_loss=[1.0, 0.5, 0.4, 0.35, 0.3], dead=[0.4] * 5)["text"]
+    assert note_of(rising, falling, train_loss=[1.0, 0.5, 0.4, 0.35, 0.263])["overfitting"]
+
+
+def test_the_collapsing_raw_pixel_run_is_told_so_not_overfitting():
+    note = analysis.validation_loss_note(nncore.train(nncore.TrainConfig(scaling="none", lr=0.3)))
+    assert note is not None and not note["overfitting"] and "hidden units are dead" in note["text"]

@@ -123,8 +123,17 @@ def test_training_health_draws_both_gradient_sizes_on_a_log_axis_and_dead_units_
     fig = figures.training_health(history)
     w1, w2, dead = fig.data
     assert list(w1.y) == [1.0, 0.5, 0.2] and list(w2.y) == [2.0, 1.0, 0.4] and list(dead.y) == [0.0, 0.25, 0.5]
+    assert tuple(fig.layout.yaxis2.tickvals) == (0, 0.25, 0.5, 0.75, 1)
     assert list(w1.x) == [1, 2, 3] and dead.yaxis == "y2" and w1.yaxis in (None, "y")
     assert fig.layout.yaxis.type == "log" and tuple(fig.layout.yaxis2.range) == (0, 1.02)
     assert fig.layout.yaxis2.tickformat == ".0%"
     single = figures.training_health({"dead_units": [0.1], "grad_W1": [1.0], "grad_W2": [1.0]})
     assert {trace.mode for trace in single.data} == {"markers"}
+
+
+def test_training_health_marks_a_gradient_of_exactly_0_at_the_foot_of_its_log_axis():
+    history = {"dead_units": [0.5, 1.0, 1.0], "grad_W1": [0.3, 0.0, 0.0], "grad_W2": [0.6, 0.1, 0.0]}
+    w1, w2, zero, dead = figures.training_health(history).data
+    assert np.isnan(w1.y[1]) and list(w2.y[:2]) == [0.6, 0.1] and np.isnan(w2.y[2])
+    assert list(zero.x) == [2, 3] and list(zero.y) == [0.1 / 3] * 2 and dead.yaxis == "y2"
+    assert len(figures.training_health({"dead_units": [0], "grad_W1": [1.0], "grad_W2": [1.0]}).data) == 3
