@@ -1,0 +1,336 @@
+"""Lessons: a question, the runs that answer it, and the answer read off those runs.
+
+Each Lesson names the runs it needs (TrainConfigs, trained like any other run) and an
+``explain`` function that takes their TrainResults, in the same order, and returns an Outcome:
+which of the lesson's answers the runs bear out, and sentences with the runs' own numbers.
+Nothing here is canned: when a run does not show what a lesson expects (another seed, a
+changed default), the sentences and the answer say what happened instead. No Streamlit here:
+the "Start here" page (app_pages/start.py) draws these.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import augment, data, inspect
+from ..config import TrainConfig, handwriting_config, number_text
+
+DEFAULT = TrainConfig()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a lesson's runs show: ``answer``, the position of the option they bear out, and
+    ``lines``, sentences with their numbers."""
+
+    answer: int
+    lines: tuple
+
+    def verdict(self, options, guess):
+        """A sentence saying whether ``guess`` (a position in ``options``) was right."""
+        if guess == self.answer:
+            return f"Your guess was right: {options[self.answer]}."
+        return f"Your guess was {options[guess]}; the runs say {options[self.answer]}."
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: ``key`` (its name in a link), a title, what it is about (``intro``), a
+    ``question`` with its ``options``, the ``configs`` it trains, ``explain(results) -> Outcome``,
+    the settings "try it yourself" loads (``try_config``) and the page that shows more
+    (``page``: the page's file, ``page_title``: its title)."""
+
+    key: str
+    title: str
+    intro: str
+    question: str
+    options: tuple
+    configs: tuple
+    explain: object
+    try_config: TrainConfig
+    page: str
+    page_title: str
+
+
+def _pct(share):
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+
+
+def _acc(share):
+    return f"{share:.1%}"
+
+
+def _lowest(history):
+    """(epoch counting from 1, value) of the lowest validation loss."""
+    losses = history["val_loss"]
+    best = int(np.argmin(losses))
+    return best + 1, losses[best]
+
+
+def _band(value, edges):
+    """The position of the band [edges[i-1], edges[i]) that holds value (len(edges) + 1 bands)."""
+    return int(np.searchsorted(edges, value, side="right"))
+
+
+# --- 1. A hidden unit --------------------------------------------------------------------------------------------
+
+# where a unit counts as firing: above 0 for ReLU-like and tanh units, above one half for sigmoid (its middle)
+FIRE_LEVEL = {"relu": 0.0, "leaky_relu": 0.0, "tanh": 0.0, "sigmoid": 0.5}
+FIRING_EDGES = (0.1, 0.4, 0.8)
+
+
+@dataclass(frozen=True)
+class Firing:
+    """How the hidden units of a run respond to the test digits: ``share`` (mean share of units
+    firing per digit), ``silent`` (units that fire on no test digit), the most selective
+    ``unit``, the ``digit`` it prefers and its firing rate on that digit (``on``) and on the
+    others (``off``)."""
+
+    share: float
+    silent: int
+    unit: int
+    digit: int
+    on: float
+    off: float
+
+
+def firing(result):
+    """Firing of ``result``'s first network on its test split (see Firing)."""
+    X, y = data.test_set(result.config.seed)
+    model, _ = inspect.network(result)
+    fires = inspect.hidden(model, result.standardizer(X)) > FIRE_LEVEL[result.config.activation]  # (n, hidden)
+    rate = np.stack([fires[y == d].mean(axis=0) for d in range(10)])                            # (10, hidden)
+    others = np.stack([fires[y != d].mean(axis=0) for d in range(10)])
+    gap = rate - others
+    digit, unit = np.unravel_index(int(np.argmax(gap)), gap.shape)
+    return Firing(float(fires.mean()), int((~fires.any(axis=0)).sum()), int(unit), int(digit),
+                  float(rate[digit, unit]), float(others[digit, unit]))
+
+
+def explain_unit(results):
+    (result,) = results
+    f = firing(result)
+    hidden, level = result.config.hidden, number_text(FIRE_LEVEL[result.config.activation])
+    lines = [f"On the {len(data.test_set(result.config.seed)[1])} test digits, on average {f.share * hidden:.0f} of "
+             f"the {hidden} hidden units fired (gave an output above {level}): {_pct(f.share)} of the layer.",
+             f"{f.silent} of the {hidden} units fired on no test digit at all." if f.silent else
+             "Every unit fired on at least one test digit.",
+             f"The most selective unit is unit {f.unit}: it fires on {_pct(f.on)} of the {f.digit}s but on only "
+             f"{_pct(f.off)} of the other digits. Its 64 input weights, drawn as an 8×8 picture below, are the "
+             "pattern it looks for."]
+    return Outcome(_band(f.share, FIRING_EDGES), tuple(lines))
+
+
+UNIT = Lesson(
+    "unit", "A hidden unit",
+    "A hidden unit takes a weighted sum of the 64 pixels (its 64 weights form an 8×8 picture), adds a bias and "
+    "passes the sum through its activation: a ReLU unit outputs the sum when it is positive and 0 otherwise. It "
+    "fires when a digit's ink matches its picture.",
+    "A trained layer has 64 ReLU units. For one test digit, how many of them fire (output above 0)?",
+    ("almost none (under 10%)", "a minority (10–40%)", "about half to most (40–80%)", "nearly all (over 80%)"),
+    (DEFAULT,), explain_unit, DEFAULT, "app_pages/units.py", "Hidden units")
+
+
+# --- 2. The learning rate ----------------------------------------------------------------------------------------
+
+LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
+
+
+def _run_story(result, what):
+    """One sentence on how a run's validation loss went: diverged, still falling, rose, or settled."""
+    h = result.history
+    if result.diverged:
+        done = result.epochs_run
+        finished = f"after {done} finished epoch{'s' if done > 1 else ''}" if done else "before finishing an epoch"
+        return (f"{what} diverged at epoch {result.diverged_epoch} {finished}: the loss became NaN or infinite "
+                f"(test accuracy {_acc(result.test_accuracy)}, with the weights of its best epoch).")
+    epoch, low = _lowest(h)
+    last = h["val_loss"][-1]
+    text = (f"{what}: validation loss {last:.3f} after {result.epochs_run} epochs, lowest {low:.3f} at epoch {epoch}; "
+            f"validation accuracy {_acc(h['val_acc'][-1])}")
+    if last > 1.2 * low:
+        return f"{text} — it rose to {last / low:.1f}× its lowest."
+    tail = h["val_loss"][-6:]
+    if len(tail) > 1 and tail[-1] < 0.9 * tail[0]:
+        return f"{text} — still falling by {1 - tail[-1] / tail[0]:.0%} over the last {len(tail) - 1} epochs: too slow."
+    return f"{text}."
+
+
+def _lowest_loss(result):
+    """The lowest validation loss a run reached (inf: no epoch finished)."""
+    return min(result.history["val_loss"], default=np.inf)
+
+
+def explain_lr(results):
+    best = int(np.argmin([_lowest_loss(r) for r in results]))
+    lines = [_run_story(r, f"Learning rate {number_text(r.config.lr)}") for r in results]
+    default = next((i for i, r in enumerate(results) if r.config.lr == DEFAULT.lr), None)
+    if default is not None and best != default:
+        ratio = _lowest_loss(results[default]) / _lowest_loss(results[best])
+        lines.append(f"The lowest validation loss came at learning rate {number_text(results[best].config.lr)}: "
+                     f"{ratio:.2f}× lower than the default {number_text(DEFAULT.lr)} reached.")
+    else:
+        lines.append(f"The lowest validation loss came at learning rate {number_text(results[best].config.lr)}.")
+    return Outcome(best, tuple(lines))
+
+
+LEARNING_RATE = Lesson(
+    "lr", "The learning rate",
+    "Each step moves every weight against its gradient, by the learning rate times the gradient. Small steps "
+    "are safe but slow; large ones are fast until they overshoot.",
+    "The default learning rate is 0.1. Which of these reaches the lowest validation loss in 30 epochs?",
+    tuple(f"learning rate {number_text(lr)}" for lr in LEARNING_RATES),
+    tuple(replace(DEFAULT, lr=lr) for lr in LEARNING_RATES), explain_lr, replace(DEFAULT, lr=1.0),
+    "app_pages/compare.py", "Compare runs")
+
+
+# --- 4. Capacity -------------------------------------------------------------------------------------------------
+
+SIZES = (2, 8, 64, 512)
+
+
+def weights_count(hidden, inputs=64, outputs=10):
+    """Weights and biases of a network with ``hidden`` units."""
+    return inputs * hidden + hidden + hidden * outputs + outputs
+
+
+def explain_capacity(results):
+    accuracy = [r.best_val_accuracy for r in results]
+    best = int(np.argmax(accuracy))  # on a tie the smaller network
+    lines = [f"{r.config.hidden} hidden units ({weights_count(r.config.hidden):,} weights): best validation accuracy "
+             f"{_acc(r.best_val_accuracy)}, test accuracy {_acc(r.test_accuracy)}." for r in results]
+    lines.append(f"The best validation accuracy came with {results[best].config.hidden} hidden units.")
+    for small, large in zip(results, results[1:], strict=False):
+        gain = large.best_val_accuracy - small.best_val_accuracy
+        if gain < 0.005:
+            lines.append(f"Going from {small.config.hidden} to {large.config.hidden} units "
+                         f"({weights_count(large.config.hidden) / weights_count(small.config.hidden):.0f}× the "
+                         f"weights) changed validation accuracy by {gain * 100:+.1f} points: past that size, "
+                         "more units bought nothing here.")
+            break
+    else:
+        lines.append("Each larger layer did better than the one before it: this data has not run out of use for "
+                     "more units yet.")
+    return Outcome(best, tuple(lines))
+
+
+CAPACITY = Lesson(
+    "capacity", "Capacity",
+    "The hidden layer's size is how many patterns the network can look for at once. Two units must squeeze "
+    "all ten digits through two numbers.",
+    "Which hidden layer reaches the best validation accuracy in 30 epochs?",
+    tuple(f"{h} hidden units" for h in SIZES), tuple(replace(DEFAULT, hidden=h) for h in SIZES), explain_capacity,
+    replace(DEFAULT, hidden=8), "app_pages/units.py", "Hidden units")
+
+
+# --- 6. Activations ----------------------------------------------------------------------------------------------
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
+ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+def explain_activations(results):
+    final = [r.history["val_loss"][-1] if r.epochs_run else np.inf for r in results]
+    slowest = int(np.argmax(final))
+    lines = [f"{ACTIVATION_NAMES[r.config.activation]}: validation loss {r.history['val_loss'][0]:.3f} after epoch 1 "
+             f"and {r.history['val_loss'][-1]:.3f} after epoch {r.epochs_run}; test accuracy "
+             f"{_acc(r.test_accuracy)}." for r in results]
+    others = [f for i, f in enumerate(final) if i != slowest]
+    lines.append(f"Slowest: {ACTIVATION_NAMES[results[slowest].config.activation]}, ending at "
+                 f"{final[slowest] / min(others):.1f}× the lowest final validation loss of the others.")
+    return Outcome(slowest, tuple(lines))
+
+
+ACTIVATION = Lesson(
+    "activations", "Activations",
+    "The activation bends each unit's weighted sum: ReLU keeps positive sums and zeroes the rest, leaky ReLU lets "
+    "a little of the negative part through, tanh and sigmoid squash the sum into (−1, 1) and (0, 1). Backprop "
+    "multiplies the gradient by the activation's slope on its way to W1, and sigmoid's slope is at most 0.25.",
+    "With the same settings (learning rate 0.1, 30 epochs), which activation learns slowest (highest validation "
+    "loss at the end)?",
+    tuple(ACTIVATION_NAMES[a] for a in ACTIVATIONS), tuple(replace(DEFAULT, activation=a) for a in ACTIVATIONS),
+    explain_activations, replace(DEFAULT, activation="sigmoid"), "app_pages/how_it_works.py", "How it learns")
+
+
+# --- 7. Optimizers -----------------------------------------------------------------------------------------------
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
+OPTIMIZER_RATES = (0.1, 0.003)
+SAME = 1.25  # lowest validation losses within this factor count as "about the same"
+
+
+def explain_optimizers(results):
+    by = {(r.config.optimizer, r.config.lr): r for r in results}
+    at_default = [_lowest_loss(by[(o, OPTIMIZER_RATES[0])]) for o in OPTIMIZERS]
+    worst = int(np.argmax(at_default))
+    answer = len(OPTIMIZERS) if at_default[worst] <= SAME * min(at_default) else worst
+    lines = []
+    for name in OPTIMIZERS:
+        pair = [by[(name, lr)] for lr in OPTIMIZER_RATES]
+        words = [f"{_lowest_loss(r):.3f} at learning rate {number_text(r.config.lr)}"
+                 + (f" (diverged at epoch {r.diverged_epoch})" if r.diverged else "") for r in pair]
+        better = min(pair, key=_lowest_loss)
+        lines.append(f"{OPTIMIZER_NAMES[name]}: lowest validation loss {words[0]}, {words[1]} — better at "
+                     f"{number_text(better.config.lr)}.")
+    if answer == len(OPTIMIZERS):
+        lines.append(f"At learning rate {number_text(OPTIMIZER_RATES[0])} all three ended within {SAME}× of each "
+                     "other.")
+    else:
+        lines.append(f"At learning rate {number_text(OPTIMIZER_RATES[0])}, {OPTIMIZER_NAMES[OPTIMIZERS[worst]]} did "
+                     f"worst: {at_default[worst] / min(at_default):.1f}× the lowest validation loss of the best.")
+    return Outcome(answer, tuple(lines))
+
+
+OPTIMIZER = Lesson(
+    "optimizers", "Optimizers",
+    "SGD steps against the gradient. Momentum keeps part of the last step, so steps that agree add up. Adam divides "
+    "each weight's step by the size of its recent gradients, so every weight moves about the learning rate per "
+    "step, whatever its gradient.",
+    "SGD, momentum and Adam each train at learning rate 0.1 (SGD's default) and at 0.003. Which does worst at 0.1?",
+    (*(OPTIMIZER_NAMES[o] for o in OPTIMIZERS), "all about the same"),
+    tuple(replace(DEFAULT, optimizer=o, lr=lr) for o in OPTIMIZERS for lr in OPTIMIZER_RATES), explain_optimizers,
+    replace(DEFAULT, optimizer="adam", lr=0.003), "app_pages/compare.py", "Compare runs")
+
+
+# --- 8. Real handwriting -----------------------------------------------------------------------------------------
+
+DROP_EDGES = (0.05, 0.2)
+
+
+def distorted_accuracy(result, seed=0):
+    """Accuracy of ``result`` on its test digits, each rotated, slanted, stretched and shifted once
+    the way nncore.augment distorts training digits (drawn from a Generator seeded ``seed``)."""
+    X, y = data.test_set(result.config.seed)
+    bent = augment.distort(X, np.random.default_rng([seed, 7]))
+    return float((result.predict(bent) == y).mean())
+
+
+def explain_handwriting(results):
+    plain, preset = results
+    bent = [distorted_accuracy(r) for r in results]
+    drop = plain.test_accuracy - bent[0]
+    lines = [f"The default network ({plain.config.name}): {_acc(plain.test_accuracy)} on the test scans, "
+             f"{_acc(bent[0])} on the same digits distorted — {drop * 100:.1f} points lower.",
+             f"The handwriting preset ({preset.config.name}: {preset.config.augment} distorted copies of each "
+             f"training digit, {preset.config.ensemble} networks averaged): {_acc(preset.test_accuracy)} on the scans, "
+             f"{_acc(bent[1])} distorted."]
+    gain = bent[1] - bent[0]
+    lines.append(f"On distorted digits the preset read {abs(gain) * 100:.1f} points "
+                 f"{'more' if gain >= 0 else 'fewer'} correctly than the default network.")
+    return Outcome(_band(drop, DROP_EDGES), tuple(lines))
+
+
+HANDWRITING = Lesson(
+    "handwriting", "Real handwriting",
+    "The Digits scans are centred, upright and of one thickness. Digits people draw are not: rotated, slanted, "
+    "shifted, thinner or thicker. A network only knows what it was trained on.",
+    "Take the default network's test digits and rotate, slant and shift each a little, as people draw. Compared "
+    "with the scans as they are, how many does it read correctly?",
+    ("about as many (within 5 points)", "somewhat fewer (5–20 points lower)", "far fewer (over 20 points lower)"),
+    (DEFAULT, handwriting_config()), explain_handwriting, handwriting_config(), "app_pages/probe.py",
+    "Probe a digit")
+
+
+LESSONS = (UNIT, LEARNING_RATE, CAPACITY, ACTIVATION, OPTIMIZER, HANDWRITING)
+BY_KEY = {lesson.key: lesson for lesson in LESSONS}
