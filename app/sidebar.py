@@ -61,6 +61,7 @@ def restore_from_url():
     if link.overlay:
         st.session_state["overlay"] = [names[i] for i in link.overlay if not link.runs[i].uploaded]
     st.session_state["locked"], st.session_state["hidden"] = link.lock, link.hide
+    st.session_state["lesson"], st.session_state["lesson_guesses"] = link.lesson, dict(link.guesses)
     return link.notes
 
 
@@ -136,8 +137,9 @@ def use_preset(train=False):
         _request(nncore.handwriting_config())
 
 
-def _load(config):
-    """Button callback: the shown run's settings into the boxes, to train a variation of it."""
+def load_settings(config):
+    """Button callback: ``config``'s settings into the boxes (a teacher's locked ones stay), to
+    train it or a variation of it."""
     locked = set(st.session_state.get("locked", []))
     for name in WIDGETS:
         if name not in locked:
@@ -164,7 +166,7 @@ def run_selector(top):
                      help="The run every page shows, newest first. " + views.NAME_HELP)
         run = runs.selected()
         st.caption(f"{views.settings_text(run.config)} · {run.status}")
-        st.button("Load these settings", icon=":material/settings_backup_restore:", on_click=_load,
+        st.button("Load these settings", icon=":material/settings_backup_restore:", on_click=load_settings,
                   args=(run.config,), width="stretch", help="Put this run's settings into the boxes below, to "
                   "train a variation of it.")
 
@@ -197,7 +199,8 @@ def write_url(settings):
     if settings is None:  # a box holds a value that is not allowed: keep the URL's settings
         settings = links.from_params(st.query_params.to_dict()).settings
     params = links.to_params(settings, linked, names.index(selected) if selected in names else None, overlay,
-                             st.session_state.get("locked", []), st.session_state.get("hidden", []))
+                             st.session_state.get("locked", []), st.session_state.get("hidden", []),
+                             st.session_state.get("lesson"), st.session_state.get("lesson_guesses"))
     current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
     if current != params:
         st.query_params.from_dict(params)
