@@ -151,8 +151,9 @@ def _run_story(result, what):
     if last > 1.2 * low:
         return f"{text} — it rose to {last / low:.1f}× its lowest."
     tail = h["val_loss"][-6:]
-    if len(tail) > 1 and tail[-1] < 0.9 * tail[0]:
-        return f"{text} — still falling by {1 - tail[-1] / tail[0]:.0%} over the last {len(tail) - 1} epochs: too slow."
+    if len(tail) > 1 and all(b < a for a, b in zip(tail[:-1], tail[1:], strict=True)):
+        return (f"{text} — still falling every epoch when training ended ({1 - tail[-1] / tail[0]:.0%} lower over "
+                f"the last {len(tail) - 1}): it needed more epochs.")
     return f"{text}."
 
 
@@ -200,17 +201,14 @@ def explain_capacity(results):
     lines = [f"{r.config.hidden} hidden units ({weights_count(r.config.hidden):,} weights): best validation accuracy "
              f"{_acc(r.best_val_accuracy)}, test accuracy {_acc(r.test_accuracy)}." for r in results]
     lines.append(f"The best validation accuracy came with {results[best].config.hidden} hidden units.")
-    for small, large in zip(results, results[1:], strict=False):
-        gain = large.best_val_accuracy - small.best_val_accuracy
-        if gain < 0.005:
-            lines.append(f"Going from {small.config.hidden} to {large.config.hidden} units "
-                         f"({weights_count(large.config.hidden) / weights_count(small.config.hidden):.0f}× the "
-                         f"weights) changed validation accuracy by {gain * 100:+.1f} points: past that size, "
-                         "more units bought nothing here.")
-            break
-    else:
-        lines.append("Each larger layer did better than the one before it: this data has not run out of use for "
-                     "more units yet.")
+    pairs = list(zip(results[:-1], results[1:], strict=True))
+    gains = [(large.best_val_accuracy - small.best_val_accuracy) * 100 for small, large in pairs]
+    steps = "; ".join(f"{small.config.hidden} → {large.config.hidden}: {gain:+.1f}"
+                      for (small, large), gain in zip(pairs, gains, strict=True))
+    shrinking = all(later < earlier for earlier, later in zip(gains[:-1], gains[1:], strict=True))
+    lines.append(f"Validation accuracy gained per step, in points: {steps}. "
+                 + ("Each step bought less than the one before: more units help less and less."
+                    if shrinking else "The gains did not shrink step by step here."))
     return Outcome(best, tuple(lines))
 
 
@@ -260,25 +258,33 @@ OPTIMIZER_RATES = (0.1, 0.003)
 SAME = 1.25  # lowest validation losses within this factor count as "about the same"
 
 
+def worst_of(losses):
+    """The position of the highest loss, or None when every loss is within SAME× of the lowest."""
+    worst = int(np.argmax(losses))
+    return None if losses[worst] <= SAME * min(losses) else worst
+
+
 def explain_optimizers(results):
+    """Runs of OPTIMIZERS at two learning rates; the answer is about the first rate."""
     by = {(r.config.optimizer, r.config.lr): r for r in results}
-    at_default = [_lowest_loss(by[(o, OPTIMIZER_RATES[0])]) for o in OPTIMIZERS]
-    worst = int(np.argmax(at_default))
-    answer = len(OPTIMIZERS) if at_default[worst] <= SAME * min(at_default) else worst
+    first, second = dict.fromkeys(r.config.lr for r in results)
+    at_first = [_lowest_loss(by[(o, first)]) for o in OPTIMIZERS]
+    worst = worst_of(at_first)
+    answer = len(OPTIMIZERS) if worst is None else worst
     lines = []
     for name in OPTIMIZERS:
-        pair = [by[(name, lr)] for lr in OPTIMIZER_RATES]
+        pair = [by[(name, lr)] for lr in (first, second)]
         words = [f"{_lowest_loss(r):.3f} at learning rate {number_text(r.config.lr)}"
                  + (f" (diverged at epoch {r.diverged_epoch})" if r.diverged else "") for r in pair]
         better = min(pair, key=_lowest_loss)
         lines.append(f"{OPTIMIZER_NAMES[name]}: lowest validation loss {words[0]}, {words[1]} — better at "
                      f"{number_text(better.config.lr)}.")
     if answer == len(OPTIMIZERS):
-        lines.append(f"At learning rate {number_text(OPTIMIZER_RATES[0])} all three ended within {SAME}× of each "
-                     "other.")
+        lines.append(f"At learning rate {number_text(first)} all three ended within {SAME}× of each other's lowest "
+                     "validation loss.")
     else:
-        lines.append(f"At learning rate {number_text(OPTIMIZER_RATES[0])}, {OPTIMIZER_NAMES[OPTIMIZERS[worst]]} did "
-                     f"worst: {at_default[worst] / min(at_default):.1f}× the lowest validation loss of the best.")
+        lines.append(f"At learning rate {number_text(first)}, {OPTIMIZER_NAMES[OPTIMIZERS[answer]]} did worst: "
+                     f"{at_first[answer] / min(at_first):.1f}× the lowest validation loss of the best.")
     return Outcome(answer, tuple(lines))
 
 
