@@ -14,7 +14,8 @@ NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning r
 
 # how a choice is written for people (the value itself stays the key the URL and the CLI use)
 CHOICE_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "relu": "ReLU",
-                "leaky_relu": "leaky ReLU"}
+                "leaky_relu": "leaky ReLU", "standardize": "standardized", "divide": "divided by 16 (0-1)",
+                "none": "raw pixels (0-16)"}
 
 
 def choice_name(choice):
