@@ -136,6 +136,17 @@ def test_activations_sigmoid_learns_slowest_at_the_default_rate():
     final = [r.history["val_loss"][-1] for r in results]
     assert outcome.answer == int(np.argmax(final)) == lessons.ACTIVATIONS.index("sigmoid")
     assert "Slowest: sigmoid" in outcome.lines[-1]
+    sigmoid = results[-1]
+    ratio = np.mean(sigmoid.history["grad_W1"]) / np.mean(sigmoid.history["grad_W2"])
+    relu = np.mean(results[0].history["grad_W1"]) / np.mean(results[0].history["grad_W2"])
+    assert ratio < relu and f"the gradient reaching W1 was {ratio:.2f}× the size of W2's" in outcome.lines[3]
+
+
+def test_activations_a_run_without_health_histories_says_nothing_about_health():
+    result = run(activation="tanh")
+    bare = replace(result, history={k: v for k, v in result.history.items() if k in ("train_loss", "val_loss",
+                                                                                     "train_acc", "val_acc")})
+    assert lessons._health(bare) == "" and "dead" in lessons._health(result)
 
 
 def test_activations_at_a_larger_rate_sigmoid_is_not_the_slowest_and_the_text_says_which_is():
@@ -198,3 +209,68 @@ def test_the_glossary_defines_each_term_once_in_a_sentence():
 def test_a_term_missing_from_the_glossary_is_an_error_not_an_empty_tip():
     with pytest.raises(KeyError):
         glossary.define("no such term")
+
+
+# --- standardization ---
+
+def test_standardization_raw_pixels_do_worst_at_03_with_most_units_dead():
+    results = runs(lessons.STANDARDIZATION.configs)
+    outcome = lessons.explain_scaling(results)
+    raw = next(r for r in results if r.config.scaling == "none" and r.config.lr == 0.3)
+    standardized = next(r for r in results if r.config.scaling == "standardize" and r.config.lr == 0.3)
+    assert outcome.answer == lessons.SCALINGS.index("none")
+    assert raw.history["dead_units"][-1] > 0.5 and standardized.history["dead_units"][-1] == 0
+    assert f"{raw.history['dead_units'][-1]:.0%} of hidden units dead" in outcome.lines[0]
+    assert outcome.lines[-1].startswith("At learning rate 0.3, raw pixels (0–16) did worst")
+
+
+def test_standardization_at_01_raw_pixels_are_not_the_worst_and_the_text_says_which_is():
+    configs = [replace(DEFAULT, scaling=s, lr=lr) for s in lessons.SCALINGS for lr in (0.1, 0.3)]
+    results = runs(configs)
+    outcome = lessons.explain_scaling(results)
+    lowest = [min(r.history["val_loss"]) for r in results if r.config.lr == 0.1]
+    assert outcome.answer != lessons.SCALINGS.index("none")
+    if lessons.worst_of(lowest) is None:
+        assert "all three ended within" in outcome.lines[-1]
+    else:
+        worst = lessons.SCALING_NAMES[lessons.SCALINGS[lessons.worst_of(lowest)]]
+        assert outcome.lines[-1].startswith(f"At learning rate 0.1, {worst} did worst")
+
+
+# --- overfitting ---
+
+def test_overfitting_noisy_labels_make_validation_loss_rise_while_training_loss_falls():
+    results = runs(lessons.OVERFITTING.configs)
+    outcome = lessons.explain_overfitting(results)
+    noisy = results[0]
+    low = int(np.argmin(noisy.history["val_loss"]))
+    assert outcome.answer == 2 and noisy.history["val_loss"][-1] > lessons.RISE * noisy.history["val_loss"][low]
+    assert noisy.history["train_loss"][-1] < noisy.history["train_loss"][low]
+    assert f"lowest at epoch {low + 1}" in outcome.lines[0] and "memorised wrong labels" in outcome.lines[0]
+    stopped = results[2]
+    assert stopped.ended == "early stopping" and f"early stopping ended it at epoch {stopped.epochs_run}" in text(
+        outcome)
+
+
+def test_overfitting_with_l2_as_the_main_run_the_loss_does_not_rise_and_the_text_does_not_say_so():
+    l2_run, *others = runs(lessons.OVERFITTING.configs[1:2] + lessons.OVERFITTING.configs[:1])
+    outcome = lessons.explain_overfitting([l2_run, *others])
+    assert outcome.answer == lessons.validation_shape(l2_run) != 2
+    assert "memorised" not in outcome.lines[0]
+
+
+def history(losses):
+    from types import SimpleNamespace
+    return SimpleNamespace(history={"val_loss": losses}, epochs_run=len(losses))
+
+
+def test_a_validation_loss_counts_as_risen_only_beyond_the_factor():
+    assert lessons.validation_shape(history([1.0, 0.5, 0.5 * lessons.RISE, 0.5, 0.5 * lessons.RISE])) == 1
+    assert lessons.validation_shape(history([1.0, 0.5, 0.5, 0.5, 0.5 * lessons.RISE * 1.01])) == 2
+
+
+def test_a_lowest_loss_in_the_last_tenth_of_the_run_counts_as_still_falling():
+    losses = list(np.linspace(2, 1, 10))
+    assert lessons.validation_shape(history(losses)) == 0                     # lowest at epoch 10 of 10
+    assert lessons.validation_shape(history(losses[:9] + [losses[8] + 1e-6])) == 0  # epoch 9 >= 0.9 * 10
+    assert lessons.validation_shape(history(losses[:8] + [losses[7] + 1e-6] * 2)) == 1  # epoch 8 < 9

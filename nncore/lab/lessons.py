@@ -67,6 +67,15 @@ def _lowest(history):
     return best + 1, losses[best]
 
 
+SAME = 1.25  # lowest validation losses within this factor count as "about the same"
+
+
+def worst_of(losses):
+    """The position of the highest loss, or None when every loss is within SAME× of the lowest."""
+    worst = int(np.argmax(losses))
+    return None if losses[worst] <= SAME * min(losses) else worst
+
+
 def _band(value, edges):
     """The position of the band [edges[i-1], edges[i]) that holds value (len(edges) + 1 bands)."""
     return int(np.searchsorted(edges, value, side="right"))
@@ -185,6 +194,59 @@ LEARNING_RATE = Lesson(
     "app_pages/compare.py", "Compare runs")
 
 
+# --- 3. Standardization ------------------------------------------------------------------------------------------
+
+SCALINGS = ("none", "divide", "standardize")
+SCALING_NAMES = {"none": "raw pixels (0–16)", "divide": "pixels ÷ 16 (0–1)", "standardize": "standardized pixels"}
+SCALING_RATES = (0.3, 0.1)
+
+
+def _dead(result):
+    """The share of dead hidden units after the run's last finished epoch (None: not recorded)."""
+    dead = result.history.get("dead_units") or []
+    return dead[-1] if dead else None
+
+
+def explain_scaling(results):
+    """Runs of SCALINGS at two learning rates; the answer is about the first rate."""
+    by = {(r.config.scaling, r.config.lr): r for r in results}
+    first, second = dict.fromkeys(r.config.lr for r in results)
+    at_first = [_lowest_loss(by[(s, first)]) for s in SCALINGS]
+    worst = worst_of(at_first)
+    answer = len(SCALINGS) if worst is None else worst
+    lines = []
+    for name in SCALINGS:
+        parts = []
+        for lr in (first, second):
+            r = by[(name, lr)]
+            dead = _dead(r)
+            parts.append(f"at learning rate {number_text(lr)}, test accuracy {_acc(r.test_accuracy)}, lowest "
+                         f"validation loss {_lowest_loss(r):.3f}"
+                         + ("" if dead is None else f", {_pct(dead)} of hidden units dead at the end")
+                         + (f" (diverged at epoch {r.diverged_epoch})" if r.diverged else ""))
+        lines.append(f"{SCALING_NAMES[name].capitalize()}: {'; '.join(parts)}.")
+    if worst is None:
+        lines.append(f"At learning rate {number_text(first)} all three ended within {SAME}× of each other's lowest "
+                     "validation loss.")
+    else:
+        lines.append(f"At learning rate {number_text(first)}, {SCALING_NAMES[SCALINGS[worst]]} did worst: "
+                     f"{at_first[worst] / min(at_first):.1f}× the lowest validation loss of the best.")
+    return Outcome(answer, tuple(lines))
+
+
+STANDARDIZATION = Lesson(
+    "scaling", "Standardization",
+    "Raw pixels run from 0 to 16, and the blank border is 0 on almost every digit. Standardizing shifts and scales "
+    "each pixel to mean 0 and spread 1 over the training digits, so every input starts on the same footing. A unit "
+    "whose weighted sum is negative on every digit outputs 0 everywhere, gets no gradient and never recovers: a "
+    "dead unit.",
+    "The same network on raw 0–16 pixels, on pixels ÷ 16 and on standardized pixels: which trains worst at learning "
+    "rate 0.3?",
+    (*(SCALING_NAMES[s] for s in SCALINGS), "all about the same"),
+    tuple(replace(DEFAULT, scaling=s, lr=lr) for s in SCALINGS for lr in SCALING_RATES), explain_scaling,
+    replace(DEFAULT, scaling="none", lr=0.3), "app_pages/units.py", "Hidden units")
+
+
 # --- 4. Capacity -------------------------------------------------------------------------------------------------
 
 SIZES = (2, 8, 64, 512)
@@ -221,10 +283,79 @@ CAPACITY = Lesson(
     replace(DEFAULT, hidden=8), "app_pages/units.py", "Hidden units")
 
 
+# --- 5. Overfitting and its cures ---------------------------------------------------------------------------------
+
+NOISY = replace(DEFAULT, hidden=256, epochs=60, label_noise=0.3)
+CURES = (NOISY, replace(NOISY, l2=0.01), replace(NOISY, patience=5), replace(NOISY, train_share=0.3))
+RISE = 1.1      # a last validation loss this many times its lowest counts as risen
+STILL = 0.9     # a lowest validation loss this late in the run (share of its epochs) counts as still falling
+
+
+def validation_shape(result):
+    """The answer position for a run's validation loss: 0 still falling, 1 levelled off, 2 rose again."""
+    epoch, low = _lowest(result.history)
+    if result.history["val_loss"][-1] > RISE * low:
+        return 2
+    return 0 if epoch >= STILL * result.epochs_run else 1
+
+
+def _cure_story(result, what):
+    epoch, low = _lowest(result.history)
+    last = result.history["val_loss"][-1]
+    text = (f"{what}: validation loss lowest at epoch {epoch} ({low:.3f}), {last / low:.2f}× that at its last epoch "
+            f"({result.epochs_run}); test accuracy {_acc(result.test_accuracy)}")
+    if result.ended == "early stopping":
+        text += f"; early stopping ended it at epoch {result.epochs_run}"
+    return text + "."
+
+
+def explain_overfitting(results):
+    noisy, *cures = results
+    epoch, low = _lowest(noisy.history)
+    train_loss = noisy.history["train_loss"]
+    last = noisy.history["val_loss"][-1]
+    shape = validation_shape(noisy)
+    falling = train_loss[-1] < train_loss[epoch - 1]
+    head = (f"With {_pct(noisy.config.label_noise)} of the training labels wrong, the validation loss was lowest at "
+            f"epoch {epoch} ({low:.3f}) and {last / low:.2f}× that by epoch {noisy.epochs_run}, while the training "
+            f"loss {'kept falling' if falling else 'did not fall'} ({train_loss[epoch - 1]:.3f} at epoch {epoch}, "
+            f"{train_loss[-1]:.3f} at the end)")
+    head += (": the network memorised wrong labels." if shape == 2 and falling else ".")
+    names = {"l2": lambda c: f"With L2 {number_text(c.l2)}", "patience": lambda c: f"With patience {c.patience}",
+             "train_share": lambda c: f"On {_pct(c.train_share)} of the training split"}
+    lines = [head]
+    for cure in cures:
+        changed = next(name for name in names if getattr(cure.config, name) != getattr(noisy.config, name))
+        lines.append(_cure_story(cure, names[changed](cure.config)))
+    best = max(results, key=lambda r: r.test_accuracy)
+    lines.append(f"Best test accuracy: {_acc(best.test_accuracy)}, {best.config.name}.")
+    return Outcome(shape, tuple(lines))
+
+
+OVERFITTING = Lesson(
+    "overfitting", "Overfitting and its cures",
+    "A network with enough units can learn its training digits by heart, mistakes included. Here 30% of the "
+    "training labels are replaced by a wrong digit (validation and test labels stay true). Cures: L2 weight decay "
+    "pulls weights towards 0; early stopping ends training when validation loss stops improving. Less data makes "
+    "it worse.",
+    "A 256-unit network trains 60 epochs with 30% of its training labels wrong. What does its validation loss do?",
+    ("keeps falling", "falls, then levels off", "falls, then rises again"),
+    CURES, explain_overfitting, NOISY, "app_pages/curves.py", "Curves & confusion")
+
+
 # --- 6. Activations ----------------------------------------------------------------------------------------------
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+def _health(result):
+    """', 3% of hidden units dead at the end; gradient reaching W1 0.61× W2's' (empty when not recorded)."""
+    dead, g1, g2 = (result.history.get(key) or [] for key in ("dead_units", "grad_W1", "grad_W2"))
+    if not (dead and g1 and g2):
+        return ""
+    return (f"; {_pct(dead[-1])} of hidden units dead at the end; the gradient reaching W1 was "
+            f"{np.mean(g1) / np.mean(g2):.2f}× the size of W2's (mean over the run)")
 
 
 def explain_activations(results):
@@ -232,7 +363,7 @@ def explain_activations(results):
     slowest = int(np.argmax(final))
     lines = [f"{ACTIVATION_NAMES[r.config.activation]}: validation loss {r.history['val_loss'][0]:.3f} after epoch 1 "
              f"and {r.history['val_loss'][-1]:.3f} after epoch {r.epochs_run}; test accuracy "
-             f"{_acc(r.test_accuracy)}." for r in results]
+             f"{_acc(r.test_accuracy)}{_health(r)}." for r in results]
     others = [f for i, f in enumerate(final) if i != slowest]
     lines.append(f"Slowest: {ACTIVATION_NAMES[results[slowest].config.activation]}, ending at "
                  f"{final[slowest] / min(others):.1f}× the lowest final validation loss of the others.")
@@ -255,15 +386,6 @@ ACTIVATION = Lesson(
 OPTIMIZERS = ("sgd", "momentum", "adam")
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
 OPTIMIZER_RATES = (0.1, 0.003)
-SAME = 1.25  # lowest validation losses within this factor count as "about the same"
-
-
-def worst_of(losses):
-    """The position of the highest loss, or None when every loss is within SAME× of the lowest."""
-    worst = int(np.argmax(losses))
-    return None if losses[worst] <= SAME * min(losses) else worst
-
-
 def explain_optimizers(results):
     """Runs of OPTIMIZERS at two learning rates; the answer is about the first rate."""
     by = {(r.config.optimizer, r.config.lr): r for r in results}
@@ -338,5 +460,5 @@ HANDWRITING = Lesson(
     (DEFAULT, AUGMENTED), explain_handwriting, AUGMENTED, "app_pages/probe.py", "Probe a digit")
 
 
-LESSONS = (UNIT, LEARNING_RATE, CAPACITY, ACTIVATION, OPTIMIZER, HANDWRITING)
+LESSONS = (UNIT, LEARNING_RATE, STANDARDIZATION, CAPACITY, OVERFITTING, ACTIVATION, OPTIMIZER, HANDWRITING)
 BY_KEY = {lesson.key: lesson for lesson in LESSONS}
