@@ -3,6 +3,7 @@
 from app import links
 from app.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
 from nncore import TrainConfig
+from nncore.lab import lessons
 
 
 def test_round_trip_of_settings_runs_selection_overlay_and_locks():
@@ -65,3 +66,26 @@ def test_a_link_cannot_flood_the_page_with_notes():
     link = from_params({"run": ["default"], "overlay": ",".join(["x"] * 100_000), "lock": ",".join(["lr"] * 1000)})
     assert len(link.notes) == links.MAX_NOTES and "more things the link got wrong" in link.notes[-1]
     assert link.lock == ["lr"]
+
+
+def test_round_trip_of_the_open_lesson_and_the_guesses():
+    params = to_params(TrainConfig(), [], lesson="overfitting", guesses={"unit": 2, "lr": 0})
+    assert params["lesson"] == "overfitting" and params["guesses"] == "unit:2,lr:0"
+    link = from_params(params)
+    assert (link.lesson, link.guesses, link.notes) == ("overfitting", {"unit": 2, "lr": 0}, [])
+    assert "lesson" not in to_params(TrainConfig(), []) and "guesses" not in to_params(TrainConfig(), [])
+
+
+def test_a_guess_must_be_a_lessons_answer_written_exactly():
+    last = len(lessons.BY_KEY["lr"].options) - 1
+    link = from_params({"guesses": f"lr:{last},unit:{len(lessons.BY_KEY['unit'].options)},LR:1,lr:1x,nope:0, :1,"
+                                   "<b>x</b>:1"})
+    assert link.guesses == {"lr": last}
+    assert len(link.notes) == 6 and all(n.startswith("ignored guess ") for n in link.notes)
+    assert any("'<b>x</b>:1'" in n for n in link.notes)  # quoted as text (the page shows notes escaped)
+
+
+def test_an_unknown_lesson_is_ignored_with_a_note():
+    link = from_params({"lesson": "lr "})
+    assert link.lesson is None and link.notes == ["ignored lesson 'lr ': not a lesson"]
+    assert from_params({"lesson": ["unit", "scaling"]}).lesson == "scaling"  # the last one, as for every setting
