@@ -7,7 +7,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = {"overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
+PAGES = {"start": "app_pages/start.py",
+         "overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
          "probe": "app_pages/probe.py", "units": "app_pages/units.py", "replay": "app_pages/replay.py",
          "digit": "app_pages/digit_path.py", "how": "app_pages/how_it_works.py", "classes": "app_pages/classes.py",
          "sweep": "app_pages/sweep.py"}
