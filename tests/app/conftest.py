@@ -7,20 +7,25 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = {"start": "app_pages/start.py",
-         "overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
+PAGES = {"overview": "app_pages/home.py", "curves": "app_pages/curves.py", "compare": "app_pages/compare.py",
          "probe": "app_pages/probe.py", "units": "app_pages/units.py", "replay": "app_pages/replay.py",
          "digit": "app_pages/digit_path.py", "how": "app_pages/how_it_works.py", "classes": "app_pages/classes.py",
          "sweep": "app_pages/sweep.py"}
 
 
-@pytest.fixture
-def app():
-    """A fresh session of the app, run once (nothing trained)."""
+def fresh_app(page=None):
+    """A fresh session of the app on ``page`` (a page's file; None: the first page, "Start here"),
+    run once (nothing trained), with the shared training cache cleared."""
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    return at.run()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    return at.switch_page(page).run() if page else at
+
+
+@pytest.fixture
+def app():
+    """A fresh session of the app on Train & overview, run once (nothing trained)."""
+    return fresh_app(PAGES["overview"])
 
 
 @pytest.fixture

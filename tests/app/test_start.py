@@ -8,7 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 from app.links import config_token
 from nncore.lab import glossary, lessons
-from tests.app.conftest import ROOT, errors, session_runs
+from tests.app.conftest import ROOT, errors, fresh_app, session_runs
+
+
+@pytest.fixture
+def app():
+    """A fresh session opened at the app's address: on its first page, Start here."""
+    return fresh_app()
 
 
 def lesson_page(at, key):
