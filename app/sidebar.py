@@ -7,6 +7,7 @@ import streamlit as st
 import nncore
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
+from nncore.lab.glossary import define
 
 from . import links, runs, views
 
@@ -30,6 +31,11 @@ WIDGETS = {
     "train_share": ("Share of training digits used", 0.05, "%.2f"),
     "label_noise": ("Share of wrong training labels", 0.05, "%.2f"),
 }
+# setting -> the glossary's term it is named for: its sentence leads the setting's help (where learners meet it)
+TERMS = {"epochs": "epoch", "hidden": "hidden unit", "lr": "learning rate", "batch": "batch",
+         "optimizer": "optimizer", "activation": "activation", "l2": "L2 weight decay", "patience": "early stopping",
+         "val_share": "validation split", "augment": "augmentation", "ensemble": "ensemble",
+         "scaling": "standardization", "label_noise": "overfitting"}
 MORE = ("momentum", "l2", "schedule", "patience", "val_share", "augment", "ensemble", "scaling", "train_share",
         "label_noise")
 
@@ -90,6 +96,8 @@ def settings_controls():
             where = more if name in MORE else st
             help_text = (f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; "
                          f"default {getattr(defaults, name)}.")
+            if name in TERMS:
+                help_text = f"**{TERMS[name]}**: {define(TERMS[name])}\n\n{help_text}"
             # The value a box holds is also given as its default: the browser can draw a new box from its
             # default before the value arrives (an Epochs box read 0 after a link opened), and a click
             # in that moment would send the default back as the setting.

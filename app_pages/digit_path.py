@@ -5,6 +5,7 @@ import streamlit as st
 from app import figures, inside, inside_digit
 from app import inside_figures as fig
 from app.inside_controls import digit_choice, network_choice, remembered, selected_run
+from nncore.lab.glossary import tip
 
 TOP_UNITS = 8
 SATURATE = 0.95  # saliency colours saturate at this quantile: a few rarely inked pixels would wash out the rest
@@ -50,7 +51,7 @@ st.caption("X = (pixel − mean) / std, per pixel, with the training split's mea
            "hover for the values. Per raw pixel, the edge pixels that are almost never inked dominate: a little ink "
            "there is a large change to the network's standardized input.")
 
-st.subheader("2 · Which hidden units fire, and how they vote")
+st.subheader("2 · Which hidden units fire, and how they vote", help=tip("hidden unit", "fire"))
 left, right = st.columns(2)
 left.plotly_chart(fig.activation_bars(path.H, path.top_units))
 left.caption(f"{path.active} of {len(path.H)} units fire for this digit (activation above 0). In red: the "
@@ -61,7 +62,7 @@ right.caption("Each unit adds its activation × its weight to the digit (H_j × 
 st.plotly_chart(fig.unit_mosaic(inside.unit_grid(result, None, path.top_units, index), columns=TOP_UNITS,
                                 title=f"What those {len(path.top_units)} units look for (their input weights)"))
 
-st.subheader("3 · Scores, then probabilities")
+st.subheader("3 · Scores, then probabilities", help=tip("logit", "softmax"))
 left, right = st.columns(2)
 left.plotly_chart(fig.logit_bars(path.logits))
 right.plotly_chart(figures.softmax_bars({run.name: path.probs}, {run.name: run.color}))
