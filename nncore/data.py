@@ -90,13 +90,14 @@ SCALINGS = {"standardize": Standardizer.fit, "divide": divided, "none": unscaled
 @lru_cache(maxsize=64)
 def training_indices(seed=0, val_share=0.2, train_share=1.0):
     """Indices (sorted) of the training rows a run uses: the training split of ``split(seed,
-    val_share)``, or a seeded stratified ``train_share`` of it (every digit keeps its share).
+    val_share)``, or a seeded stratified round(``train_share`` * n) of its n rows (every digit keeps its share).
     Validation and test splits are not touched."""
     train = split(seed, val_share).train
     if train_share >= 1.0:
         return train
     _, y = digits()
-    kept, _ = train_test_split(train, train_size=train_share, stratify=y[train], random_state=seed)
+    count = int(round(train_share * len(train)))  # at least 27 rows (0.05 of the smallest split): every digit fits
+    kept, _ = train_test_split(train, train_size=count, stratify=y[train], random_state=seed)
     return np.sort(kept)
 
 

@@ -48,7 +48,8 @@ class MLP:
         self.dtype, self.activation = np.dtype(dtype), activation
         self.W1 = (rng.standard_normal((n_in, hidden)) * INIT_SCALE[activation](n_in, hidden)).astype(self.dtype)
         self.b1 = np.zeros(hidden, dtype=self.dtype)
-        self.W2 = (rng.standard_normal((hidden, n_out)) * np.sqrt(1.0 / hidden)).astype(self.dtype)  # LeCun (variance 1/fan_in)
+        # LeCun (variance 1/fan_in): the logits are not passed through an activation
+        self.W2 = (rng.standard_normal((hidden, n_out)) * np.sqrt(1.0 / hidden)).astype(self.dtype)
         self.b2 = np.zeros(n_out, dtype=self.dtype)
         self.loss = self.cross_entropy = None   # the loss of the last backward() batch, with and without L2
         self.trace = None  # the arrays of the last forward (and backward) pass, by name

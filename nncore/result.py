@@ -9,9 +9,8 @@ import numpy as np
 from . import data
 from .config import TrainConfig
 from .functions import softmax
-from .model import MLP, Ensemble
-
 from .lab.health import HEALTH_KEYS
+from .model import MLP, Ensemble
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
 
@@ -110,6 +109,21 @@ class TrainResult:
             P = softmax(network.forward(X))                               # (1, 10)
             onehot = np.eye(P.shape[1])[digit]
             network.backprop(P[:, digit, None] * (onehot - P), inputs=True)  # d P_digit / d logits
+            gradient += network.trace["dX"][0]
+        return gradient / len(self.ensemble) / self.standardizer.std       # d X / d raw = 1 / std
+
+    def logit_gradient(self, raw_row, digit):
+        """d logit(digit) / d pixel (64,): how the network's score for ``digit`` before the softmax
+        changes with each raw pixel (0..16 scale) of ``raw_row``, through the scaling (for an
+        ensemble: the mean over its networks). The saliency map of Simonyan et al. (2014): unlike
+        d P / d pixel (``input_gradient``) it carries no factor P (1 - P), which vanishes for a
+        confident answer and leaves only noise to show. Computed by MLP.backprop, in float64."""
+        X = self.standardizer(np.reshape(np.asarray(raw_row, dtype=np.float64), (1, -1)))
+        gradient = np.zeros(X.shape[1])
+        for model in self.ensemble:
+            network = model.copy(np.float64)
+            logits = network.forward(X)                                   # (1, 10)
+            network.backprop(np.eye(logits.shape[1])[[digit]], inputs=True)  # d logit_digit / d logits
             gradient += network.trace["dX"][0]
         return gradient / len(self.ensemble) / self.standardizer.std       # d X / d raw = 1 / std
 

@@ -89,3 +89,14 @@ def test_an_unknown_lesson_is_ignored_with_a_note():
     link = from_params({"lesson": "lr "})
     assert link.lesson is None and link.notes == ["ignored lesson 'lr ': not a lesson"]
     assert from_params({"lesson": ["unit", "scaling"]}).lesson == "scaling"  # the last one, as for every setting
+
+
+def test_the_new_settings_travel_in_links_and_are_clamped_when_out_of_range():
+    settings = TrainConfig(scaling="divide", train_share=0.3, label_noise=0.25)
+    runs = [LinkedRun(TrainConfig(scaling="none", train_share=0.05, label_noise=0.5))]
+    link = from_params(to_params(settings, runs))
+    assert (link.settings, link.runs, link.notes) == (settings, runs, [])
+    assert config_token(runs[0].config) == "scaling:none,train_share:0.05,label_noise:0.5"
+    bad = from_params({"train_share": "0.01", "label_noise": "0.9", "scaling": "<b>raw</b>"})
+    assert (bad.settings.train_share, bad.settings.label_noise, bad.settings.scaling) == (0.05, 0.5, "standardize")
+    assert len(bad.notes) == 3
