@@ -157,7 +157,7 @@ def training_health(run):
                    "train it again to see it.")
         return
     st.plotly_chart(figures.training_health(r.history, run.color))
-    st.caption(text)
+    st.caption(text, help=tip("dead unit", "gradient"))
 
 
 def penalty_text(result):

@@ -20,8 +20,8 @@ with top[0]:
 with top[1]:
     index = network_choice(run)
 per_std = remembered(st.toggle, "Saliency per standard deviation of each pixel", "path_per_std", False,
-                     help="Off: per unit of raw ink (0–16). On: per typical variation of that pixel in training "
-                          "(d logit / d X): pixels that are almost never inked stop dominating.")
+                     help=tip("saliency") + "  \nOff: per unit of raw ink (0–16). On: per typical variation of that "
+                          "pixel in training (d logit / d X): pixels that are almost never inked stop dominating.")
 path = inside_digit.digit_path(result, digit.pixels, index, per_std=per_std)
 ensemble = len(result.models) > 1
 verdict = "" if digit.truth is None else " ✓" if path.predicted == digit.truth else f" ✗ (it is a {digit.truth})"

@@ -54,8 +54,8 @@ GLOSSARY = {
     "augmentation": "Adding distorted copies of the training digits (rotated, slanted, shifted, thicker or "
                     "thinner) so the network learns to read digits that are not neatly scanned.",
     "ensemble": "Several networks trained side by side and their answers averaged; steadier than any one of them.",
-    "saliency": "A map of how much each pixel would change the network's answer if it were inked a little more "
-                "or less.",
+    "saliency": "A map of how much each pixel would change the network's score for a digit (its logit) if it were "
+                "inked a little more or less.",
     "calibration": "Whether the network's confidence matches how often it is right: of the digits it is 90% sure "
                    "of, about 90% should be right.",
     "ECE": "Expected calibration error: the average gap between confidence and accuracy over bins of "

@@ -244,7 +244,7 @@ STANDARDIZATION = Lesson(
     "rate 0.3?",
     (*(SCALING_NAMES[s] for s in SCALINGS), "all about the same"),
     tuple(replace(DEFAULT, scaling=s, lr=lr) for s in SCALINGS for lr in SCALING_RATES), explain_scaling,
-    replace(DEFAULT, scaling="none", lr=0.3), "app_pages/units.py", "Hidden units")
+    replace(DEFAULT, scaling="none", lr=0.3), "app_pages/curves.py", "Curves & confusion")
 
 
 # --- 4. Capacity -------------------------------------------------------------------------------------------------
@@ -336,8 +336,8 @@ OVERFITTING = Lesson(
     "overfitting", "Overfitting and its cures",
     "A network with enough units can learn its training digits by heart, mistakes included. Here 30% of the "
     "training labels are replaced by a wrong digit (validation and test labels stay true). Cures: L2 weight decay "
-    "pulls weights towards 0; early stopping ends training when validation loss stops improving. Less data makes "
-    "it worse.",
+    "pulls weights towards 0; early stopping ends training when validation loss stops improving. A smaller "
+    "training share is tried too.",
     "A 256-unit network trains 60 epochs with 30% of its training labels wrong. What does its validation loss do?",
     ("keeps falling", "falls, then levels off", "falls, then rises again"),
     CURES, explain_overfitting, NOISY, "app_pages/curves.py", "Curves & confusion")
@@ -378,7 +378,7 @@ ACTIVATION = Lesson(
     "With the same settings (learning rate 0.1, 30 epochs), which activation learns slowest (highest validation "
     "loss at the end)?",
     tuple(ACTIVATION_NAMES[a] for a in ACTIVATIONS), tuple(replace(DEFAULT, activation=a) for a in ACTIVATIONS),
-    explain_activations, replace(DEFAULT, activation="sigmoid"), "app_pages/how_it_works.py", "How it learns")
+    explain_activations, replace(DEFAULT, activation="sigmoid"), "app_pages/curves.py", "Curves & confusion")
 
 
 # --- 7. Optimizers -----------------------------------------------------------------------------------------------
