@@ -67,7 +67,11 @@ def _chart(lesson, found):
         result = found[0].result
         unit = lessons.firing(result).unit
         grid = inside.unit_grid(result, None, [unit])
-        st.plotly_chart(fig.unit_detail(grid.images[0], grid.votes[0], unit, grid.scale, grid.epoch))
+        left, right = st.columns(2)
+        left.plotly_chart(fig.unit_detail(grid.images[0], grid.votes[0], unit, grid.scale, grid.epoch))
+        layer = inside.unit_grid(result, None, range(result.config.hidden))
+        right.plotly_chart(fig.unit_mosaic(layer, chosen=unit, title=f"The whole layer: {result.config.hidden} units "
+                                           f"(unit {unit} outlined)"))
     elif lesson is not lessons.HANDWRITING:
         from app import figures
         curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color) for run in found]
