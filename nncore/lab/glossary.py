@@ -27,7 +27,7 @@ GLOSSARY = {
     "cross-entropy": "The loss of one digit: minus the log of the probability the network gave the right answer; "
                      "0 when it was sure and right, large when it was sure and wrong.",
     "loss": "How wrong the network is, as one number to make smaller: here the mean cross-entropy over digits "
-            "(plus the L2 penalty in training when L2 is on).",
+            "(with L2 on, training also makes the L2 penalty smaller; the charts show the cross-entropy alone).",
     "gradient": "For each weight, how much the loss changes when that weight grows a little; training moves "
                 "every weight against it.",
     "backpropagation": "Working out every weight's gradient with the chain rule, from the loss back through the "
