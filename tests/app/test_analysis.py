@@ -99,3 +99,21 @@ def test_an_l2_run_says_both_loss_curves_are_cross_entropy_and_gives_its_penalty
     text = views.penalty_text(result)
     assert "cross-entropy alone" in text and f"{0.005 * (np.sum(W1 ** 2) + np.sum(W2 ** 2)):.3g}" in text
     assert views.penalty_text(nncore.train(nncore.TrainConfig(epochs=1))) == ""
+
+
+def test_health_text_is_computed_from_the_run_s_health_history():
+    from types import SimpleNamespace
+
+    from app import views
+
+    def result(activation, dead, w1=(1.0, 1.0), w2=(2.0, 2.0)):
+        history = {"dead_units": list(dead), "grad_W1": list(w1), "grad_W2": list(w2)}
+        return SimpleNamespace(history=history, config=nncore.TrainConfig(activation=activation, hidden=8))
+
+    text = views.health_text(result("relu", [0.25, 0.5]))
+    assert "In the last epoch (2), 50% of the 8 hidden units were dead (most during training: 50%)" in text
+    assert "no blame reaches" in text and "on average 0.50× the size of W2's" in text
+    healthy = views.health_text(result("relu", [0.0, 0.0]))
+    assert "0% of the 8 hidden units" in healthy and "no blame" not in healthy
+    assert "none counts as dead" in views.health_text(result("leaky_relu", [0.0, 0.0]))
+    assert views.health_text(result("relu", [], (), ())) is None  # a file saved before health was recorded

@@ -241,3 +241,20 @@ def test_each_settings_box_is_drawn_with_the_value_it_holds_as_its_default():
 
 def test_a_probability_near_certainty_is_not_rounded_into_certainty():
     assert [views.probability_text(p) for p in (0.99996, 0.963, 0.00004)] == [">99.9%", "96.3%", "<0.1%"]
+
+
+def test_the_new_settings_are_in_the_sidebar_train_into_the_run_and_its_curves_show_training_health(app):
+    assert app.selectbox(key="setting_scaling").value == "standardize"
+    train(app, scaling="none", lr=0.3, train_share=0.5, label_noise=0.1, epochs=5)
+    assert not app.exception
+    run = session_runs(app)[0]
+    assert (run.config.scaling, run.config.train_share, run.config.label_noise) == ("none", 0.5, 0.1)
+    assert any("pixels raw pixels (0-16) · 50% of the training digits · 10% of training labels wrong" in c
+               for c in texts(app, "caption"))
+    app.switch_page(PAGES["curves"]).run()
+    titles = [spec["layout"]["title"]["text"] for spec in chart_specs(app)]
+    assert "Training health per epoch" in titles
+    health = next(c for c in texts(app, "caption") if "hidden units were dead" in c)
+    dead = run.result.history["dead_units"][-1]
+    assert f"In the last epoch (5), {dead:.0%} of the 64 hidden units were dead" in health and dead > 0.5
+    assert "no blame reaches its weights" in health
