@@ -8,6 +8,7 @@ import nncore
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
 from nncore.lab.glossary import define
+from nncore.lab.lessons import BY_KEY as LESSONS
 
 from . import links, runs, views
 
@@ -192,8 +193,13 @@ def teacher_link(settings):
         free = st.multiselect("Settings students may change", list(WIDGETS), default=["lr"], key="teacher_free",
                               format_func=lambda name: WIDGETS[name][0])
         hide = st.checkbox("Hide the fixed ones", key="teacher_hide")
+        lesson = LESSONS.get(st.session_state.get("lesson"))
+        on_lesson = lesson is not None and st.checkbox(f"Open on the lesson “{lesson.title}”", key="teacher_lesson",
+                                                       help="The link opens Start here on this lesson, "
+                                                            "before any guess.")
         fixed = [name for name in WIDGETS if name not in free]
-        params = links.to_params(settings, [], lock=fixed, hide=fixed if hide else ())
+        params = links.to_params(settings, [], lock=fixed, hide=fixed if hide else (),
+                                 lesson=lesson.key if on_lesson else None)
         query = "&".join(f"{k}={v}" for k, v in params.items() if k != "run")
         st.code(f"?{query}", language=None, wrap_lines=True)
         st.caption("Add this to the app's address and share it: everyone opens on these settings, with only "

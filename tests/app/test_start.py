@@ -35,6 +35,7 @@ def verdicts(at):
 def test_start_here_is_the_first_page_and_nothing_trains_before_a_guess_and_a_click(app):
     assert [t.value for t in app.title] == ["Start here"]
     assert not session_runs(app) and not errors(app)
+    assert not app.get("plotly_chart"), "the first page draws no chart before a click"
     button = app.button(key="run_unit")
     assert button.disabled and button.label == "Run the experiment (1 run)"
     app.radio(key="guess_unit").set_value(0).run()
@@ -117,3 +118,12 @@ def test_the_sidebar_settings_lead_their_help_with_the_glossarys_sentence(app):
     assert set(TERMS.values()) <= set(glossary.GLOSSARY)
     box = app.number_input(key="setting_epochs")
     assert box.help.startswith(f"**epoch**: {glossary.GLOSSARY['epoch']}")
+
+
+def test_a_teacher_shares_a_link_that_opens_on_the_lesson_shown(app):
+    lesson_page(app, "overfitting")
+    link = next(code.value for code in app.sidebar.code)
+    assert "lesson=" not in link
+    app.checkbox(key="teacher_lesson").check().run()
+    link = next(code.value for code in app.sidebar.code)
+    assert "&lesson=overfitting" in link and "guesses" not in link
