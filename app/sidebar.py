@@ -32,7 +32,7 @@ WIDGETS = {
     "train_share": ("Share of training digits used", 0.05, "%.2f"),
     "label_noise": ("Share of wrong training labels", 0.05, "%.2f"),
 }
-# setting -> the glossary's term it is named for: its sentence leads the setting's help (where learners meet it)
+# setting -> the glossary's term it is named for: its sentence follows the setting's help (where learners meet it)
 TERMS = {"epochs": "epoch", "hidden": "hidden unit", "lr": "learning rate", "batch": "batch",
          "optimizer": "optimizer", "activation": "activation", "l2": "L2 weight decay", "patience": "early stopping",
          "val_share": "validation split", "augment": "augmentation", "ensemble": "ensemble",
@@ -98,7 +98,7 @@ def settings_controls():
             help_text = (f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; "
                          f"default {getattr(defaults, name)}.")
             if name in TERMS:
-                help_text = f"**{TERMS[name]}**: {define(TERMS[name])}\n\n{help_text}"
+                help_text = f"{help_text}\n\n**{TERMS[name]}**: {define(TERMS[name])}"
             # The value a box holds is also given as its default: the browser can draw a new box from its
             # default before the value arrives (an Epochs box read 0 after a link opened), and a click
             # in that moment would send the default back as the setting.

@@ -113,11 +113,11 @@ def test_the_glossary_lists_every_term_once(app):
     assert shown == [f"**{term}** — {sentence}" for term, sentence in glossary.GLOSSARY.items()]
 
 
-def test_the_sidebar_settings_lead_their_help_with_the_glossarys_sentence(app):
+def test_the_sidebar_settings_end_their_help_with_the_glossarys_sentence(app):
     from app.sidebar import TERMS
     assert set(TERMS.values()) <= set(glossary.GLOSSARY)
     box = app.number_input(key="setting_epochs")
-    assert box.help.startswith(f"**epoch**: {glossary.GLOSSARY['epoch']}")
+    assert box.help.endswith(f"\n\n**epoch**: {glossary.GLOSSARY['epoch']}")
 
 
 def test_a_teacher_shares_a_link_that_opens_on_the_lesson_shown(app):
