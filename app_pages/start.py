@@ -149,5 +149,4 @@ with st.container(border=True):
 st.header("Glossary")
 st.caption("Every term the app uses, in one sentence each. The same sentences appear where a term first shows up "
            "on a page (hover the small question marks).")
-for term, sentence in glossary.GLOSSARY.items():
-    st.markdown(f"**{term}** — {sentence}")
+st.markdown("\n\n".join(f"**{term}** — {sentence}" for term, sentence in glossary.GLOSSARY.items()))  # one element
