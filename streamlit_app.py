@@ -10,8 +10,11 @@ from nncore.errors import shorten
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
 
 PAGES = {
+    "Learn": [
+        st.Page("app_pages/start.py", title="Start here", icon=":material/school:", default=True),  # at /
+    ],
     "Train": [
-        st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", default=True),  # at /
+        st.Page("app_pages/home.py", title="Train & overview", icon=":material/model_training:", url_path="train"),
         st.Page("app_pages/curves.py", title="Curves & confusion", icon=":material/monitoring:", url_path="curves"),
         st.Page("app_pages/probe.py", title="Probe a digit", icon=":material/draw:", url_path="probe"),
     ],

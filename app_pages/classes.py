@@ -6,6 +6,7 @@ from app.analysis import inside
 from app.figures import inside as fig
 from app.figures import run as figures
 from app.widgets.controls import network_choice, new_click, remember, remembered, selected_run
+from nncore.lab.glossary import tip
 
 st.title("Where the classes live")
 run = selected_run("then see here how its hidden layer pulls the ten digits apart.")
@@ -19,8 +20,7 @@ st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D proje
 top = st.columns([2, 2, 3])
 with top[0]:
     method = remembered(st.segmented_control, "Projection", "classes_method", "PCA", options=list(inside.PROJECTIONS),
-                        required=True, help="PCA: the two directions along which the points spread most (linear, "
-                                            "instant). t-SNE: keeps neighbours together (non-linear, a few seconds).")
+                        required=True, help=tip("PCA", "t-SNE") + "  \nPCA is instant; t-SNE takes a few seconds.")
 with top[1]:
     index = network_choice(run)
 if method == "t-SNE":

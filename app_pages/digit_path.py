@@ -7,6 +7,7 @@ from app.analysis import inside
 from app.figures import inside as fig
 from app.figures import run as figures
 from app.widgets.controls import digit_choice, network_choice, remembered, selected_run
+from nncore.lab.glossary import tip
 
 TOP_UNITS = 8
 SATURATE = 0.95  # saliency colours saturate at this quantile: a few rarely inked pixels would wash out the rest
@@ -21,8 +22,8 @@ with top[0]:
 with top[1]:
     index = network_choice(run)
 per_std = remembered(st.toggle, "Saliency per standard deviation of each pixel", "path_per_std", False,
-                     help="Off: per unit of raw ink (0–16). On: per typical variation of that pixel in training "
-                          "(d logit / d X): pixels that are almost never inked stop dominating.")
+                     help=tip("saliency") + "  \nOff: per unit of raw ink (0–16). On: per typical variation of that "
+                          "pixel in training (d logit / d X): pixels that are almost never inked stop dominating.")
 path = inside_digit.digit_path(result, digit.pixels, index, per_std=per_std)
 ensemble = len(result.models) > 1
 verdict = "" if digit.truth is None else " ✓" if path.predicted == digit.truth else f" ✗ (it is a {digit.truth})"
@@ -54,7 +55,7 @@ st.caption("X = (pixel − mean) / std, per pixel, with the training split's mea
            "hover for the values. Per raw pixel, the edge pixels that are almost never inked dominate: a little ink "
            "there is a large change to the network's standardized input.")
 
-st.subheader("2 · Which hidden units fire, and how they vote")
+st.subheader("2 · Which hidden units fire, and how they vote", help=tip("hidden unit", "fire"))
 left, right = st.columns(2)
 left.plotly_chart(fig.activation_bars(path.H, path.top_units))
 left.caption(f"{path.active} of {len(path.H)} units {inside_digit.FIRE_WORDS[path.activation]} for this digit. "
@@ -66,7 +67,7 @@ right.caption("Each unit adds its activation × its weight to the digit (H_j × 
 st.plotly_chart(fig.unit_mosaic(inside.unit_grid(result, None, path.top_units, index), columns=TOP_UNITS,
                                 title=f"What those {len(path.top_units)} units look for (their input weights)"))
 
-st.subheader("3 · Scores, then probabilities")
+st.subheader("3 · Scores, then probabilities", help=tip("logit", "softmax"))
 left, right = st.columns(2)
 left.plotly_chart(fig.logit_bars(path.logits))
 right.plotly_chart(figures.softmax_bars({run.name: path.probs}, {run.name: run.color}))

@@ -8,6 +8,7 @@ import nncore
 from app.analysis import digit as inside_digit
 from app.figures import inside as fig
 from app.widgets.controls import digit_choice, network_choice, remembered, selected_run
+from nncore.lab.glossary import tip
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "how-it-learns.md"
 ACTIVATIONS = {
@@ -84,7 +85,7 @@ def step(title, formula, sentence):
     return numbers
 
 
-st.header("Forward: from pixels to a loss")
+st.header("Forward: from pixels to a loss", help=tip("loss", "cross-entropy"))
 area = step("1 · The digit", r"x \in \{0,\dots,16\}^{1 \times 64}",
             "The network sees 64 numbers: the ink in each cell of the 8×8 grid.")
 area.plotly_chart(fig.pixel_map(walk["raw"], "x: raw pixels (1 × 64, drawn 8×8)", diverging=False, height=280))
@@ -129,7 +130,7 @@ if walk.loss < 0.05:
               "Choose another label above (or a digit it gets wrong) to see a big correction.",
               icon=":material/lightbulb:")
 
-st.header("Backward: from the loss to every weight")
+st.header("Backward: from the loss to every weight", help=tip("backpropagation", "gradient"))
 area = step("7 · Error at the output", r"d\text{logits} = \frac{P - \text{onehot}(y)}{n}",
             "Softmax and cross-entropy together have the simplest gradient: the probabilities minus the label. "
             "Positive: the score was too high; negative (at the label): too low.")

@@ -5,19 +5,24 @@ each run as a ``run`` parameter listing its non-default settings (``run=hidden:1
 ``run=default`` for the default config), with its status when it is not a finished training:
 ``stopped:37`` (stopped after epoch 37), ``uploaded:1`` (its weights came from a file). It also
 carries which run is shown (``selected``, a position in the list), the runs overlaid on Compare
-(``overlay``), and a teacher's locked or hidden settings (``lock``, ``hide``). Anyone can type a
+(``overlay``), a teacher's locked or hidden settings (``lock``, ``hide``), and the learner's
+lessons on "Start here": the lesson open (``lesson=lr``) and the guesses given
+(``guesses=unit:2,lr:1``, a lesson's key and the position of the answer chosen). Anyone can type a
 URL, so reading is lenient: values are clamped to their bounds or ignored, with a note saying so.
 """
 
+import re
 from dataclasses import dataclass, field, fields
 
 from nncore import BOUNDS, ConfigError, TrainConfig
 from nncore.errors import shorten
+from nncore.lab.lessons import BY_KEY as LESSONS
 
 MAX_LINKED_RUNS = 8
 MAX_READ_RUNS = 4 * MAX_LINKED_RUNS  # run parameters read at all: a link of thousands cost minutes to parse
 MAX_NOTES = 10                       # each note is a toast: a link cannot flood the page with them
 STATUS_KEYS = ("stopped", "uploaded")
+GUESS = re.compile(r"([a-z_]{1,20}):([0-9]{1,2})")  # one lesson's guess: its key and the answer's position
 
 
 def _text(value):
@@ -90,6 +95,8 @@ class Link:
     overlay: list = field(default_factory=list)
     lock: list = field(default_factory=list)
     hide: list = field(default_factory=list)
+    lesson: str = None
+    guesses: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
 
 
@@ -122,9 +129,10 @@ def linked_run_from_token(token):
     return LinkedRun(config, stop_at, status.get("uploaded") == "1"), notes
 
 
-def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()):
+def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=(), lesson=None, guesses=None):
     """Query parameters for the sidebar ``settings`` (a TrainConfig), the runs (LinkedRun), the
-    selected run and overlay (positions in the list) and the teacher's locked and hidden settings."""
+    selected run and overlay (positions in the list), the teacher's locked and hidden settings, the
+    lesson open and the lessons' guesses ({lesson key: position of the answer})."""
     params = {f.name: _text(getattr(settings, f.name)) for f in fields(settings)}
     params["run"] = [run.token for run in linked_runs]
     if selected is not None:
@@ -135,7 +143,24 @@ def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()
         params["lock"] = ",".join(lock)
     if hide:
         params["hide"] = ",".join(hide)
+    if lesson:
+        params["lesson"] = lesson
+    if guesses:
+        params["guesses"] = ",".join(f"{key}:{answer}" for key, answer in guesses.items())
     return params
+
+
+def _guesses(text, notes):
+    """{lesson key: answer position} of a ``guesses`` parameter; what is not a lesson's answer is noted."""
+    found = {}
+    for part in str(text).split(","):
+        match = GUESS.fullmatch(part.strip())
+        lesson = match and LESSONS.get(match[1])
+        if lesson and int(match[2]) < len(lesson.options):
+            found[match[1]] = int(match[2])
+        elif part.strip():
+            notes.append(f"ignored guess {shorten(repr(part))}: not an answer of a lesson")
+    return found
 
 
 def _positions(text, count, what, notes):
@@ -184,5 +209,12 @@ def from_params(params):
         if unknown:
             notes.append(f"ignored {kind} {shorten(', '.join(unknown))}: not a setting")
         setattr(link, kind, list(dict.fromkeys(n for n in names if n in BOUNDS)))
+    if values("lesson"):
+        lesson = str(values("lesson")[-1])
+        if lesson in LESSONS:
+            link.lesson = lesson
+        else:
+            notes.append(f"ignored lesson {shorten(repr(lesson))}: not a lesson")
+    link.guesses = _guesses(values("guesses")[-1], notes) if values("guesses") else {}
     link.notes = _bounded(notes)
     return link

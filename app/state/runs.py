@@ -112,6 +112,15 @@ class _Session:
         self.select_next = run.key
         return run, notice
 
+    def renew(self, key):
+        """Make the run with ``key`` the newest, so that it is the last one dropped to stay within
+        MAX_RUNS (a lesson keeps the runs it reads this way). Returns the run or None."""
+        run = self.get(key)
+        if run is not None:
+            self.runs.remove(run)
+            self.runs.append(run)
+        return run
+
     def request(self, config, stop_at=None, source="trained", confirmed=False):
         """Ask for a training (once per settings and stop)."""
         wanted = Request(config, stop_at, source, confirmed)

@@ -11,6 +11,7 @@ from app.figures import inside as fig
 from app.state import runs
 from app.widgets import views
 from app.widgets.controls import MEMORY, new_click, remember, remembered
+from nncore.lab.glossary import tip
 
 CELL_LIMIT = 40  # digits drawn from one cell; the table lists them all
 
@@ -79,16 +80,14 @@ def _difference(run):
 def calibration_section(run):
     """Reliability diagram and expected calibration error of the run's test predictions, then the
     histories of the session's runs as CSV."""
-    st.subheader("How sure is it, and is it right to be?")
+    st.subheader("How sure is it, and is it right to be?", help=tip("calibration"))
     evaluation = run.evaluation()
     calibration = inside.calibration(evaluation.probs, evaluation.y)
     left, right = st.columns([3, 2])
     left.plotly_chart(fig.reliability_diagram(calibration))
     with right:
         cells = st.columns(3)
-        cells[0].metric("ECE", f"{calibration.ece:.1%}",
-                        help="Expected calibration error: the gap between confidence and accuracy in each bin, "
-                             "averaged over the bins weighted by their digits. 0 = perfectly calibrated.")
+        cells[0].metric("ECE", f"{calibration.ece:.1%}", help=tip("ECE", "calibration") + " 0 = perfectly calibrated.")
         cells[1].metric("Mean confidence", f"{calibration.mean_confidence:.1%}")
         cells[2].metric("Test accuracy", f"{evaluation.accuracy:.1%}")
         st.markdown("A softmax output of 99% is a score, not yet a probability: it is one only if, among all the "

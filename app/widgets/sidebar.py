@@ -9,6 +9,8 @@ from app.state import links, runs
 from app.widgets import views
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
+from nncore.lab.glossary import define
+from nncore.lab.lessons import BY_KEY as LESSONS
 
 # setting -> (label, step, format); the bounds, choices and help come from nncore's BOUNDS.
 WIDGETS = {
@@ -30,6 +32,11 @@ WIDGETS = {
     "train_share": ("Share of training digits used", 0.05, "%.2f"),
     "label_noise": ("Share of wrong training labels", 0.05, "%.2f"),
 }
+# setting -> the glossary's term it is named for: its sentence follows the setting's help (where learners meet it)
+TERMS = {"epochs": "epoch", "hidden": "hidden unit", "lr": "learning rate", "batch": "batch",
+         "optimizer": "optimizer", "activation": "activation", "l2": "L2 weight decay", "patience": "early stopping",
+         "val_share": "validation split", "augment": "augmentation", "ensemble": "ensemble",
+         "scaling": "standardization", "label_noise": "overfitting"}
 MORE = ("momentum", "l2", "schedule", "patience", "val_share", "augment", "ensemble", "scaling", "train_share",
         "label_noise")
 
@@ -65,6 +72,7 @@ def restore_from_url():
     if link.overlay:
         st.session_state["overlay"] = [names[i] for i in link.overlay if not link.runs[i].uploaded]
     st.session_state["locked"], st.session_state["hidden"] = link.lock, link.hide
+    st.session_state["lesson"], st.session_state["lesson_guesses"] = link.lesson, dict(link.guesses)
     return link.notes
 
 
@@ -89,6 +97,8 @@ def settings_controls():
             where = more if name in MORE else st
             help_text = (f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; "
                          f"default {getattr(defaults, name)}.")
+            if name in TERMS:
+                help_text = f"{help_text}\n\n**{TERMS[name]}**: {define(TERMS[name])}"
             # The value a box holds is also given as its default: the browser can draw a new box from its
             # default before the value arrives (an Epochs box read 0 after a link opened), and a click
             # in that moment would send the default back as the setting.
@@ -140,8 +150,9 @@ def use_preset(train=False):
         _request(nncore.handwriting_config())
 
 
-def _load(config):
-    """Button callback: the shown run's settings into the boxes, to train a variation of it."""
+def load_settings(config):
+    """Button callback: ``config``'s settings into the boxes (a teacher's locked ones stay), to
+    train it or a variation of it."""
     locked = set(st.session_state.get("locked", []))
     for name in WIDGETS:
         if name not in locked:
@@ -168,7 +179,7 @@ def run_selector(top):
                      help="The run every page shows, newest first. " + views.NAME_HELP)
         run = runs.selected()
         st.caption(f"{views.settings_text(run.config)} · {run.status}")
-        st.button("Load these settings", icon=":material/settings_backup_restore:", on_click=_load,
+        st.button("Load these settings", icon=":material/settings_backup_restore:", on_click=load_settings,
                   args=(run.config,), width="stretch", help="Put this run's settings into the boxes below, to "
                   "train a variation of it.")
 
@@ -182,8 +193,13 @@ def teacher_link(settings):
         free = st.multiselect("Settings students may change", list(WIDGETS), default=["lr"], key="teacher_free",
                               format_func=lambda name: WIDGETS[name][0])
         hide = st.checkbox("Hide the fixed ones", key="teacher_hide")
+        lesson = LESSONS.get(st.session_state.get("lesson"))
+        on_lesson = lesson is not None and st.checkbox(f"Open on the lesson “{lesson.title}”", key="teacher_lesson",
+                                                       help="The link opens Start here on this lesson, "
+                                                            "before any guess.")
         fixed = [name for name in WIDGETS if name not in free]
-        params = links.to_params(settings, [], lock=fixed, hide=fixed if hide else ())
+        params = links.to_params(settings, [], lock=fixed, hide=fixed if hide else (),
+                                 lesson=lesson.key if on_lesson else None)
         query = "&".join(f"{k}={v}" for k, v in params.items() if k != "run")
         st.code(f"?{query}", language=None, wrap_lines=True)
         st.caption("Add this to the app's address and share it: everyone opens on these settings, with only "
@@ -201,7 +217,8 @@ def write_url(settings):
     if settings is None:  # a box holds a value that is not allowed: keep the URL's settings
         settings = links.from_params(st.query_params.to_dict()).settings
     params = links.to_params(settings, linked, names.index(selected) if selected in names else None, overlay,
-                             st.session_state.get("locked", []), st.session_state.get("hidden", []))
+                             st.session_state.get("locked", []), st.session_state.get("hidden", []),
+                             st.session_state.get("lesson"), st.session_state.get("lesson_guesses"))
     current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
     if current != params:
         st.query_params.from_dict(params)

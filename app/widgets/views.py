@@ -6,6 +6,7 @@ import streamlit as st
 import nncore
 from app.analysis import run as analysis
 from app.figures import run as figures
+from nncore.lab.glossary import tip
 
 NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning rate, b = batch size, e = epochs, "
              "s = seed; then any other setting that differs from the defaults.")
@@ -71,7 +72,7 @@ def dataset_overview():
     X, y, counts = _examples()
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("The data: 1,797 handwritten digits, 8×8 pixels")
+        st.subheader("The data: 1,797 handwritten digits, 8×8 pixels", help=tip("pixel", "standardization"))
         st.caption("Each image is 64 numbers from 0 (paper) to 16 (ink): counts of ink in 4×4 blocks of a "
                    "32×32 scan. The network sees exactly these 64 numbers.")
         st.image(figures.digit_montage(X, columns=10, scale=6, gap=6), width="stretch",
@@ -103,8 +104,9 @@ def run_summary(run):
     """Headline figures of one run as metrics, and what went wrong if something did."""
     r = run.result
     cells = st.columns(5)
-    cells[0].metric("Test accuracy", f"{r.test_accuracy:.1%}")
-    cells[1].metric("Best validation accuracy", f"{r.best_val_accuracy:.1%}" if r.best_epoch else "—")
+    cells[0].metric("Test accuracy", f"{r.test_accuracy:.1%}", help=tip("accuracy", "test split"))
+    cells[1].metric("Best validation accuracy", f"{r.best_val_accuracy:.1%}" if r.best_epoch else "—",
+                    help=tip("validation split"))
     cells[2].metric("Kept epoch", f"{r.best_epoch} of {r.epochs_run}" if r.best_epoch else "none",
                     help=figures.KEPT.capitalize())
     cells[3].metric("Training time", f"{r.seconds:.2f} s")
@@ -155,7 +157,7 @@ def training_health(run):
                    "train it again to see it.")
         return
     st.plotly_chart(figures.training_health(r.history, run.color))
-    st.caption(text)
+    st.caption(text, help=tip("dead unit", "gradient"))
 
 
 def penalty_text(result):

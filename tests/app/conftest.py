@@ -13,13 +13,19 @@ PAGES = {"overview": "app_pages/home.py", "curves": "app_pages/curves.py", "comp
          "sweep": "app_pages/sweep.py"}
 
 
-@pytest.fixture
-def app():
-    """A fresh session of the app, run once (nothing trained)."""
+def fresh_app(page=None):
+    """A fresh session of the app on ``page`` (a page's file; None: the first page, "Start here"),
+    run once (nothing trained), with the shared training cache cleared."""
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    return at.run()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    return at.switch_page(page).run() if page else at
+
+
+@pytest.fixture
+def app():
+    """A fresh session of the app on Train & overview, run once (nothing trained)."""
+    return fresh_app(PAGES["overview"])
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from app.state import links
 from app.state.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
 from nncore import TrainConfig, train
+from nncore.lab import lessons
 
 
 def test_round_trip_of_settings_runs_selection_overlay_and_locks():
@@ -91,6 +92,29 @@ def test_a_runs_key_carries_its_stop_point():
     assert links.run_key(config) == "epochs:6,hidden:8" == links.result_key(train(config))
     assert LinkedRun(config, stop_at=3).key == links.result_key(stopped)
 
+
+
+def test_round_trip_of_the_open_lesson_and_the_guesses():
+    params = to_params(TrainConfig(), [], lesson="overfitting", guesses={"unit": 2, "lr": 0})
+    assert params["lesson"] == "overfitting" and params["guesses"] == "unit:2,lr:0"
+    link = from_params(params)
+    assert (link.lesson, link.guesses, link.notes) == ("overfitting", {"unit": 2, "lr": 0}, [])
+    assert "lesson" not in to_params(TrainConfig(), []) and "guesses" not in to_params(TrainConfig(), [])
+
+
+def test_a_guess_must_be_a_lessons_answer_written_exactly():
+    last = len(lessons.BY_KEY["lr"].options) - 1
+    link = from_params({"guesses": f"lr:{last},unit:{len(lessons.BY_KEY['unit'].options)},LR:1,lr:1x,nope:0, :1,"
+                                   "<b>x</b>:1"})
+    assert link.guesses == {"lr": last}
+    assert len(link.notes) == 6 and all(n.startswith("ignored guess ") for n in link.notes)
+    assert any("'<b>x</b>:1'" in n for n in link.notes)  # quoted as text (the page shows notes escaped)
+
+
+def test_an_unknown_lesson_is_ignored_with_a_note():
+    link = from_params({"lesson": "lr "})
+    assert link.lesson is None and link.notes == ["ignored lesson 'lr ': not a lesson"]
+    assert from_params({"lesson": ["unit", "scaling"]}).lesson == "scaling"  # the last one, as for every setting
 
 
 def test_the_new_settings_travel_in_links_and_are_clamped_when_out_of_range():

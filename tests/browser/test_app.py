@@ -8,9 +8,11 @@ from playwright.sync_api import expect
 
 from tests.drawn import MOUSE_STROKES, photo_of_digit
 
-PAGES = ["Train & overview", "Curves & confusion", "Probe a digit", "Hidden units", "Watch it learn",
-         "One digit, step by step", "How it learns", "Where the classes live", "Compare runs", "Sweep settings"]
-PATHS = ["", "curves", "probe", "units", "replay", "digit", "how", "classes", "compare", "sweep"]  # the first at /
+PAGES = ["Start here", "Train & overview", "Curves & confusion", "Probe a digit", "Hidden units",
+         "Watch it learn", "One digit, step by step", "How it learns", "Where the classes live", "Compare runs",
+         "Sweep settings"]
+PATHS = ["", "train", "curves", "probe", "units", "replay", "digit", "how", "classes", "compare",
+         "sweep"]  # the first at /
 TIMEOUT = 60_000  # ms; a shared 2-core machine can be slow
 expect.set_options(timeout=TIMEOUT)
 
@@ -21,7 +23,8 @@ def settle(page):
     expect(page.locator("[data-testid=stApp]")).to_have_attribute("data-test-script-state", "notRunning")
 
 
-def open_app(page, server, path=""):
+def open_app(page, server, path="train"):
+    """Open the app on ``path`` (the default: Train & overview; "": the first page, Start here)."""
     page.goto(f"{server.url}/{path}")
     expect(page.locator("[data-testid=stSidebarNav]")).to_be_visible()
     settle(page)
@@ -71,7 +74,7 @@ def test_every_page_opens_directly_with_our_navigation_and_something_to_show(pag
     assert nav_names(page) == PAGES
     no_errors(page)
     expect(page.get_by_role("heading", level=1).first).to_be_visible()
-    if path != "sweep":  # a sweep starts from nothing trained: its page shows the grid to pick instead
+    if path not in ("sweep", ""):  # a sweep shows the grid to pick instead, Start here its first lesson
         expect(page.get_by_text("Nothing trained yet").first).to_be_visible()
     shot(page, path or "root")
 
