@@ -293,7 +293,8 @@ Each gradient, from the loss back to `W1` (shapes for a batch of `n` digits):
 
 **The gradient check.** A gradient says how the loss changes when one weight moves a little; so move each
 weight of a small float64 network by +-1e-6, measure the loss both times, and compare the slope with what
-`backward` says. Each gradient is right when they agree to within 1e-5 (relative to the largest); training starts only then."""
+`backward` says. Each gradient is right when they agree to within 1e-5 (relative to the largest); training
+starts only then."""
 
 DATA_DEMO = """X_all, y_all = digits()
 parts = split(config.seed, config.val_share)
