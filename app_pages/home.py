@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import peer_view, runs, views
+from app.widgets import notebook
 
 st.title("Digits Playground")
 st.markdown(
@@ -16,6 +17,7 @@ if run is None:
     views.no_runs_yet("the default settings train in well under a second.")
 else:
     views.run_header(run)
+    notebook.download(run, "overview")
     views.run_summary(run)
     views.run_curves(run)
     peer_view.sklearn_beside(run)
