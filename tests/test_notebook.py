@@ -96,6 +96,8 @@ def test_the_code_cells_carry_nncores_source_as_it_is_now():
                  "optim.Adam", "data.split", "data.Standardizer", "training.run_epoch", "training.train"):
         assert name in carried
     assert len(carried) == len(set(carried))  # each definition once
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    assert "from ." not in code and "import nncore" not in code  # nothing of ours to import
 
 
 def test_the_settings_cell_lists_every_setting_of_the_run_with_its_value():

@@ -133,7 +133,7 @@ def build(config, result=None, exercise=False):
 
     md("## One optimizer step\n\nThe optimizer holds the parameter arrays and updates them in place from the "
        "gradients; `SCHEDULES` set its learning rate per epoch. One step of the run's optimizer on the five "
-       "digits lowers their loss:")
+       "digits, with their loss before and after:")
     code(_definitions(bundle.take(OPTIMIZERS)))
     code(STEP_DEMO)
 
