@@ -20,5 +20,16 @@ def download(run, key):
         "Download as a notebook", data=lambda: notebook.to_bytes(result.config, result, exercise),
         file_name=notebook.file_name(result.config, exercise), mime="application/x-ipynb+json",
         icon=":material/download:", key=f"{key}_notebook", on_click="ignore",
-        help="A Jupyter notebook (for Jupyter or Colab; needs only NumPy and scikit-learn) that trains this run again "
-             "with the network's own code, cell by cell, and ends with the same best epoch and test accuracy.")
+        help=download_help(result))
+
+
+def download_help(result):
+    """What the notebook of ``result`` (a TrainResult) will do, in a sentence: a run stopped by hand
+    cannot be trained again to the same numbers, since the notebook trains every epoch."""
+    text = ("A Jupyter notebook (for Jupyter or Colab; needs only NumPy and scikit-learn) that trains this run again "
+            "with the network's own code, cell by cell, and ends with ")
+    if result.stopped_early:
+        return text + (f"all {result.config.epochs} epochs: this run was stopped at epoch {result.epochs_run}, so its "
+                       f"numbers can differ (set epochs to {result.epochs_run} in its first cell to train what this "
+                       "run trained).")
+    return text + f"the same best epoch ({result.best_epoch}) and test accuracy ({result.test_accuracy:.1%})."

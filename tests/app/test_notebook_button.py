@@ -2,6 +2,8 @@
 
 import pytest
 
+import nncore
+from app.widgets.notebook import download_help
 from nncore.lab import notebook
 from tests.app.conftest import PAGES, errors, session_runs
 
@@ -29,3 +31,13 @@ def test_the_button_and_the_exercise_box_sit_beside_the_run_and_build_nothing_on
 def test_there_is_no_button_before_a_run(app):
     app.switch_page(PAGES["overview"]).run()
     assert not downloads(app) and not session_runs(app)
+
+
+def test_the_buttons_help_says_what_the_notebook_will_end_with_and_when_it_cannot_match():
+    config = nncore.TrainConfig(epochs=3)
+    completed = nncore.train(config)
+    stopped = nncore.train(config, callback=lambda stats: stats.epoch == 2)
+    assert download_help(completed).endswith(f"the same best epoch ({completed.best_epoch}) and test accuracy "
+                                             f"({completed.test_accuracy:.1%}).")
+    assert "stopped at epoch 2, so its numbers can differ (set epochs to 2" in download_help(stopped)
+    assert "stopped" not in download_help(completed)
