@@ -72,3 +72,48 @@ def overfitting(history, epochs=3):
     if rising >= epochs and val[-1] > val[lowest] * 1.02 and fit[-1] < fit[lowest]:
         return lowest + 1
     return None
+
+
+def validation_loss_note(result):
+    """What a rising validation loss means for this run, in sentences computed from its history, or
+    None when the validation loss has not risen for 3 epochs while the training loss kept falling
+    (``overfitting``). One explanation, chosen by what the run measured rather than by its settings:
+
+    - validation accuracy held (within one validation digit): the network grew more confident,
+      also on the few digits it gets wrong, and each of those costs ever more loss;
+    - validation accuracy fell: it fits its training digits (and their wrong labels, if any) in
+      ways that do not carry over -- overfitting.
+
+    Then what the kept epoch means: when it is the last epoch, stopping earlier would not have
+    given a more accurate network, and the note says so instead of suggesting it."""
+    history = result.history
+    since = overfitting(history)
+    if since is None:
+        return None
+    val, fit, acc = history["val_loss"], history["train_loss"], history["val_acc"]
+    n_val = len(nncore.split(result.config.seed, result.config.val_share).val)
+    last, kept = len(val), result.best_epoch
+    lowest = val[since - 1]
+    words = [f"Validation loss was lowest at epoch {since} ({lowest:.3f}) and is {val[-1] / lowest:.2f}× "
+             f"that by epoch {last} ({val[-1]:.3f}), while the training loss kept falling ({fit[since - 1]:.3f} → "
+             f"{fit[-1]:.3f})."]
+    right_then, right_now = round(acc[since - 1] * n_val), round(acc[-1] * n_val)
+    held = right_now >= right_then - 1
+    if held:
+        words.append(f"Validation accuracy held ({acc[since - 1]:.1%} → {acc[-1]:.1%}), so this is not the network "
+                     "getting worse at digits: it grows ever more confident, also on the few validation digits it "
+                     "gets wrong, and each of those costs more loss as its probability for the true digit shrinks "
+                     "(a larger learning rate gets there sooner). The calibration section shows how confident it "
+                     "is against how often it is right.")
+    else:
+        noisy = (f" and the {result.config.label_noise:.0%} of their labels that are wrong"
+                 if result.config.label_noise else "")
+        words.append(f"Validation accuracy fell too ({acc[since - 1]:.1%} → {acc[-1]:.1%}): the network is fitting "
+                     f"its training digits{noisy} in ways that do not carry over to new digits (overfitting).")
+    if kept == last:
+        words.append(f"Its validation accuracy was highest in its last epoch ({acc[-1]:.1%}), which the run keeps: "
+                     "stopping earlier would not have given a more accurate network.")
+    elif kept:
+        remedy = "" if held else " Early stopping (patience), L2 or a larger training share would end nearer there."
+        words.append(f"The run keeps epoch {kept}, its highest validation accuracy ({acc[kept - 1]:.1%}).{remedy}")
+    return {"overfitting": not held, "text": " ".join(words)}

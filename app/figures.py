@@ -82,6 +82,31 @@ def training_curves(curves, metric="loss", title=None):
     return fig
 
 
+def training_health(history, color=COLORS[0], title="Training health per epoch"):
+    """The health a run recorded each epoch (TrainResult.history's ``dead_units``, ``grad_W1`` and
+    ``grad_W2``): the mean size of the gradient reaching W1 (solid) and W2 (dashed) on a log axis
+    on the left, and the share of dead hidden units (dotted, grey) on a 0-100% axis on the right."""
+    epochs = list(range(1, len(history["dead_units"]) + 1))
+    mode = "lines" if len(epochs) > 1 else "markers"
+    fig = go.Figure([
+        go.Scatter(x=epochs, y=history["grad_W1"], name="|dW1| (input → hidden)", mode=mode, line=dict(color=color),
+                   hovertemplate="epoch %{x}: mean |dW1| %{y:.3g}<extra></extra>"),
+        go.Scatter(x=epochs, y=history["grad_W2"], name="|dW2| (hidden → output)", mode=mode,
+                   line=dict(color=color, dash="dash"), hovertemplate="epoch %{x}: mean |dW2| %{y:.3g}<extra></extra>"),
+        go.Scatter(x=epochs, y=history["dead_units"], name="dead hidden units (right axis)", mode=mode, yaxis="y2",
+                   line=dict(color=COLORS[8], dash="dot"),
+                   hovertemplate="epoch %{x}: %{y:.0%} of hidden units dead<extra></extra>"),
+    ])
+    ticks, labels = log_ticks([*history["grad_W1"], *history["grad_W2"]])
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis=dict(title="gradient size (mean over batches, log)",
+                      type="log", tickvals=ticks, ticktext=labels),
+                      yaxis2=dict(title="dead hidden units", overlaying="y", side="right", range=[0, 1.02],
+                                  tickformat=".0%", showgrid=False),
+                      **(_LAYOUT | {"margin": dict(l=60, r=60, t=50, b=40)}))
+    fig.update_xaxes(tickvals=epoch_ticks(max(1, len(epochs))))
+    return fig
+
+
 def batch_losses(losses, epoch, title=None):
     """The loss of each batch of the epoch in which training diverged, up to the first that was
     not a finite number (drawn as a red cross at the top of the axis), on a log axis."""

@@ -26,8 +26,12 @@ WIDGETS = {
     "val_share": ("Validation share", 0.05, "%.2f"),
     "augment": ("Augmented copies", 1, None),
     "ensemble": ("Averaged networks", 1, None),
+    "scaling": ("Pixel scaling", None, None),
+    "train_share": ("Share of training digits used", 0.05, "%.2f"),
+    "label_noise": ("Share of wrong training labels", 0.05, "%.2f"),
 }
-MORE = ("momentum", "l2", "schedule", "patience", "val_share", "augment", "ensemble")
+MORE = ("momentum", "l2", "schedule", "patience", "val_share", "augment", "ensemble", "scaling", "train_share",
+        "label_noise")
 
 
 def _key(name):

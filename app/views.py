@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 import nncore
-from nncore.config import SUGGESTED_LR, lr_advice
 
 from . import analysis, figures
 
@@ -14,7 +13,8 @@ NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning r
 
 # how a choice is written for people (the value itself stays the key the URL and the CLI use)
 CHOICE_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "relu": "ReLU",
-                "leaky_relu": "leaky ReLU"}
+                "leaky_relu": "leaky ReLU", "standardize": "standardized", "divide": "divided by 16 (0-1)",
+                "none": "raw pixels (0-16)"}
 
 
 def choice_name(choice):
@@ -41,7 +41,9 @@ def settings_text(config):
               "momentum": f"momentum {config.momentum:g}", "l2": f"L2 {config.l2:g}",
               "schedule": f"{config.schedule} schedule", "patience": f"early-stopping patience {config.patience}",
               "val_share": f"{config.val_share:.0%} validation", "augment": f"{config.augment} augmented copies",
-              "ensemble": f"{config.ensemble} networks averaged"}
+              "ensemble": f"{config.ensemble} networks averaged", "scaling": f"pixels {choice_name(config.scaling)}",
+              "train_share": f"{config.train_share:.0%} of the training digits",
+              "label_noise": f"{config.label_noise:.0%} of training labels wrong"}
     words += [text for name, text in extras.items() if getattr(config, name) != getattr(defaults, name)
               and (name != "momentum" or config.optimizer == "momentum")]
     return " · ".join(words)
@@ -119,6 +121,43 @@ def run_summary(run):
         st.info(f"**Early stopping**: {r.ending}.", icon=":material/front_hand:")
 
 
+def health_text(result):
+    """What the run's training-health history says, in sentences computed from it, or None when the
+    run recorded none (a file saved before it was recorded)."""
+    history = result.history
+    dead = history.get("dead_units") or []
+    if not dead:
+        return None
+    last = len(dead)
+    unit = "unit" if result.config.hidden == 1 else "units"
+    words = [f"In the last epoch ({last}), {dead[-1]:.0%} of the {result.config.hidden} hidden {unit} were dead "
+             f"(most during training: {max(dead):.0%})."]
+    if result.config.activation == "leaky_relu":
+        words.append("Leaky ReLU units always pass some gradient, so none counts as dead.")
+    elif max(dead) > 0:
+        words.append("A dead unit's gradient factor f′(Z1) stays below 1% of its peak on every validation digit "
+                     "(a ReLU unit that never fires, a tanh or sigmoid unit stuck in its flat part): no blame "
+                     "reaches its weights, so they stop learning.")
+    ratio = float(np.mean(history["grad_W1"]) / np.mean(history["grad_W2"])) if np.mean(history["grad_W2"]) else None
+    if ratio is not None and np.isfinite(ratio):
+        words.append(f"Over the run, the gradient reaching W1 was on average {ratio:.2f}× the size of W2's.")
+    return " ".join(words)
+
+
+def training_health(run):
+    """The run's training-health chart and what it says (or why a loaded run has none)."""
+    r = run.result
+    if not r.epochs_run:
+        return
+    text = health_text(r)
+    if text is None:
+        st.caption("This run's file was saved before training health (dead units, gradient sizes) was recorded: "
+                   "train it again to see it.")
+        return
+    st.plotly_chart(figures.training_health(r.history, run.color))
+    st.caption(text)
+
+
 def run_curves(run):
     """The run's loss and accuracy curves with the kept epoch explained, the overfitting warning,
     and, when it diverged, the loss of each batch of the epoch that blew up."""
@@ -136,13 +175,6 @@ def run_curves(run):
                    icon=":material/warning:")
     if r.diverged and r.diverged_losses:
         st.plotly_chart(figures.batch_losses(r.diverged_losses, r.diverged_epoch))
-    since = analysis.overfitting(r.history)
-    if since is not None and run.config.lr > SUGGESTED_LR[run.config.optimizer][1]:
-        st.warning(f"Validation loss rising since epoch {since + 1}, but not because the network memorises: "
-                   f"{lr_advice(run.config.optimizer, run.config.lr)} Steps this large make the network "
-                   "over-confident, so the few digits it gets wrong cost more and more loss while its accuracy "
-                   "barely moves. Try a smaller learning rate.", icon=":material/speed:")
-    elif since is not None:
-        st.warning(f"Validation loss rising since epoch {since + 1} while the training loss keeps falling: the "
-                   "network is memorising the training digits (overfitting). The kept epoch is chosen by "
-                   "validation accuracy; fewer epochs, L2 or early stopping would help.", icon=":material/trending_up:")
+    note = analysis.validation_loss_note(r)
+    if note is not None:
+        st.warning(note["text"], icon=":material/trending_up:")

@@ -15,6 +15,7 @@ if run is None:
 views.run_header(run)
 views.run_summary(run)
 views.run_curves(run)
+views.training_health(run)
 
 evaluation = run.evaluation()
 counts = evaluation.confusion()

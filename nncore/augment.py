@@ -150,14 +150,14 @@ def augmented(X, y, copies, rng, settings=DEFAULTS):
 
 
 @lru_cache(maxsize=4)
-def training_rows(seed, val_share, copies, settings=DEFAULTS):
-    """(X, y): the rows a training run of ``seed``, ``val_share`` and ``augment=copies`` trains
-    on -- the Digits training split of ``data.split(seed, val_share)`` followed by ``copies``
-    distorted copies of it (``augmented``, drawn from the stream ``[seed, 1]``). Read-only
-    arrays, built once and kept for the last few (seed, val_share, copies, settings), so
-    runs that differ only in the network's settings share them."""
+def training_rows(seed, val_share, copies, settings=DEFAULTS, train_share=1.0):
+    """(X, y): the rows a training run of ``seed``, ``val_share``, ``augment=copies`` and
+    ``train_share`` trains on -- its training rows (``data.training_indices``) followed by
+    ``copies`` distorted copies of them (``augmented``, drawn from the stream ``[seed, 1]``), with
+    their true labels. Read-only arrays, built once and kept for the last few (seed, val_share,
+    copies, settings, train_share), so runs that differ only in the network's settings share them."""
     X, y = data.digits()
-    train = data.split(seed, val_share).train
+    train = data.training_indices(seed, val_share, train_share)
     X_fit, y_fit = augmented(X[train], y[train], copies, np.random.default_rng([seed, 1]), settings)
     X_fit.flags.writeable = False
     y_fit.flags.writeable = False

@@ -69,7 +69,8 @@ BOUNDS = {
         f"{OPTIMIZER_NAMES[name]} learns well at {number_text(low)}-{number_text(high)}"
         for name, (low, high) in SUGGESTED_LR.items()) + "; too large and training diverges"),
     "batch": Setting(int, 1, 4096, "examples per gradient step (larger than the split = full batch)"),
-    "seed": Setting(int, 0, 2**31 - 1, "seeds the weights, the shuffling and the validation split"),
+    "seed": Setting(int, 0, 2**31 - 1, "seeds the weights, the shuffling, the validation and test splits, the "
+                                        "training share and the noisy labels"),
     "val_share": Setting(float, 0.05, 0.5, "share of all digits held out for validation"),
     "augment": Setting(int, 0, 20, "distorted copies of each training digit (rotated, slanted, stretched, "
                                    "thinner or thicker) added to training; helps with drawn and uploaded digits; "
@@ -90,6 +91,14 @@ BOUNDS = {
                                   "(step), or falling to 0 along a cosine", choices=("constant", "step", "cosine")),
     "patience": Setting(int, 0, 500, "early stopping: stop when the validation loss has not improved for this "
                                      "many epochs; 0 = off"),
+    "scaling": Setting(str, help="how pixels are scaled before the network sees them: standardized per pixel "
+                                 "((x - mean) / std over the training rows), divided by 16 (0 to 1), or left raw "
+                                 "(0 to 16)", choices=("standardize", "divide", "none")),
+    "train_share": Setting(float, 0.05, 1.0, "share of the training split trained on (a seeded subset with every "
+                                             "digit in proportion); validation and test are unchanged; 1 = all"),
+    "label_noise": Setting(float, 0.0, 0.5, "share of training labels replaced by a wrong digit before training "
+                                            "(seeded); validation and test labels are never changed and every "
+                                            "accuracy is against the true labels; 0 = off"),
 }
 
 
@@ -137,6 +146,9 @@ class TrainConfig:
     l2: float = 0.0
     schedule: str = "constant"
     patience: int = 0
+    scaling: str = "standardize"
+    train_share: float = 1.0
+    label_noise: float = 0.0
 
     def __post_init__(self):
         for f in fields(self):
@@ -157,6 +169,9 @@ class TrainConfig:
             self.l2 and f"l2={_short(self.l2)}",
             self.schedule != "constant" and self.schedule,
             self.patience and f"patience{self.patience}",
+            self.scaling != "standardize" and f"scaling={self.scaling}",
+            self.train_share != 1.0 and f"train{_short(self.train_share)}",
+            self.label_noise and f"noise{_short(self.label_noise)}",
         ]
         return " ".join([text, *(extra for extra in extras if extra)])
 

@@ -70,3 +70,47 @@ class Standardizer:
     def __call__(self, X, dtype=np.float64):
         """Standardize raw rows (n, 64) in 0..16; returns a new array of ``dtype``."""
         return ((np.asarray(X, dtype=np.float64) - self.mean) / self.std).astype(dtype, copy=False)
+
+
+def divided(X):
+    """The scaling ``"divide"``: pixels / 16, so every pixel lies in 0..1 (no centring)."""
+    return Standardizer(np.zeros(X.shape[1]), np.full(X.shape[1], 16.0))
+
+
+def unscaled(X):
+    """The scaling ``"none"``: the raw 0..16 pixels, unchanged."""
+    return Standardizer(np.zeros(X.shape[1]), np.ones(X.shape[1]))
+
+
+# How a run scales its pixels (TrainConfig.scaling): each takes the training rows and returns the
+# Standardizer that maps raw rows to the network's inputs, so predictions always take raw rows.
+SCALINGS = {"standardize": Standardizer.fit, "divide": divided, "none": unscaled}
+
+
+@lru_cache(maxsize=64)
+def training_indices(seed=0, val_share=0.2, train_share=1.0):
+    """Indices (sorted) of the training rows a run uses: the training split of ``split(seed,
+    val_share)``, or a seeded stratified round(``train_share`` * n) of its n rows (every digit keeps its share).
+    Validation and test splits are not touched."""
+    train = split(seed, val_share).train
+    if train_share >= 1.0:
+        return train
+    _, y = digits()
+    count = int(round(train_share * len(train)))  # at least 27 rows (0.05 of the smallest split): every digit fits
+    kept, _ = train_test_split(train, train_size=count, stratify=y[train], random_state=seed)
+    return np.sort(kept)
+
+
+def noisy_labels(y, share, seed=0):
+    """A copy of labels ``y`` in which round(share * n) of them, chosen with ``seed``, are replaced by
+    another digit drawn at random (never the true one, so exactly that share is wrong). Share 0
+    returns ``y`` itself. Only training labels are ever made noisy."""
+    y = np.asarray(y)
+    count = int(round(share * len(y)))
+    if count == 0:
+        return y
+    rng = np.random.default_rng([seed, 2])
+    noisy = y.copy()
+    chosen = rng.choice(len(y), size=count, replace=False)
+    noisy[chosen] = (y[chosen] + rng.integers(1, 10, size=count)) % 10  # a shift of 1..9: another digit
+    return noisy

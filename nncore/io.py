@@ -27,6 +27,7 @@ from .npz import (
     STALE_SECONDS,
     _member_keys,
     check_ending,
+    check_health,
     check_history,
     check_predictions,
     check_ranges,
@@ -35,7 +36,7 @@ from .npz import (
     read_arrays,
     scalar,
 )
-from .training import HISTORY_KEYS, TrainResult
+from .training import HEALTH_KEYS, HISTORY_KEYS, TrainResult
 
 
 def to_bytes(result, snapshots=False):
@@ -51,6 +52,8 @@ def to_bytes(result, snapshots=False):
         test_accuracy=np.array(result.test_accuracy), seconds=np.array(result.seconds),
         diverged_epoch=np.array(result.diverged_epoch or 0),
         **{key: np.asarray(result.history[key], dtype=np.float64) for key in HISTORY_KEYS},
+        **{key: np.asarray(result.history[key], dtype=np.float64) for key in HEALTH_KEYS
+           if len(result.history.get(key, ())) == len(result.history[HISTORY_KEYS[0]])},
         ended=np.array(result.ended),
     )
     if result.diverged_losses:
@@ -179,7 +182,7 @@ def _result_of(arrays):
         ensemble=Ensemble(MLP.from_arrays(*(arrays[name + suffix] for name in _WEIGHTS), activation=config.activation)
                           for suffix in suffixes),
         standardizer=Standardizer(arrays["mean"].astype(np.float64), arrays["std"].astype(np.float64)),
-        history={key: [float(v) for v in arrays[key]] for key in HISTORY_KEYS},
+        history={key: [float(v) for v in arrays[key]] for key in HISTORY_KEYS} | check_health(arrays, epochs_run),
         best_epoch=int(best_epoch), test_accuracy=float(scalar(arrays, "test_accuracy", "f")),
         diverged_epoch=int(diverged_epoch) or None, seconds=float(scalar(arrays, "seconds", "f")),
         ended=ended, diverged_losses=diverged_losses, snapshots=snapshots,

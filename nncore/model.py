@@ -48,9 +48,10 @@ class MLP:
         self.dtype, self.activation = np.dtype(dtype), activation
         self.W1 = (rng.standard_normal((n_in, hidden)) * INIT_SCALE[activation](n_in, hidden)).astype(self.dtype)
         self.b1 = np.zeros(hidden, dtype=self.dtype)
-        self.W2 = (rng.standard_normal((hidden, n_out)) * np.sqrt(1.0 / hidden)).astype(self.dtype)  # Xavier
+        # LeCun (variance 1/fan_in): the logits are not passed through an activation
+        self.W2 = (rng.standard_normal((hidden, n_out)) * np.sqrt(1.0 / hidden)).astype(self.dtype)
         self.b2 = np.zeros(n_out, dtype=self.dtype)
-        self.loss = None   # the loss of the last backward() batch
+        self.loss = self.cross_entropy = None   # the loss of the last backward() batch, with and without L2
         self.trace = None  # the arrays of the last forward (and backward) pass, by name
 
     def parameters(self):
@@ -77,7 +78,8 @@ class MLP:
     def backward(self, y, l2=0.0):
         """Gradients {"W1", "b1", "W2", "b2"} of the loss of the last forward batch: mean
         cross-entropy plus l2/2 (|W1|^2 + |W2|^2). ``y``: the integer labels (n,), or their one-hot
-        rows (n, n_out) (training passes those, shuffled once per epoch). Sets ``self.loss``."""
+        rows (n, n_out) (training passes those, shuffled once per epoch). Sets ``self.loss`` and
+        ``self.cross_entropy`` (the loss without the L2 penalty)."""
         if self.trace is None:
             raise RuntimeError("backward() needs a forward() first")
         logits = self.trace["logits"]
@@ -85,7 +87,8 @@ class MLP:
         log_P = log_softmax(logits)                       # (n, n_out)
         P = np.exp(log_P)                                 # softmax(logits)
         onehot = y if np.ndim(y) == 2 else np.eye(n_out, dtype=P.dtype)[y]  # (n, n_out): 1 at the true class
-        self.loss = -float(np.vdot(onehot, log_P)) / n    # mean of -log P[i, y_i]
+        self.cross_entropy = -float(np.vdot(onehot, log_P)) / n   # mean of -log P[i, y_i]
+        self.loss = self.cross_entropy
         if l2:
             self.loss += l2 / 2 * float(np.vdot(self.W1, self.W1) + np.vdot(self.W2, self.W2))
         dlogits = (P - onehot) / n                        # d loss / d logits
@@ -117,7 +120,7 @@ class MLP:
         model = cls.__new__(cls)
         model.dtype, model.activation = np.asarray(W1).dtype, activation
         model.W1, model.b1, model.W2, model.b2 = (np.array(a, dtype=model.dtype) for a in (W1, b1, W2, b2))
-        model.loss, model.trace = None, None
+        model.loss = model.cross_entropy = model.trace = None
         return model
 
     def copy(self, dtype=None):

@@ -22,7 +22,7 @@ import numpy as np
 from .config import BOUNDS
 from .data import digits
 from .errors import WeightsFileError, shorten
-from .training import HISTORY_KEYS, SNAPSHOT_BYTES
+from .training import HEALTH_KEYS, HISTORY_KEYS, SNAPSHOT_BYTES
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20
@@ -33,7 +33,8 @@ _MAX_ENSEMBLE = BOUNDS["ensemble"].high
 _MEMBER_KEYS = {f"{name}_{k}": k for k in range(2, _MAX_ENSEMBLE + 1) for name in _WEIGHTS}
 # Entries a run may add: how it ended, the batch losses of the epoch it diverged in, and (when
 # saved with them) the weights it kept of earlier epochs, stacked: (epochs kept, networks, ...).
-_OPTIONAL = {"ended", "diverged_losses", "snapshot_epochs", *(f"snapshot_{name}" for name in _WEIGHTS)}
+# Files written before training health was recorded lack its histories (HEALTH_KEYS).
+_OPTIONAL = {"ended", "diverged_losses", "snapshot_epochs", *(f"snapshot_{name}" for name in _WEIGHTS), *HEALTH_KEYS}
 ENDINGS = ("completed", "stopped", "early stopping", "diverged")
 _MAX_ENTRIES = len(_KEYS) + len(_MEMBER_KEYS) + len(_OPTIONAL)
 # The most bytes each entry may declare: its array at the largest settings BOUNDS allows, in
@@ -46,7 +47,7 @@ _MAX_BYTES |= {key: _MAX_BYTES[name] for key, name in ((k, k.split("_")[0]) for 
 _MAX_BATCHES = 40_000  # batches in one epoch at batch 1 with 20 augmented copies: about 30,000
 _MAX_SNAPSHOT = 4 * SNAPSHOT_BYTES  # training keeps at most SNAPSHOT_BYTES and one epoch, float32; 2x for float64
 _MAX_BYTES |= {"ended": 16 * 4, "diverged_losses": _MAX_BATCHES * 8, "snapshot_epochs": (_EPOCHS + 1) * 8,
-               **{f"snapshot_{name}": _MAX_SNAPSHOT for name in _WEIGHTS}}
+               **{f"snapshot_{name}": _MAX_SNAPSHOT for name in _WEIGHTS}, **{key: _EPOCHS * 8 for key in HEALTH_KEYS}}
 # Weights beyond this are refused with a sentence. The largest of 664 runs trained to measure it
 # (lr 1.5 to 100, hidden 1 to 2048, batch 8 to 4096, diverging ones keeping their best epoch)
 # was 5.4e18; float32 ends at 3.4e38. Whether the values give finite probabilities is then
@@ -221,6 +222,26 @@ def check_history(arrays, epochs):
         if key.endswith("loss") and np.any(arrays[key] < 0):
             raise WeightsFileError(f"'{key}' holds negative losses (a cross-entropy is at least 0)")
     return epochs_run
+
+
+def check_health(arrays, epochs_run):
+    """The training-health histories {key: list of floats} of HEALTH_KEYS: each 1-d float, one finite
+    value per epoch run, shares of dead units in 0..1 and gradient norms of at least 0; all of them
+    or none (a file written before they were recorded: each is then [])."""
+    present = [key for key in HEALTH_KEYS if key in arrays]
+    if not present:
+        return {key: [] for key in HEALTH_KEYS}
+    if len(present) != len(HEALTH_KEYS):
+        raise WeightsFileError(f"the training-health histories are incomplete: expected {', '.join(HEALTH_KEYS)}")
+    for key in HEALTH_KEYS:
+        value = arrays[key]
+        if value.shape != (epochs_run,) or value.dtype.kind != "f":
+            raise WeightsFileError(f"'{key}' should hold one floating-point number per epoch run ({epochs_run})")
+        if not np.all(np.isfinite(value)) or np.any(value < 0):
+            raise WeightsFileError(f"'{key}' should hold finite numbers of at least 0")
+    if np.any(arrays["dead_units"] > 1):
+        raise WeightsFileError("'dead_units' holds shares outside 0..1")
+    return {key: [float(v) for v in arrays[key]] for key in HEALTH_KEYS}
 
 
 def check_rows():

@@ -1,7 +1,7 @@
 """The library beside us: scikit-learn's MLPClassifier with the settings closest to a TrainConfig.
 
-It trains on exactly the rows our run trains on (the training split of the config's seed, with
-the same distorted copies when ``augment`` > 0), standardized by our Standardizer fitted on them,
+It trains on exactly the rows our run trains on (its share of the training split of the config's seed, with
+the same distorted copies and noisy labels), scaled as ours (``scaling``),
 in float32 and with NumPy's BLAS on one thread as ours, and is scored on our test split. The
 mapping, setting by setting:
 
@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import augment, cost, data
+from . import cost, data, training
 from .config import TrainConfig
 from .errors import ConfigError
 from .training import single_threaded_blas
@@ -57,15 +57,13 @@ class PeerResult:
 
 def training_rows(config):
     """(X_train, y_train, X_test, y_test) as our run of ``config`` sees them: its training rows
-    (and their distorted copies) and the test split, standardized on the training rows, float32."""
-    X, y = data.digits()
-    parts = data.split(config.seed, config.val_share)
-    X_fit, y_fit = X[parts.train], y[parts.train]
-    if config.augment:
-        X_fit, y_fit = augment.training_rows(config.seed, config.val_share, config.augment)
-    standardize = data.Standardizer.fit(X_fit)
+    (its share of the split and their distorted copies) with the labels it learns from (noisy ones
+    when ``label_noise`` > 0), and the test split with its true labels, both scaled as our run
+    scales them (``scaling``), float32."""
+    X_fit, _, y_learn = training.training_rows(config)
+    standardize = data.SCALINGS[config.scaling](X_fit)
     X_test, y_test = data.test_set(config.seed)
-    return standardize(X_fit, np.float32), y_fit, standardize(X_test, np.float32), y_test
+    return standardize(X_fit, np.float32), y_learn, standardize(X_test, np.float32), y_test
 
 
 def sklearn_parameters(config, rows):

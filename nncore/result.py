@@ -9,6 +9,7 @@ import numpy as np
 from . import data
 from .config import TrainConfig
 from .functions import softmax
+from .lab.health import HEALTH_KEYS
 from .model import MLP, Ensemble
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
@@ -18,7 +19,11 @@ HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
 class TrainResult:
     """A trained run: the best-validation networks with their standardization, history and scores.
 
-    ``history`` maps each of HISTORY_KEYS to one float per finished epoch (never NaN);
+    ``history`` maps each of HISTORY_KEYS to one float per finished epoch (never NaN): the
+    training loss is the cross-entropy on the labels it learned from, without the L2 penalty (the
+    quantity the validation loss measures), accuracies are against the true labels; and each of
+    HEALTH_KEYS (nncore.lab.health) to one float per finished epoch, or to [] for a run saved
+    before they were recorded;
     ``best_epoch`` counts from 1 (0: no epoch finished, the initial weights are kept);
     ``ended`` says why training ended: "completed", "stopped" (the callback asked), "early
     stopping" (patience ran out) or "diverged" (``diverged_epoch``: the epoch whose loss became NaN
@@ -29,7 +34,7 @@ class TrainResult:
     config: TrainConfig
     ensemble: Ensemble
     standardizer: data.Standardizer
-    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
+    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS + HEALTH_KEYS})
     best_epoch: int = 0
     test_accuracy: float = float("nan")
     diverged_epoch: int = None

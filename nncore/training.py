@@ -19,8 +19,9 @@ from threadpoolctl import ThreadpoolController
 from . import augment, data, optim
 from .config import TrainConfig
 from .errors import ConfigError
+from .lab import health
 from .model import MLP, Ensemble
-from .result import HISTORY_KEYS, TrainResult
+from .result import HEALTH_KEYS, HISTORY_KEYS, TrainResult
 
 SNAPSHOT_BYTES = 4 * 2**20  # weights kept per run for looking back at earlier epochs
 
@@ -37,6 +38,9 @@ class EpochStats:
     val_acc: float
     seconds: float
     lr: float = float("nan")
+    dead_units: float = float("nan")
+    grad_W1: float = float("nan")
+    grad_W2: float = float("nan")
 
 
 def snapshot_epochs(epochs, bytes_per_epoch, limit=SNAPSHOT_BYTES):
@@ -78,12 +82,15 @@ def single_threaded_blas():
                 _limit["limiter"].restore_original_limits()
 
 
-def run_epoch(model, optimizer, X, y, Y, batch, l2, rng):
-    """One pass over the rows X (n, n_in) with labels y (n,) and their one-hot rows Y (n, n_out),
-    shuffled by ``rng``, one step per batch of ``batch`` rows (the last may be smaller).
+def run_epoch(model, optimizer, X, y, Y, batch, l2, rng, norms=None):
+    """One pass over the rows X (n, n_in) with true labels y (n,) and the one-hot rows Y (n, n_out)
+    it learns from (y's, or noisy ones), shuffled by ``rng``, one step per batch of ``batch`` rows
+    (the last may be smaller).
 
-    Returns (batch losses, number classified correctly), measured on each batch before its step.
-    Stops at the first batch whose loss is not finite (training has diverged)."""
+    Returns (batch cross-entropies, number classified correctly against y), measured on each
+    batch before its step; the cross-entropy leaves out the L2 penalty, so it is the quantity
+    the validation loss measures. Stops at the first batch whose loss is not finite (training
+    has diverged). With a list ``norms``, appends each step's (|dW1|, |dW2|)."""
     order = rng.permutation(len(y))
     X, y, Y = X[order], y[order], Y[order]             # one shuffle, into contiguous arrays
     losses, correct = [], 0
@@ -92,9 +99,11 @@ def run_epoch(model, optimizer, X, y, Y, batch, l2, rng):
         logits = model.forward(Xb)
         correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
         grads = model.backward(Yb, l2)
-        losses.append(model.loss)
+        losses.append(model.cross_entropy)
         if not math.isfinite(model.loss):
             break
+        if norms is not None:
+            norms.append(health.gradient_norms(grads))
         optimizer.step(grads)
     return losses, correct
 
@@ -121,12 +130,10 @@ def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEF
     started = time.perf_counter()
     X_all, y_all = data.digits()
     parts = data.split(config.seed, config.val_share)
-    X_fit, y_fit = X_all[parts.train], y_all[parts.train]
-    if config.augment:  # the training split and its distorted copies, built once per seed and kept
-        X_fit, y_fit = augment.training_rows(config.seed, config.val_share, config.augment, augmentation)
-    standardizer = data.Standardizer.fit(X_fit)
+    X_fit, y_fit, y_learn = training_rows(config, augmentation)
+    standardizer = data.SCALINGS[config.scaling](X_fit)
     X_train, y_train = standardizer(X_fit, dtype), y_fit
-    Y_train = np.eye(10, dtype=dtype)[y_train]                              # one-hot rows (n, 10)
+    Y_train = np.eye(10, dtype=dtype)[y_learn]                  # one-hot rows (n, 10) of the labels it learns
     X_val, y_val = standardizer(X_all[parts.val], dtype), y_all[parts.val]
     batch = min(config.batch, len(y_train))
 
@@ -148,10 +155,10 @@ def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEF
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
             lr = schedule(config.lr, epoch, config.epochs)
-            train_loss, train_correct = 0.0, 0
-            for model, optimizer, rng in zip(models, optimizers, rngs, strict=True):
+            train_loss, train_correct, norms = 0.0, 0, [[] for _ in models]
+            for model, optimizer, rng, kept in zip(models, optimizers, rngs, norms, strict=True):
                 optimizer.lr = lr
-                losses, correct = run_epoch(model, optimizer, X_train, y_train, Y_train, batch, config.l2, rng)
+                losses, correct = run_epoch(model, optimizer, X_train, y_train, Y_train, batch, config.l2, rng, kept)
                 if not math.isfinite(losses[-1]):
                     result.diverged_epoch, result.diverged_losses, result.ended = epoch, losses, "diverged"
                     break
@@ -165,8 +172,8 @@ def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEF
                 break
             stats = EpochStats(epoch, config.epochs, train_loss / len(models),
                                val_loss, train_correct / len(y_train) / len(models), val_acc,
-                               time.perf_counter() - epoch_started, lr)
-            for key in HISTORY_KEYS:
+                               time.perf_counter() - epoch_started, lr, **health.epoch_health(models, X_val, norms))
+            for key in HISTORY_KEYS + HEALTH_KEYS:
                 result.history[key].append(float(getattr(stats, key)))
             if val_acc >= result.best_val_accuracy or result.best_epoch == 0:  # on a tie the later epoch
                 result.best_epoch = epoch
@@ -192,6 +199,20 @@ def train(config=None, callback=None, dtype=np.float32, augmentation=augment.DEF
         result.test_accuracy = float((result.predict(X_test) == y_test).mean())  # for a core cost ~15 ms
     result.seconds = time.perf_counter() - started
     return result
+
+
+def training_rows(config, augmentation=augment.DEFAULTS):
+    """(X, y, y_learn): the raw rows a run of ``config`` trains on (its share of the training split,
+    then its distorted copies), their true labels, and the labels it learns from (``label_noise``
+    of them replaced by a wrong digit, the same for a digit and its copies)."""
+    X_all, y_all = data.digits()
+    rows = data.training_indices(config.seed, config.val_share, config.train_share)
+    noisy = data.noisy_labels(y_all[rows], config.label_noise, config.seed)
+    if not config.augment:
+        return X_all[rows], y_all[rows], noisy
+    X_fit, y_fit = augment.training_rows(config.seed, config.val_share, config.augment, augmentation,
+                                         config.train_share)
+    return X_fit, y_fit, np.tile(noisy, 1 + config.augment)  # augmented rows: the rows, then each copy of them
 
 
 def _weights(models):

@@ -84,3 +84,29 @@ def test_lr_advice_names_a_learning_rate_too_large_for_the_optimizer_and_its_usu
     assert "10× the top" in advice and "Adam" in advice and "0.001-0.01" in advice
     assert lr_advice("sgd", 0.1) is None and lr_advice("adam", 0.003) is None
     assert "slow" in lr_advice("sgd", 0.001)
+
+
+@pytest.mark.parametrize("setting, low, high, below, above", [
+    ("train_share", 0.05, 1.0, 0.049, 1.001), ("label_noise", 0.0, 0.5, -0.001, 0.501)])
+def test_train_share_and_label_noise_take_their_range_and_nothing_beyond(setting, low, high, below, above):
+    assert getattr(TrainConfig(**{setting: low}), setting) == low
+    assert getattr(TrainConfig(**{setting: high}), setting) == high
+    for value in (below, above):
+        with pytest.raises(ConfigError, match=setting):
+            TrainConfig(**{setting: value})
+
+
+def test_scaling_is_one_of_its_three_choices_and_standardize_by_default():
+    assert TrainConfig().scaling == "standardize"
+    assert {TrainConfig(scaling=s).scaling for s in ("standardize", "divide", "none")} == {"standardize", "divide",
+                                                                                         "none"}
+    with pytest.raises(ConfigError, match="scaling"):
+        TrainConfig(scaling="minmax")
+
+
+def test_the_new_settings_are_in_the_name_and_the_command_only_when_they_differ():
+    changed = TrainConfig(scaling="none", train_share=0.25, label_noise=0.3)
+    assert changed.name == "h64 lr0.1 b64 e30 s0 scaling=none train0.25 noise0.3"
+    assert changed.command() == "python main.py --scaling none --train-share 0.25 --label-noise 0.3"
+    assert TrainConfig().name == "h64 lr0.1 b64 e30 s0"
+    assert TrainConfig.from_dict({"epochs": 30}) == TrainConfig()  # a record from before they existed

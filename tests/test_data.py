@@ -1,8 +1,9 @@
 """nncore.data: the split and the standardization."""
 
 import numpy as np
+import pytest
 
-from nncore import Standardizer, digits, split
+from nncore import Standardizer, data, digits, split
 
 
 def test_digits_are_the_1797_scikit_learn_images():
@@ -55,3 +56,33 @@ def test_standardizer_is_fitted_on_training_rows_only():
     standardize = Standardizer.fit(X[parts.train])
     assert np.allclose(standardize.mean, X[parts.train].mean(axis=0))
     assert not np.allclose(standardize.mean, X.mean(axis=0))
+
+
+@pytest.mark.parametrize("share", [0.05, 0.5, 1.0])
+def test_training_indices_are_a_stratified_share_of_the_training_split(share):
+    _, y = data.digits()
+    train = data.split(3, 0.2).train
+    kept = data.training_indices(3, 0.2, share)
+    assert set(kept) <= set(train) and len(kept) == round(share * len(train))
+    assert np.allclose(np.bincount(y[kept], minlength=10), share * np.bincount(y[train], minlength=10), atol=1)
+    assert np.array_equal(kept, data.training_indices(3, 0.2, share))
+
+
+def test_noisy_labels_replace_exactly_the_share_with_another_digit_seeded():
+    y = np.tile(np.arange(10), 50)
+    noisy = data.noisy_labels(y, 0.3, seed=1)
+    assert np.sum(noisy != y) == 150 and noisy.min() >= 0 and noisy.max() <= 9
+    assert np.array_equal(noisy, data.noisy_labels(y, 0.3, seed=1))
+    assert not np.array_equal(noisy, data.noisy_labels(y, 0.3, seed=2))
+    assert data.noisy_labels(y, 0.0) is y
+
+
+@pytest.mark.parametrize("scaling, low, high", [("standardize", -5, 50), ("divide", 0, 1), ("none", 0, 16)])
+def test_each_scaling_maps_raw_pixels_as_it_says(scaling, low, high):
+    X = data.digits()[0]
+    scaled = data.SCALINGS[scaling](X)(X)
+    assert scaled.min() >= low and scaled.max() <= high
+    if scaling == "standardize":
+        assert np.allclose(scaled.mean(axis=0), 0, atol=1e-9)
+    else:
+        assert scaled.max() == high

@@ -298,3 +298,34 @@ def test_a_file_saved_before_the_new_settings_still_loads(run):
     back = load(npz_bytes(arrays))
     assert back.config == run.config and back.ended == "completed"
     assert np.array_equal(back.predict_proba(digits()[0][:5]), run.predict_proba(digits()[0][:5]))
+
+
+def test_new_settings_and_training_health_round_trip(tmp_path):
+    trained = train(TrainConfig(epochs=3, hidden=16, scaling="divide", train_share=0.5, label_noise=0.2))
+    save(trained, tmp_path / "r.npz")
+    back = load(tmp_path / "r.npz")
+    assert back.config == trained.config and back.history == trained.history
+    assert {len(back.history[k]) for k in ("dead_units", "grad_W1", "grad_W2")} == {3}
+    assert np.array_equal(back.predict_proba(digits()[0][:5]), trained.predict_proba(digits()[0][:5]))
+
+
+def test_a_file_saved_before_training_health_loads_with_empty_health(run):
+    arrays = arrays_of(run)
+    for key in ("dead_units", "grad_W1", "grad_W2"):
+        del arrays[key]
+    back = load(npz_bytes(arrays))
+    assert back.history["dead_units"] == back.history["grad_W1"] == back.history["grad_W2"] == []
+    assert back.history["val_loss"] == run.history["val_loss"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"grad_W2": None}, "incomplete"),
+    ({"dead_units": np.zeros(2)}, "dead_units.*one floating-point number per epoch"),
+    ({"grad_W1": np.array([0.1, np.nan, 0.2])}, "grad_W1.*finite"),
+    ({"grad_W1": np.array([0.1, -0.1, 0.2])}, "grad_W1.*at least 0"),
+    ({"dead_units": np.array([0.0, 1.01, 0.5])}, "dead_units.*outside 0..1"),
+])
+def test_training_health_that_no_run_gives_is_refused(run, changes, message):
+    assert load(mutated(run, dead_units=np.array([0.0, 1.0, 0.5]))).history["dead_units"] == [0.0, 1.0, 0.5]
+    with pytest.raises(WeightsFileError, match=message):
+        load(mutated(run, **changes))

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nncore
 from tests.archives import damaged, zipped
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +41,7 @@ def test_default_output_path_is_printed(tmp_path):
 @pytest.mark.parametrize("args", [
     ["--epochs", "0"], ["--hidden", "0"], ["--lr", "0"], ["--lr", "-1"], ["--batch", "0"],
     ["--epochs", "abc"], ["--lr", "nan"], ["--epochs", "1000000000"], ["--hidden", "10000000"],
+    ["--scaling", "minmax"], ["--train-share", "0.01"], ["--label-noise", "0.6"],
 ])
 def test_out_of_range_arguments_exit_2_with_one_line(args):
     done = cli(*args)
@@ -85,3 +87,13 @@ def test_predict_on_a_file_with_a_corrupt_lzma_entry_says_so_without_traceback(t
     done = cli("predict", "--weights", str(bad))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "cannot be decompressed" in done.stderr
+
+
+def test_the_new_settings_have_flags_and_reach_the_saved_run(tmp_path):
+    out = tmp_path / "w.npz"
+    done = cli("--epochs", "2", "--scaling", "divide", "--train-share", "0.5", "--label-noise", "0.2",
+               "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "scaling=divide train0.5 noise0.2" in done.stdout
+    config = nncore.load(out).config
+    assert (config.scaling, config.train_share, config.label_noise) == ("divide", 0.5, 0.2)

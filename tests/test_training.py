@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nncore import MLP, ConfigError, TrainConfig, data, digits, optim, softmax, train
-from nncore.training import SNAPSHOT_BYTES, snapshot_epochs
+from nncore.training import SNAPSHOT_BYTES, run_epoch, snapshot_epochs, training_rows
 
 DEFAULT = TrainConfig(epochs=30, hidden=64, lr=0.1, batch=64, seed=0)
 
@@ -239,3 +239,75 @@ def test_a_diverging_ensemble_stops_with_a_clean_history():
     assert run.diverged_epoch is not None
     assert all(np.isfinite(v) for key in run.history for v in run.history[key])
     assert np.isfinite(run.predict_proba(digits()[0][:5])).all()
+
+
+def test_raw_pixels_at_lr_0_3_leave_most_hidden_units_dead_where_standardized_leave_none():
+    raw, standardized = train(TrainConfig(scaling="none", lr=0.3)), train(TrainConfig(lr=0.3))
+    assert raw.history["dead_units"][-1] > 0.5 and raw.test_accuracy < 0.5
+    assert max(standardized.history["dead_units"]) == 0.0 and standardized.test_accuracy > 0.95
+
+
+@pytest.mark.parametrize("scaling, inputs", [("standardize", None), ("divide", lambda X: X / 16),
+                                             ("none", lambda X: X)])
+def test_predictions_and_the_input_gradient_take_raw_rows_whatever_the_scaling(scaling, inputs):
+    run = train(TrainConfig(epochs=2, hidden=16, scaling=scaling))
+    X = digits()[0][:5]
+    if inputs is not None:
+        assert np.allclose(run.predict_proba(X), run.ensemble.predict_proba(inputs(X)))
+    row, step = X[0].copy(), 1e-3
+    gradient = run.input_gradient(row, 3)
+    bumped = row.copy()
+    bumped[20] += step
+    numeric = (run.predict_proba(bumped)[0, 3] - run.predict_proba(row)[0, 3]) / step
+    assert numeric == pytest.approx(gradient[20], rel=1e-2, abs=1e-6)
+
+
+def test_thirty_percent_noisy_labels_make_the_validation_loss_rise_from_an_early_minimum():
+    noisy = np.array(train(TrainConfig(hidden=256, epochs=100, label_noise=0.3)).history["val_loss"])
+    clean = np.array(train(TrainConfig(hidden=256, epochs=100)).history["val_loss"])
+    assert noisy.argmin() < 30 and noisy[-1] > 1.2 * noisy.min()
+    assert clean.argmin() >= 90 and clean[-1] < 1.05 * clean.min()
+
+
+def test_patience_stops_the_noisy_run_soon_after_its_minimum_and_not_the_clean_one_early():
+    noisy = train(TrainConfig(hidden=256, epochs=100, label_noise=0.3, patience=5))
+    assert noisy.ended == "early stopping" and noisy.epochs_run < 40
+    lowest = int(np.argmin(noisy.history["val_loss"])) + 1
+    assert noisy.epochs_run == lowest + 5
+    assert train(TrainConfig(hidden=256, epochs=60, patience=5)).epochs_run > 50
+
+
+def test_label_noise_changes_only_training_labels_and_every_accuracy_is_against_the_true_labels():
+    config = TrainConfig(label_noise=0.5)
+    X_fit, y_true, y_learn = training_rows(config)
+    X, y = digits()
+    rows = data.training_indices(config.seed, config.val_share, 1.0)
+    assert np.array_equal(y_true, y[rows]) and np.mean(y_learn != y_true) == pytest.approx(0.5, abs=1e-3)
+    run = train(config)
+    parts = data.split(config.seed, config.val_share)
+    assert run.best_val_accuracy == np.mean(run.predict(X[parts.val]) == y[parts.val]) > 0.7
+    assert run.test_accuracy == np.mean(run.predict(X[parts.test]) == y[parts.test]) > 0.7
+    assert run.history["train_acc"][-1] > 0.7  # against its noisy labels it could not pass about 0.5 + 0.05
+
+
+def test_train_share_trains_on_that_share_of_the_training_rows():
+    X_fit, y_fit, _ = training_rows(TrainConfig(train_share=0.1))
+    n = len(data.split(0, 0.2).train)
+    assert len(y_fit) == round(0.1 * n)
+    run = train(TrainConfig(train_share=0.1, epochs=5))
+    counts = np.array(run.history["train_acc"]) * len(y_fit)  # each a count of the share's rows
+    assert np.allclose(counts, np.round(counts))
+    augmented_rows = training_rows(TrainConfig(train_share=0.1, augment=2, label_noise=0.2))
+    assert len(augmented_rows[1]) == 3 * len(y_fit)
+    assert np.array_equal(augmented_rows[2][:len(y_fit)], augmented_rows[2][len(y_fit):2 * len(y_fit)])
+
+
+def test_the_training_loss_is_the_cross_entropy_without_the_l2_penalty_like_the_validation_loss():
+    run = train(TrainConfig(l2=0.01, epochs=30))
+    assert run.history["train_loss"][-1] < 1.5 * run.history["val_loss"][-1]
+    model = MLP(64, 8, 10, seed=0)
+    X = data.Standardizer.fit(digits()[0])(digits()[0][:64], np.float32)
+    y = digits()[1][:64]
+    losses, _ = run_epoch(model, optim.make("sgd", model.parameters(), 0.0), X, y, np.eye(10, dtype=np.float32)[y],
+                          64, 0.5, np.random.default_rng(0))
+    assert losses == [model.cross_entropy] and model.loss > model.cross_entropy + 1

@@ -116,3 +116,15 @@ def test_a_montage_keeps_its_grid_of_digits_with_white_between_them():
     assert montage.shape == (3 * 17 - 1, 5 * 17 - 1)  # 3 rows of 16-pixel digits, 1 pixel between
     assert montage[2 * 17, 2 * 17] == 0 and montage[2 * 17 + 1, 2 * 17 + 1] == 0, "digit 13: row 3, column 3"
     assert (montage[:, 16] == 255).all(), "white between the columns"
+
+
+def test_training_health_draws_both_gradient_sizes_on_a_log_axis_and_dead_units_on_a_share_axis():
+    history = {"dead_units": [0.0, 0.25, 0.5], "grad_W1": [1.0, 0.5, 0.2], "grad_W2": [2.0, 1.0, 0.4]}
+    fig = figures.training_health(history)
+    w1, w2, dead = fig.data
+    assert list(w1.y) == [1.0, 0.5, 0.2] and list(w2.y) == [2.0, 1.0, 0.4] and list(dead.y) == [0.0, 0.25, 0.5]
+    assert list(w1.x) == [1, 2, 3] and dead.yaxis == "y2" and w1.yaxis in (None, "y")
+    assert fig.layout.yaxis.type == "log" and tuple(fig.layout.yaxis2.range) == (0, 1.02)
+    assert fig.layout.yaxis2.tickformat == ".0%"
+    single = figures.training_health({"dead_units": [0.1], "grad_W1": [1.0], "grad_W2": [1.0]})
+    assert {trace.mode for trace in single.data} == {"markers"}

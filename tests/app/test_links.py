@@ -65,3 +65,14 @@ def test_a_link_cannot_flood_the_page_with_notes():
     link = from_params({"run": ["default"], "overlay": ",".join(["x"] * 100_000), "lock": ",".join(["lr"] * 1000)})
     assert len(link.notes) == links.MAX_NOTES and "more things the link got wrong" in link.notes[-1]
     assert link.lock == ["lr"]
+
+
+def test_the_new_settings_travel_in_links_and_are_clamped_when_out_of_range():
+    settings = TrainConfig(scaling="divide", train_share=0.3, label_noise=0.25)
+    runs = [LinkedRun(TrainConfig(scaling="none", train_share=0.05, label_noise=0.5))]
+    link = from_params(to_params(settings, runs))
+    assert (link.settings, link.runs, link.notes) == (settings, runs, [])
+    assert config_token(runs[0].config) == "scaling:none,train_share:0.05,label_noise:0.5"
+    bad = from_params({"train_share": "0.01", "label_noise": "0.9", "scaling": "<b>raw</b>"})
+    assert (bad.settings.train_share, bad.settings.label_noise, bad.settings.scaling) == (0.05, 0.5, "standardize")
+    assert len(bad.notes) == 3
