@@ -21,7 +21,7 @@ from .source import Bundle, SourceError, module
 # What each part of the notebook shows, as nncore names it: (module, name). Whatever these use
 # comes along (the rest of training's code in the cell before ``train``).
 SETTINGS = [("config", "TrainConfig")]
-DATA = [("data", "digits"), ("data", "split"), ("data", "test_set"), ("data", "Standardizer")]
+ROWS = [("training", "training_rows")]  # the rows, labels and scaling a run trains on
 NETWORK = [("model", "MLP"), ("model", "Ensemble")]
 OPTIMIZERS = [("optim", "OPTIMIZERS"), ("optim", "make"), ("optim", "SCHEDULES")]
 LOOP = [("training", "run_epoch")]
@@ -87,8 +87,8 @@ def build(config, result=None, exercise=False):
     Raises SourceError if nncore's source cannot be gathered."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"build() takes a TrainConfig, got {type(config).__name__}")
-    bundle = Bundle(SETTINGS + DATA + [(name, key) for name, key in _all_of("functions")] + NETWORK
-                    + OPTIMIZERS + LOOP + TRAIN)
+    data, functions = _all_of("data"), _all_of("functions")
+    bundle = Bundle(SETTINGS + data + ROWS + functions + NETWORK + OPTIMIZERS + LOOP + TRAIN)
     cells = []
     md, code = _markdown(cells), _code(cells)
 
@@ -107,13 +107,17 @@ def build(config, result=None, exercise=False):
     code("config = TrainConfig(**settings)\nprint(config.name)")
 
     md(_data_text(config))
-    code(_definitions(bundle.take(DATA)))
+    code(_definitions(bundle.take(data)))
+    md("The rows a run trains on: its share of the training split (`train_share`), then any distorted copies "
+       "(`augment`, made by nncore's image code in the hidden cell), with the labels it learns from (`label_noise`).")
+    code(_definitions(bundle.take(ROWS, only_needs=True)), hidden=True)
+    code(_definitions(bundle.take(ROWS)))
     code(DATA_DEMO)
 
     md("## Activations and softmax\n\nSmall pure functions gathered in dicts: the hidden layer's nonlinearity "
        "`f` with its derivative written in terms of its output `H = f(Z1)`, and a softmax that takes the row "
        "maximum out before `exp` so no `exp` overflows.")
-    code(_definitions(bundle.take([(name, key) for name, key in _all_of("functions")])))
+    code(_definitions(bundle.take(functions)))
 
     md(NETWORK_TEXT + (EXERCISE_TEXT if exercise else ""))
     network = bundle.take(NETWORK)
@@ -140,10 +144,10 @@ def build(config, result=None, exercise=False):
     md("## The epoch loop\n\nOne pass over the shuffled training rows, one step per batch: forward, backward, "
        "step.")
     code(_definitions(bundle.take(LOOP)))
-    md("## The rest of nncore's training code\n\nWhat `train` uses besides the cells above: the record of a run "
-       "(`TrainResult`), the weights kept per epoch, the distorted copies of `augment`, the one-thread BLAS "
-       "limit. Run it; open it if curious.")
-    code(_definitions(bundle.take(TRAIN, only_needs=True)), hidden=True)
+    rest = bundle.take(TRAIN, only_needs=True)
+    md("## The rest of nncore's training code\n\nWhat `train` uses besides the cells above: "
+       + ", ".join(f"`{bundle.names[key]}`" for key, _ in rest) + ". Run it; open it if curious.")
+    code(_definitions(rest), hidden=True)
     md("## Training\n\n`train` is the straight line: data, networks, epochs of the loop above, the epoch with the "
        "best validation accuracy kept, then the test split, once.")
     code(_definitions(bundle.take(TRAIN)))
@@ -236,15 +240,18 @@ def _title(config, result, exercise):
 
 
 def _data_text(config):
-    text = ("## The data\n\n1,797 digits of 8x8 pixels (0..16 of ink). A stratified split drawn with the run's seed "
+    return ("## The data\n\n1,797 digits of 8x8 pixels (0..16 of ink). A stratified split drawn with the run's seed "
             "keeps 20% for testing and `val_share` for validation (choosing the epoch); the network trains on the "
-            "rest. Each pixel is standardized, `(x - mean) / std`, with the mean and std of the training rows, so "
-            "that every input starts on the same scale.")
-    if config.augment:
-        text += (f"\n\nThis run also trains on {config.augment} distorted copies of each training digit "
-                 "(`augment`): `train` below makes them with nncore's image code (in the cell before it) and "
-                 "fits the standardization on all of them, so its numbers differ slightly from the ones here.")
-    return text
+            f"rest. Then the pixels are scaled; this run's `scaling` is `{config.scaling}`: "
+            f"{SCALING_TEXT[config.scaling]}")
+
+
+SCALING_TEXT = {
+    "standardize": "each pixel becomes `(x - mean) / std`, with the mean and std of the training rows, so every input "
+                   "starts on the same scale.",
+    "divide": "each pixel is divided by 16, into 0..1 (no centring).",
+    "none": "the raw 0..16 pixels go in unchanged.",
+}
 
 
 def _ending(result):
@@ -298,12 +305,16 @@ starts only then."""
 
 DATA_DEMO = """X_all, y_all = digits()
 parts = split(config.seed, config.val_share)
-standardizer = Standardizer.fit(X_all[parts.train])
-X_train, y_train = standardizer(X_all[parts.train]), y_all[parts.train]
-print(f"{len(y_all)} digits: {len(parts.train)} to train on, {len(parts.val)} to validate, {len(parts.test)} to test")
+X_fit, y_train, y_learn = training_rows(config)
+standardizer = SCALINGS[config.scaling](X_fit)  # the run's scaling, fitted on its training rows
+X_train = standardizer(X_fit)
+print(f"{len(y_all)} digits: {len(parts.train)} in the training split, {len(parts.val)} to validate, "
+      f"{len(parts.test)} to test; this run trains on {len(y_train)} rows")
+print(f"{np.mean(y_learn != y_train):.0%} of the training labels it learns from are wrong (label_noise)")
 print("the first training digit, raw (label", y_train[0], "):")
-print(X_all[parts.train[0]].reshape(8, 8).astype(int))
-print("standardized, X_train", X_train.shape, f"mean {X_train.mean():.3f}, std {X_train.std():.3f}")"""
+print(X_fit[0].reshape(8, 8).astype(int))
+print(f"scaled ({config.scaling}): X_train {X_train.shape}, from {X_train.min():.2f} to {X_train.max():.2f}, "
+      f"mean {X_train.mean():.3f}, std {X_train.std():.3f}")"""
 
 FORWARD_DEMO = """net = MLP(64, config.hidden, 10, seed=config.seed, dtype=np.float64, activation=config.activation)
 X5, y5 = X_train[:5], y_train[:5]

@@ -5,8 +5,9 @@
 their source, every name they use that another nncore definition provides, so a notebook built
 from a few roots (``train``, ``MLP``, ...) carries whatever those use today. In a notebook all
 the definitions share one namespace, so references through a module (``data.split``) lose the
-prefix (``split``), and a name two modules both define (``DEFAULTS``) is prefixed with its
-module's (``augment_DEFAULTS``). Imports from outside nncore are collected as import lines.
+prefix (``split``), and a name two modules both define (``training_rows``) keeps its bare name
+for the definition nearest to the roots and is prefixed with the module's for the others
+(``augment_training_rows``). Imports from outside nncore are collected as import lines.
 """
 
 import ast
@@ -95,6 +96,16 @@ class Definition:
     renames: list = field(default_factory=list)      # [(line, start, end, key)]: spans naming a definition
 
 
+def resolve(key):
+    """Where (module, name) is defined: a name a module only imports from another nncore module
+    (a re-export, such as result's HEALTH_KEYS) is followed to its definition."""
+    seen = set()
+    while key[1] not in module(key[0]).statements and key[1] in module(key[0]).nncore_names and key not in seen:
+        seen.add(key)
+        key = module(key[0]).nncore_names[key[1]]
+    return key
+
+
 @cache
 def definition(key):
     """The Definition of ``key`` = (module, name): raises SourceError if the module does not
@@ -118,6 +129,7 @@ def definition(key):
     needs, external, renames = [], [], []
 
     def need(found, line, start, end):
+        found = resolve(found)
         if found not in needs and found != key:
             needs.append(found)
         renames.append((line, start, end, found))
@@ -149,11 +161,20 @@ class Bundle:
         self.order = []
         for key in roots:
             self._visit(key, set())
+        depth, level, distance = {}, list(dict.fromkeys(roots)), 0  # references away from the roots
+        while level:
+            depth.update((key, distance) for key in level)
+            level = list(dict.fromkeys(found for key in level for found in definition(key).needs if found not in depth))
+            distance += 1
         by_name = {}
-        for module_name, name in self.order:
-            by_name.setdefault(name, set()).add(module_name)
-        self.names = {key: key[1] if len(by_name[key[1]]) == 1 else f"{key[0].replace('.', '_')}_{key[1]}"
-                      for key in self.order}
+        for key in self.order:
+            by_name.setdefault(key[1], []).append(key)
+        self.names = {}
+        for name, keys in by_name.items():
+            nearest = min(depth[key] for key in keys)
+            bare = [key for key in keys if depth[key] == nearest]
+            for key in keys:  # the nearest to the roots keeps the name, when only one is
+                self.names[key] = name if key == bare[0] and len(bare) == 1 else f"{key[0].replace('.', '_')}_{name}"
         self.given = set()
 
     def _visit(self, key, path):
