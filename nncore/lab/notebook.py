@@ -311,7 +311,7 @@ X_train = standardizer(X_fit)
 print(f"{len(y_all)} digits: {len(parts.train)} in the training split, {len(parts.val)} to validate, "
       f"{len(parts.test)} to test; this run trains on {len(y_train)} rows")
 print(f"{np.mean(y_learn != y_train):.0%} of the training labels it learns from are wrong (label_noise)")
-print("the first training digit, raw (label", y_train[0], "):")
+print(f"the first training digit, raw (label {y_train[0]}):")
 print(X_fit[0].reshape(8, 8).astype(int))
 print(f"scaled ({config.scaling}): X_train {X_train.shape}, from {X_train.min():.2f} to {X_train.max():.2f}, "
       f"mean {X_train.mean():.3f}, std {X_train.std():.3f}")"""
