@@ -100,11 +100,11 @@ def validation_loss_note(result):
     right_then, right_now = round(acc[since - 1] * n_val), round(acc[-1] * n_val)
     held = right_now >= right_then - 1
     if held:
-        words.append(f"Validation accuracy held ({acc[since - 1]:.1%} → {acc[-1]:.1%}), so this is not the network "
-                     "getting worse at digits: it grows ever more confident, also on the few validation digits it "
-                     "gets wrong, and each of those costs more loss as its probability for the true digit shrinks "
-                     "(a larger learning rate gets there sooner). The calibration section shows how confident it "
-                     "is against how often it is right.")
+        words.append(f"Validation accuracy did not fall ({acc[since - 1]:.1%} → {acc[-1]:.1%}), so this is "
+                     "not the network getting worse at digits: it grows ever more confident, also on the few "
+                     "validation digits it gets wrong, and each of those costs more loss as its probability "
+                     "for the true digit shrinks (a larger learning rate gets there sooner). The calibration "
+                     "section of Curves & confusion shows how confident it is against how often it is right.")
     else:
         noisy = (f" and the {result.config.label_noise:.0%} of their labels that are wrong"
                  if result.config.label_noise else "")

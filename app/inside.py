@@ -43,13 +43,15 @@ def unit_order(result, X, index=0):
 class UnitGrid:
     """Hidden units of one network at one epoch: images (k, 8, 8) of their input weights (W1
     columns), votes (k, 10) (their W2 rows), the unit numbers (k,), the epoch of the weights and
-    ``scale``, the colour scale's half range, shared by the run's epochs."""
+    ``scale``, the colour scale's half range, shared by the run's epochs; ``blank`` (64,) of bool:
+    the pixels blank in every training digit, whose weights never learn (None: not marked)."""
 
     images: np.ndarray
     votes: np.ndarray
     units: np.ndarray
     epoch: int
     scale: float
+    blank: np.ndarray = None
 
 
 def unit_grid(result, epoch, units, index=0):
@@ -58,8 +60,26 @@ def unit_grid(result, epoch, units, index=0):
         model, used = inspect.network(result, epoch, index)
         kept, _ = inspect.network(result, None, index)
         scale = float(np.percentile(np.abs(inspect.unit_images(kept)), 99.5)) or 1.0  # a few outliers saturate
-        return UnitGrid(inspect.unit_images(model)[units], model.W2[units], np.asarray(units), used, scale)
+        return UnitGrid(inspect.unit_images(model)[units], model.W2[units], np.asarray(units), used, scale,
+                        blank_pixels(result))
     return per_result(result, ("grid", epoch, index, tuple(int(u) for u in units)), compute)
+
+
+def blank_pixels(result):
+    """nncore.inspect.blank_pixels of the run, kept per run (an augmented run's rows are rebuilt otherwise)."""
+    return per_result(result, ("blank",), lambda: inspect.blank_pixels(result.config))
+
+
+def blank_text(blank, l2=0.0):
+    """Why the grey pixels of the unit images are grey, naming them (``blank``: (64,) bool), or ""."""
+    count = int(blank.sum())
+    if not count:
+        return ""
+    names = ", ".join(str(p) for p in np.flatnonzero(blank))
+    return (f"Grey: {'pixels' if count > 1 else 'pixel'} {names} (row × 8 + column), blank in every training digit. "
+            f"{'Their' if count > 1 else 'Its'} input is 0 for every digit the run learned from, so no gradient "
+            f"reaches {'their weights' if count > 1 else 'its weight'} (dW1 = Xᵀ dZ1 is 0 there): "
+            + ("they only shrink under L2 from their random start." if l2 else "they keep their random start."))
 
 
 TOP_ROWS = 6  # the rows that make a unit fire most, kept per unit
@@ -233,7 +253,7 @@ def projection(points, method="PCA", seed=0, fit_on=None):
     if method == "PCA":
         return PCA(n_components=2, random_state=seed).fit(points if fit_on is None else fit_on).transform(points)
     if method == "t-SNE":
-        perplexity = min(30.0, (len(points) - 1) / 3)
+        perplexity = tsne_perplexity(len(points))
         return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
     raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
 
@@ -250,6 +270,24 @@ def projections(result, X, method="PCA", index=0):
                 "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, seed,
                                            inspect.hidden_of(result, train, None, index))}
     return per_result(result, ("projection", method, index, X.shape, hash(X.tobytes())), compute)
+
+
+def explained_spread(result, index=0):
+    """{"raw pixels": share, "hidden layer": share}: the share of the variance of the run's training
+    digits (their pixels, their hidden activations in network ``index``) that PCA's two directions
+    hold -- how much of the picture a 2-D PCA view shows. Computed once per run."""
+    def compute():
+        X_all, _ = nncore.digits()
+        train = X_all[nncore.split(result.config.seed, result.config.val_share).train]
+        return {name: float(PCA(n_components=2).fit(points).explained_variance_ratio_.sum())
+                for name, points in (("raw pixels", train),
+                                     ("hidden layer", inspect.hidden_of(result, train, None, index)))}
+    return per_result(result, ("spread", index), compute)
+
+
+def tsne_perplexity(n):
+    """The perplexity ``projection`` gives t-SNE for n points."""
+    return min(30.0, (n - 1) / 3)
 
 
 def view_box(xy, share=0.98, margin=0.15):

@@ -44,11 +44,12 @@ class DigitPath:
     predicted: int
     runner_up: int
     saliency: np.ndarray
+    activation: str = "relu"
 
     @property
     def active(self):
-        """How many hidden units fire (activation above 0)."""
-        return int(np.count_nonzero(self.H > 0))
+        """How many hidden units fire: their weighted sum Z1 is above 0 (FIRE_LEVEL)."""
+        return int(np.count_nonzero(self.H > FIRE_LEVEL[self.activation]))
 
 
 def digit_path(result, pixels, index=0, top=8, per_std=False):
@@ -63,7 +64,7 @@ def digit_path(result, pixels, index=0, top=8, per_std=False):
     first, second = np.argsort(-probs, kind="stable")[:2]
     return DigitPath(X[0], trace["H"][0], trace["logits"][0], network_predicted, contributions,
                      float(model.b2[network_predicted]), top_units(contributions, top), probs, int(first), int(second),
-                     inspect.saliency(result, pixels, int(first), per_std))
+                     inspect.saliency(result, pixels, int(first), per_std), result.config.activation)
 
 
 def saliency(result, pixels, digit, per_std=False):
@@ -108,9 +109,36 @@ def pixel_table(walk, count=6):
                          "std σ": walk["std"][pixels], "X": walk["X"][0, pixels]})
 
 
+# A unit "fires" when its weighted sum Z1 is above 0, which is where its activation passes f(0).
+FIRE_LEVEL = {"relu": 0.0, "leaky_relu": 0.0, "tanh": 0.0, "sigmoid": 0.5}
+# What firing means, what a unit that did not fire gets back (dW2 = H^T dlogits), and what the
+# activation lets back into the hidden layer (dZ1 = dH f'(Z1)), per activation.
+FIRE_WORDS = {
+    "relu": "fire (weighted sum Z1 above 0, so activation above 0; the others output exactly 0)",
+    "leaky_relu": "fire (weighted sum Z1 above 0; the others pass on 1% of their negative sum)",
+    "tanh": "have a positive weighted sum (Z1 above 0, activation between 0 and 1; the others output a negative "
+            "value, not silence)",
+    "sigmoid": "have a positive weighted sum (Z1 above 0, activation above 0.5; every sigmoid unit outputs "
+               "something between 0 and 1)",
+}
+BLAME_WORDS = {
+    "relu": "units that did not fire (H = 0) get no blame.",
+    "leaky_relu": "units that did not fire get only a sliver of blame (their H is 1% of a negative sum).",
+    "tanh": "units near H = 0 get little blame, and a negative activation turns the change the other way.",
+    "sigmoid": "every sigmoid unit outputs between 0 and 1, so every vote gets some blame, in proportion to H.",
+}
+PASS_WORDS = {
+    "relu": "which passes it only where the unit fired (f′ = 1) and blocks it everywhere else (f′ = 0).",
+    "leaky_relu": "which passes it fully where the unit fired and at 1% where it did not.",
+    "tanh": "which passes it most where Z1 is near 0 (f′ = 1) and hardly at all where the unit is saturated near ±1.",
+    "sigmoid": "which passes at most a quarter of it (f′ = 0.25 at Z1 = 0) and hardly any where the unit is "
+               "saturated near 0 or 1.",
+}
+
+
 def active_units(walk):
-    """How many hidden units fire (H > 0) in a walkthrough."""
-    return int(np.count_nonzero(walk["H"] > 0))
+    """How many hidden units fire (Z1 > 0) in a walkthrough."""
+    return int(np.count_nonzero(walk["Z1"] > 0))
 
 
 def busiest_unit(walk):

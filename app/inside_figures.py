@@ -57,6 +57,8 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
                              hoverinfo="text", marker=dict(size=30, opacity=0), showlegend=False))
     fig.add_trace(go.Scatter(x=xs, y=[y - 4.6 for y in ys], mode="text", text=labels or names, textfont=dict(size=10),
                              hoverinfo="skip", showlegend=False))
+    if grid.blank is not None and grid.blank.any():  # last: the click handler counts on the points being trace 1
+        fig.add_trace(_blank_layer(z, grid.blank, rows, columns))
     fig.update_layout(title=title or f"Hidden units after epoch {grid.epoch}: each unit's input weights (W1 column)",
                       height=int(75 + width * rows / columns), margin=_MARGIN, hovermode="closest",
                       hoverdistance=-1, dragmode=False)
@@ -67,12 +69,34 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
     return fig
 
 
-def unit_detail(image, votes, unit, scale, epoch):
-    """One hidden unit: its 8×8 input weights, large, beside its weights to the 10 digits."""
+BLANK_GREY = "#b0b0b0"
+
+
+def _blank_layer(z, blank, rows, columns):
+    """A grey heatmap over the pixels ``blank`` (64,) of every tile of a rows × columns mosaic laid
+    out as ``z`` (drawn over the weights: those pixels never learn)."""
+    marks = np.full(z.shape, np.nan)
+    tile = np.where(blank.reshape(8, 8), 1.0, np.nan)
+    for r in range(rows):
+        for c in range(columns):
+            if not np.all(np.isnan(z[r * PITCH + 2:(r + 1) * PITCH, c * PITCH:c * PITCH + 8])):
+                marks[r * PITCH + 2:(r + 1) * PITCH, c * PITCH:c * PITCH + 8] = tile
+    return go.Heatmap(z=marks, colorscale=[[0, BLANK_GREY], [1, BLANK_GREY]], showscale=False, hoverinfo="skip",
+                      name="blank in every training digit")
+
+
+def unit_detail(image, votes, unit, scale, epoch, blank=None):
+    """One hidden unit: its 8×8 input weights, large, beside its weights to the 10 digits; the
+    pixels ``blank`` (64,) of bool) in every training digit drawn grey."""
     fig = make_subplots(1, 2, column_widths=[0.45, 0.55], horizontal_spacing=0.12,
                         subplot_titles=("input weights (W1)", "votes (W2 row)"))
     fig.add_trace(go.Heatmap(z=image, zmin=-scale, zmid=0, zmax=scale, colorscale=DIVERGING, showscale=False,
                              hovertemplate="row %{y}, column %{x}: %{z:+.3f}<extra></extra>"), 1, 1)
+    if blank is not None and blank.any():
+        fig.add_trace(go.Heatmap(z=np.where(blank.reshape(8, 8), 1.0, np.nan), showscale=False,
+                                 colorscale=[[0, BLANK_GREY], [1, BLANK_GREY]], name="blank in every training digit",
+                                 hovertemplate="row %{y}, column %{x}: blank in every training digit, so this weight "
+                                               "never learned<extra></extra>"), 1, 1)
     fig.add_trace(go.Bar(x=_DIGITS, y=votes, marker_color=[COLORS[1] if v > 0 else COLORS[0] for v in votes],
                          hovertemplate="digit %{x}: %{y:+.3f}<extra></extra>", showlegend=False), 1, 2)
     fig.update_layout(title=f"Unit {unit} after epoch {epoch}", height=330, margin=dict(l=20, r=20, t=70, b=30))

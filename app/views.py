@@ -158,6 +158,18 @@ def training_health(run):
     st.caption(text)
 
 
+def penalty_text(result):
+    """For a run trained with L2: that both loss curves are the cross-entropy alone, and the size of the
+    penalty training also minimised, at the kept weights (the mean over an ensemble's networks)."""
+    l2 = result.config.l2
+    if not l2:
+        return ""
+    penalty = np.mean([l2 / 2 * (np.sum(m.W1.astype(np.float64) ** 2) + np.sum(m.W2.astype(np.float64) ** 2))
+                       for m in result.models])
+    return (f" Both loss curves are the cross-entropy alone: training also minimised the L2 penalty "
+            f"l2/2 (|W1|² + |W2|²), {penalty:.3g} at the kept weights, which is drawn in neither.")
+
+
 def run_curves(run):
     """The run's loss and accuracy curves with the kept epoch explained, the overfitting warning,
     and, when it diverged, the loss of each batch of the epoch that blew up."""
@@ -168,7 +180,8 @@ def run_curves(run):
         left.plotly_chart(figures.training_curves(curves, "loss"))
         right.plotly_chart(figures.training_curves(curves, "accuracy"))
         st.caption(f"Dashed: training split (averaged over the epoch's batches); solid: validation split, after "
-                   f"the epoch. The star marks the {figures.KEPT}: its weights are the run's.")
+                   f"the epoch. The star marks the {figures.KEPT}: its weights are the run's."
+                   + penalty_text(r))
     else:
         st.warning(f"**No epoch finished**: the loss became NaN or infinite during epoch {r.diverged_epoch}, so "
                    "there are no per-epoch curves. Below: the loss of each batch until it blew up.",

@@ -33,8 +33,10 @@ for name in views_xy:  # a click on either plot picks the digit shown below (any
     if click:
         remember("classes_digit", int(click["customdata"]))
 columns = st.columns(2)
+scores = {name: inside.separation(xy, evaluation.y) for name, xy in views_xy.items()}
+spread = inside.explained_spread(result, index) if method == "PCA" else None
 for column, (name, xy) in zip(columns, views_xy.items(), strict=True):
-    score = inside.separation(xy, evaluation.y)
+    score = scores[name]
     box, outside = inside.view_box(xy)
     with column:
         st.plotly_chart(fig.class_projection(xy, evaluation.y, evaluation.predicted,
@@ -42,7 +44,20 @@ for column, (name, xy) in zip(columns, views_xy.items(), strict=True):
                                 on_select="rerun", selection_mode=("points",))
         st.caption(f"A 5-nearest-neighbour vote in this 2-D view gets **{score:.0%}** of the test digits right."
                    + (f" {outside} digit{'s lie' if outside > 1 else ' lies'} outside the view (zoom out with a "
-                      "double click)." if outside else ""))
+                      "double click)." if outside else "")
+                   + (f" These two directions hold **{spread[name]:.0%}** of the spread of the training digits' "
+                      f"{name}: the rest is out of sight, so digits that overlap here may lie apart in the other "
+                      "directions." if spread else ""))
+if method == "t-SNE":
+    raw, hidden = scores["raw pixels"], scores["hidden layer"]
+    st.info(f"Reading t-SNE: it keeps each digit near its nearest neighbours (perplexity "
+            f"{inside.tsne_perplexity(len(evaluation.y)):g}) but not distances, so the size of a cluster and the "
+            "gaps between clusters mean nothing, and another seed draws another picture. Here the raw pixels' view "
+            f"scores {raw:.0%} and the hidden layer's {hidden:.0%}"
+            + (": t-SNE already separates raw pixels about as well, since digits of one class are near neighbours "
+               "in pixel space too. It shows neighbourhoods, not how much the network learned: its test accuracy "
+               "does." if hidden - raw < 0.05 else
+               ": the hidden layer's neighbourhoods are purer than the pixels'."), icon=":material/info:")
 
 st.subheader("A digit from the plot")
 last = len(evaluation.y) - 1

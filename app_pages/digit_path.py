@@ -20,7 +20,7 @@ with top[1]:
     index = network_choice(run)
 per_std = remembered(st.toggle, "Saliency per standard deviation of each pixel", "path_per_std", False,
                      help="Off: per unit of raw ink (0–16). On: per typical variation of that pixel in training "
-                          "(d P / d X): pixels that are almost never inked stop dominating.")
+                          "(d logit / d X): pixels that are almost never inked stop dominating.")
 path = inside_digit.digit_path(result, digit.pixels, index, per_std=per_std)
 ensemble = len(result.models) > 1
 verdict = "" if digit.truth is None else " ✓" if path.predicted == digit.truth else f" ✗ (it is a {digit.truth})"
@@ -34,26 +34,29 @@ cells = st.columns(4)
 cells[0].plotly_chart(fig.pixel_map(digit.pixels, "Raw pixels (0–16)", diverging=False, height=300))
 cells[1].plotly_chart(fig.pixel_map(path.X, "Standardized input X", height=300))
 wrt = "X" if per_std else "pixel"
-cells[2].plotly_chart(fig.pixel_map(path.saliency, f"Saliency: d P({path.predicted}) / d {wrt}", ink=digit.pixels,
+cells[2].plotly_chart(fig.pixel_map(path.saliency, f"Saliency: d logit({path.predicted}) / d {wrt}", ink=digit.pixels,
                                     height=300, saturate=SATURATE))
 with cells[3]:
     other_default = path.runner_up
     other = remembered(st.selectbox, "What would make it a…", "path_other_digit", other_default, options=range(10),
-                       help="The gradient of that digit's probability with respect to each raw pixel: red pixels, "
-                            "inked more, would raise it; blue ones would lower it.")
+                       help="The gradient of that digit's logit (its score before the softmax) with respect to "
+                            "each raw pixel: red pixels, inked more, would raise it; blue ones would lower it.")
     st.plotly_chart(fig.pixel_map(inside_digit.saliency(result, digit.pixels, other, per_std),
-                                  f"d P({other}) / d {wrt}", ink=digit.pixels, height=260, saturate=SATURATE))
+                                  f"d logit({other}) / d {wrt}", ink=digit.pixels, height=260, saturate=SATURATE))
 st.caption("X = (pixel − mean) / std, per pixel, with the training split's mean and std: red is more ink than usual "
-           "there, blue less. The saliency maps show how the probability of a digit would change if a pixel had a "
-           "little more ink (red: it would rise; outline: the digit's ink), through the standardization and the whole "
-           "network (computed by the same backward pass that trains). Colours saturate at the 95th percentile; "
+           "there, blue less. The saliency maps show how the logit of a digit (its score before the softmax) would "
+           "change if a pixel had a little more ink (red: it would rise; outline: the digit's ink), through the "
+           "scaling and the whole network (computed by the same backward pass that trains). The logit, not the "
+           "probability: d P / d pixel carries a factor P (1 − P) that all but vanishes once the network is sure, "
+           "so a confident digit's map would show only noise. Colours saturate at the 95th percentile; "
            "hover for the values. Per raw pixel, the edge pixels that are almost never inked dominate: a little ink "
            "there is a large change to the network's standardized input.")
 
 st.subheader("2 · Which hidden units fire, and how they vote")
 left, right = st.columns(2)
 left.plotly_chart(fig.activation_bars(path.H, path.top_units))
-left.caption(f"{path.active} of {len(path.H)} units fire for this digit (activation above 0). In red: the "
+left.caption(f"{path.active} of {len(path.H)} units {inside_digit.FIRE_WORDS[path.activation]} for this digit. "
+             "In red: the "
              f"{len(path.top_units)} that pushed the logit of {path.network_predicted} hardest, either way.")
 right.plotly_chart(fig.contribution_waterfall(path.contributions, path.top_units, path.b2, path.network_predicted))
 right.caption("Each unit adds its activation × its weight to the digit (H_j × W2[j, d]) to the logit; the bias starts "

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import nncore
 from app import inside_digit
 from app import inside_figures as fig
 from app.inside_controls import digit_choice, network_choice, remembered, selected_run
@@ -16,6 +17,25 @@ ACTIVATIONS = {
 DERIVATIVES = {
     "relu": r"f'(Z_1) = 1 \text{ where } H > 0, \text{ else } 0", "leaky_relu": r"f'(Z_1) = 1 \text{ where } H > 0, "
     r"\text{ else } 0.01", "tanh": r"f'(Z_1) = 1 - H^2", "sigmoid": r"f'(Z_1) = H\,(1 - H)"}
+# What one step from a fresh optimizer state does on one digit, where it differs from a step in training.
+FRESH_STEP = {
+    "adam": " From a fresh state Adam's first step is ±η on every weight whose gradient is not 0 (m̂ / √v̂ = ±1 "
+            "whatever the gradient's size), unlike training, where its averages over many batches scale each step.",
+    "momentum": " From a fresh state (v = 0) the first step is plain SGD's; in training, v also carries the earlier "
+                "batches' steps.",
+}
+# Step 2 for each scaling setting: (title, formula, sentence).
+SCALING_STEPS = {
+    "standardize": ("2 · Standardize", r"X = \frac{x - \mu}{\sigma}",
+                    "Each pixel is shifted by its mean μ and divided by its spread σ over the training digits, so "
+                    "all 64 inputs are on one scale around 0; red: more ink than usual, blue: less."),
+    "divide": ("2 · Scale", r"X = x / 16",
+               "Each pixel is divided by 16, so the inputs lie between 0 and 1; not centred: blank paper is 0, and a "
+               "pixel blank in this digit adds nothing to any weighted sum."),
+    "none": ("2 · No scaling", r"X = x",
+             "This run feeds the raw 0–16 pixels in as they are: the inputs are about 8 times larger than "
+             "standardized ones, so every weighted sum, and every step, is that much larger too."),
+}
 UPDATES = {
     "sgd": r"W \leftarrow W - \eta\, dW",
     "momentum": r"v \leftarrow \mu v + dW, \quad W \leftarrow W - \eta\, v",
@@ -73,9 +93,7 @@ area = step("1 · The digit", r"x \in \{0,\dots,16\}^{1 \times 64}",
             "The network sees 64 numbers: the ink in each cell of the 8×8 grid.")
 area.plotly_chart(fig.pixel_map(walk["raw"], "x: raw pixels (1 × 64, drawn 8×8)", diverging=False, height=280))
 
-area = step("2 · Standardize", r"X = \frac{x - \mu}{\sigma}",
-            "Each pixel is shifted by its mean μ and divided by its spread σ over the training digits, so all 64 "
-            "inputs are on one scale; red: more ink than usual, blue: less.")
+area = step(*SCALING_STEPS[config.scaling])
 cells = area.columns([2, 3])
 cells[0].plotly_chart(fig.pixel_map(walk["X"], "X (1 × 64)", height=280))
 cells[1].dataframe(inside_digit.pixel_table(walk), hide_index=True)
@@ -90,8 +108,9 @@ cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["W1"], "
 cells[1].plotly_chart(fig.activation_bars(walk["Z1"][0], title=f"Z1 (1 × {h}): the weighted sums"))
 
 area = step("4 · Activation", ACTIVATIONS[walk.activation],
-            f"The nonlinearity ({walk.activation}) decides how much each unit fires: "
-            f"{inside_digit.active_units(walk)} of {h} units fire for this digit.")
+            f"The nonlinearity ({walk.activation}) decides how much each unit passes on: "
+            f"{inside_digit.active_units(walk)} of {h} units {inside_digit.FIRE_WORDS[walk.activation]} "
+            "for this digit.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.activation_bars(walk["H"][0], title=f"H (1 × {h}): the activations"))
 cells[1].dataframe(inside_digit.unit_table(walk, ["Z1", "H"]), hide_index=True)
@@ -122,8 +141,8 @@ area.dataframe(inside_digit.class_table(walk, ["P", "onehot", "dlogits"]), hide_
 
 area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" + \lambda W_2" if walk.l2 else "")
             + r", \qquad db_2 = \textstyle\sum_{\text{batch}} d\text{logits}",
-            "A vote changes in proportion to how much its unit fired and how wrong that digit's score was: units that "
-            "did not fire get no blame.")
+            "A vote changes in proportion to its unit's activation H and how wrong that digit's score was: "
+            + inside_digit.BLAME_WORDS[walk.activation])
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW2"], "dW2", 0), "digit", "unit",
                                          height=320), key="dW2")
@@ -132,8 +151,8 @@ cells[1].dataframe(inside_digit.entries(walk["dW2"]).rename(columns={"row": "uni
 
 area = step("9 · Back into the hidden layer", r"dH = d\text{logits}\,W_2^\top, \qquad dZ_1 = dH \odot f'(Z_1), "
             r"\quad " + DERIVATIVES[walk.activation],
-            "The error flows back along the same votes; then through the activation, which passes it only where "
-            "the unit was active.")
+            "The error flows back along the same votes; then through the activation, "
+            + inside_digit.PASS_WORDS[walk.activation])
 area.dataframe(inside_digit.unit_table(walk, ["H", "dH", "dZ1"], by="dZ1"), hide_index=True)
 
 unit = inside_digit.busiest_unit(walk)
@@ -151,11 +170,14 @@ area.dataframe(inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel",
 area = step(f"11 · The update ({walk.optimizer})", UPDATES[walk.optimizer],
             f"The optimizer moves every weight a little against its gradient (η = {walk.lr:g}"
             + (", a fresh state as at the first step" if walk.optimizer != "sgd" else "")
-            + f"). On this digit alone the loss goes from {walk.loss:.4g} to **{walk.loss_after:.4g}**.")
+            + f"). On this digit alone the loss goes from {walk.loss:.4g} to **{walk.loss_after:.4g}**."
+            + FRESH_STEP.get(walk.optimizer, ""))
 cells = area.columns(2)
 cells[0].plotly_chart(fig.pixel_map(inside_digit.column(walk.steps["W1"], unit), f"change of unit {unit}'s W1 column",
                                     height=300))
 change = inside_digit.first_units(walk.steps["W2"], "change of W2", 0)
 cells[1].plotly_chart(fig.matrix_heatmap(*change, "digit", "unit", height=300))
-st.caption("Training does exactly this for every batch of 64 digits (the gradients averaged over the batch), "
-           f"{result.epochs_run} epochs long.")
+rows = len(nncore.data.training_indices(config.seed, config.val_share, config.train_share)) * (1 + config.augment)
+batch = min(config.batch, rows)
+st.caption(f"Training does exactly this for every batch of {batch} digits (the gradients averaged over the batch), "
+           f"{-(-rows // batch)} batches an epoch, {result.epochs_run} epochs long.")

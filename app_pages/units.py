@@ -7,14 +7,25 @@ from app import inside_figures as fig
 from app.inside_controls import epoch_choice, network_choice, new_click, remember, remembered, selected_run
 
 PAGE_UNITS = 64
+# What a weight's colour means, per scaling: standardized inputs are deviations from the mean digit.
+INPUT_WORDS = {
+    "standardize": "The inputs are standardized pixels, deviations from the mean training digit: a red weight pushes "
+                   "the unit up where this digit has more ink than usual, and down where it has less, so a pixel left "
+                   "blank where digits are usually inked votes too (against the red).",
+    "divide": "The inputs are the pixels ÷ 16 (0 to 1): a red weight pushes the unit up where the digit has ink, a "
+              "blue one down; blank pixels add nothing.",
+    "none": "The inputs are the raw pixels (0 to 16): a red weight pushes the unit up where the digit has ink, a blue "
+            "one down; blank pixels add nothing.",
+}
 
 st.title("Hidden units")
 run = selected_run("this page then draws what each of its hidden units has learned to look for.")
 
 result, evaluation = run.result, run.evaluation()
-st.caption(f"Run **{run.name}**. Each hidden unit computes a weighted sum of the 64 standardized pixels: its 64 input "
-           "weights (a column of W1), drawn as an 8×8 image, are the pattern it looks for. Red pixels push the unit "
-           "up when they are inked, blue ones push it down. The unit then votes for each digit with its row of W2.")
+st.caption(f"Run **{run.name}**. Each hidden unit computes a weighted sum of its 64 inputs: its 64 input weights (a "
+           "column of W1), drawn as an 8×8 image, are the pattern it looks for. "
+           + INPUT_WORDS[run.config.scaling] + " The unit then votes for each digit with its row of W2. "
+           + inside.blank_text(inside.blank_pixels(result), run.config.l2))
 controls = st.columns([2, 2, 3])
 with controls[0]:
     index = network_choice(run)
@@ -52,7 +63,8 @@ with left:
                "see it in detail (outlined). One colour scale for all units and epochs of this run.")
 with right:
     detail = inside.unit_grid(result, epoch, [unit], index)
-    st.plotly_chart(fig.unit_detail(detail.images[0], detail.votes[0], unit, detail.scale, detail.epoch))
+    st.plotly_chart(fig.unit_detail(detail.images[0], detail.votes[0], unit, detail.scale, detail.epoch,
+                                    detail.blank))
     response = inside.unit_response(result, evaluation.X, evaluation.y, epoch, index)[unit]
     st.plotly_chart(fig.response_bars(response, unit))
     st.markdown(inside.unit_summary(unit, response, detail.votes[0]))

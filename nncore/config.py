@@ -43,9 +43,13 @@ def number_text(value):
     return f"{value:.10f}".rstrip("0")
 
 
-# The learning rates each optimizer learns these digits well at (the default network, 30 epochs); Adam
-# rescales every step by the gradient's own size, so it wants one about ten times smaller than SGD.
-SUGGESTED_LR = {"sgd": (0.05, 0.5), "momentum": (0.01, 0.1), "adam": (0.001, 0.01)}
+# The learning rates each optimizer learns these digits well at, measured: the default network, 30
+# epochs, seeds 0-2, over a grid of rates (SGD 0.005-3, momentum 0.001-0.3, Adam 0.0001-0.1); a rate
+# is in when every seed reaches test accuracy 0.95 and its lowest validation loss stays within twice
+# the best rate's. SGD: 0.955 mean at 0.05, 0.975 at 1, but at 2 seed 0's validation loss is 4x the
+# best and at 3 it diverges; momentum 0.9 shifts the range ten times lower (0.2: validation loss 2.2x);
+# Adam rescales every step by the gradient's own size (0.03: validation loss 2.3x).
+SUGGESTED_LR = {"sgd": (0.05, 1.0), "momentum": (0.005, 0.1), "adam": (0.001, 0.01)}
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"}
 
 

@@ -49,7 +49,7 @@ def epoch_seconds(config, step=seconds_per_step):
     """Seconds of one network's training steps in one epoch of ``config``: its training rows (with
     their distorted copies) in batches, each step timed by ``step(hidden, batch, activation,
     optimizer)`` (ours by default; nncore.peer passes scikit-learn's)."""
-    rows = len(data.split(config.seed, config.val_share).train) * (1 + config.augment)
+    rows = len(data.training_indices(config.seed, config.val_share, config.train_share)) * (1 + config.augment)
     batch = min(config.batch, rows)
     full, rest = divmod(rows, batch)
     seconds = full * step(config.hidden, batch, config.activation, config.optimizer)
@@ -60,7 +60,8 @@ def epoch_seconds(config, step=seconds_per_step):
 
 def augmentation_seconds(config):
     """Seconds to build the distorted copies of ``config``'s training digits (0 without any)."""
-    return len(data.split(config.seed, config.val_share).train) * config.augment * AUGMENT_SECONDS_PER_DIGIT
+    return (len(data.training_indices(config.seed, config.val_share, config.train_share)) * config.augment
+            * AUGMENT_SECONDS_PER_DIGIT)
 
 
 def estimate_seconds(config):

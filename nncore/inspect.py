@@ -37,6 +37,16 @@ def unit_images(model):
     return model.W1.T.reshape(-1, SIDE, SIDE)
 
 
+def blank_pixels(config):
+    """The pixels (64,) of bool) that are 0 in every raw row the run of ``config`` trains on. Their
+    input X is 0 for every training digit whatever the scaling (standardizing maps a constant 0 to
+    0), so dW1 = X^T dZ1 is 0 on their rows: their weights keep their random initial values (only
+    L2 shrinks them)."""
+    from .training import training_rows  # inspect is read by the app, training imports the network
+    X, _, _ = training_rows(config)
+    return ~np.any(X != 0, axis=0)
+
+
 def forward(model, X):
     """The arrays of MLP.forward on standardized rows X (n, 64): {"X", "Z1", "H", "logits"}.
     ``model`` keeps the pass in its trace: give it a copy (``network``), never a run's own network."""
@@ -89,11 +99,13 @@ def drift(result, epoch, index=0):
 
 
 def saliency(result, raw_row, digit, per_std=False):
-    """d P(digit) / d raw pixel (64,) of ``raw_row`` (TrainResult.input_gradient). With ``per_std``,
-    d P(digit) / d X, the standardized input: the change for one standard deviation of ink at each
-    pixel. Pixels almost never inked in training have a tiny std, so a little raw ink there moves
-    X, and P, a lot; per std, every pixel is measured on its own typical variation."""
-    gradient = result.input_gradient(raw_row, digit)
+    """d logit(digit) / d raw pixel (64,) of ``raw_row`` (TrainResult.logit_gradient: the score
+    before the softmax, whose gradient does not vanish when the answer is confident). With
+    ``per_std``, d logit(digit) / d X, the scaled input: the change for one standard deviation of
+    ink at each pixel (for a standardized run). Pixels almost never inked in training have a tiny
+    std, so a little raw ink there moves X, and the logit, a lot; per std, every pixel is measured
+    on its own typical variation."""
+    gradient = result.logit_gradient(raw_row, digit)
     return gradient * result.standardizer.std if per_std else gradient    # d X / d raw = 1 / std
 
 

@@ -112,6 +112,21 @@ class TrainResult:
             gradient += network.trace["dX"][0]
         return gradient / len(self.ensemble) / self.standardizer.std       # d X / d raw = 1 / std
 
+    def logit_gradient(self, raw_row, digit):
+        """d logit(digit) / d pixel (64,): how the network's score for ``digit`` before the softmax
+        changes with each raw pixel (0..16 scale) of ``raw_row``, through the scaling (for an
+        ensemble: the mean over its networks). The saliency map of Simonyan et al. (2014): unlike
+        d P / d pixel (``input_gradient``) it carries no factor P (1 - P), which vanishes for a
+        confident answer and leaves only noise to show. Computed by MLP.backprop, in float64."""
+        X = self.standardizer(np.reshape(np.asarray(raw_row, dtype=np.float64), (1, -1)))
+        gradient = np.zeros(X.shape[1])
+        for model in self.ensemble:
+            network = model.copy(np.float64)
+            logits = network.forward(X)                                   # (1, 10)
+            network.backprop(np.eye(logits.shape[1])[[digit]], inputs=True)  # d logit_digit / d logits
+            gradient += network.trace["dX"][0]
+        return gradient / len(self.ensemble) / self.standardizer.std       # d X / d raw = 1 / std
+
     def ensemble_at(self, epoch):
         """The networks as they were after ``epoch`` (0: before training), from the nearest
         snapshot at or before it. Returns (Ensemble, the snapshot's epoch)."""

@@ -7,11 +7,10 @@ Writes docs/standardization.svg (validation loss and accuracy per epoch, and the
 accuracy against the learning rate) and the tables between this script's markers in
 docs/how-it-learns.md, and prints them.
 
-The runs are nncore.train's, step for step (same split, same initial weights, same shuffling,
-``nncore.training.run_epoch`` per epoch, ``Ensemble.evaluate`` on the validation split), built
-from nncore's public pieces so that the standardizer is a parameter: ``Standardizer.fit`` on the
-training rows, or ``IDENTITY`` (mean 0, std 1) for raw pixels. tests/test_docs.py checks that
-the standardized run's history is nncore.train's.
+The runs are nncore.train's own: the raw-pixel runs set ``scaling="none"`` (the network sees the
+0..16 pixels as they are), the standardized ones keep the default ``scaling="standardize"``. What
+the tables add to a run's history is read from it: its initial weights (snapshot 0), its
+standardizer, and its ``history["dead_units"]``.
 """
 
 import math
@@ -25,15 +24,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nncore import MLP, Ensemble, Standardizer, TrainConfig, data, optim  # noqa: E402
-from nncore.training import HISTORY_KEYS, run_epoch  # noqa: E402
+import nncore  # noqa: E402
+from nncore import TrainConfig, data  # noqa: E402
 
 FIGURE = ROOT / "docs" / "standardization.svg"
 DOC = ROOT / "docs" / "how-it-learns.md"
 BEGIN = "<!-- begin: scripts/standardization_figure.py (replaced on every run) -->"
 END = "<!-- end: scripts/standardization_figure.py -->"
 
-IDENTITY = Standardizer(mean=np.zeros(64), std=np.ones(64))  # raw pixels, unchanged
 # The curves: (standardized?, learning rate, colour, dash) -- the default run, raw pixels at the
 # same step, at a tenth of it, and at three times it.
 CURVES = [(True, 0.1, "#1f77b4", ""), (False, 0.1, "#d62728", ""), (False, 0.01, "#d62728", "6 4"),
@@ -45,19 +43,22 @@ LR_TICKS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3)
 
 @dataclass
 class Run:
-    """One training run: its settings, its history (HISTORY_KEYS, one value per finished epoch,
-    as TrainResult.history), the validation (loss, accuracy) of its initial weights, the spread
-    (standard deviation) of Z1 over the training rows at the initial weights, the mean squared
-    length |x|^2 of a training row as the network sees it, and the share of hidden units that
-    output 0 for every training row at the end ("dead" ReLUs)."""
+    """One training run: its settings, its history (as TrainResult.history, one value per finished
+    epoch), the validation (loss, accuracy) of its initial weights, the spread (standard deviation)
+    of Z1 over the training rows at the initial weights, the mean squared length |x|^2 of a
+    training row as the network sees it, and the share of hidden units dead in its last epoch
+    (``history["dead_units"]``: for ReLU, units that output 0 for every validation digit)."""
 
     config: TrainConfig
-    standardized: bool
     history: dict
     start: tuple
     start_z1_std: float
     row_norm2: float
     dead_units: float
+
+    @property
+    def standardized(self):
+        return self.config.scaling == "standardize"
 
     @property
     def label(self):
@@ -70,50 +71,32 @@ class Run:
         return len(accuracies) - int(np.argmax(accuracies[::-1]))
 
 
-def train_run(config=None, standardized=True):
-    """Train the network of ``config`` (default settings if None) as nncore.train does, on
-    standardized pixels or on raw ones. Returns a Run. Stops at an epoch whose loss is not finite.
-    One network, no augmentation, no early stopping: ``config.ensemble``, ``augment`` and
-    ``patience`` are not read (the figure uses none of them)."""
+def train_run(config=None):
+    """Train ``config`` (default settings if None) with nncore.train; returns its Run."""
     config = TrainConfig() if config is None else config
+    result = nncore.train(config)
     X_all, y_all = data.digits()
     parts = data.split(config.seed, config.val_share)
-    X_fit, y_train = X_all[parts.train], y_all[parts.train]
-    standardizer = Standardizer.fit(X_fit) if standardized else IDENTITY
-    X_train = standardizer(X_fit, np.float32)
-    Y_train = np.eye(10, dtype=np.float32)[y_train]
-    X_val, y_val = standardizer(X_all[parts.val], np.float32), y_all[parts.val]
-    rng = np.random.default_rng(config.seed)
-    model = MLP(64, config.hidden, 10, rng, np.float32, config.activation)
-    settings = {"momentum": config.momentum} if config.optimizer == "momentum" else {}
-    optimizer = optim.make(config.optimizer, model.parameters(), config.lr, **settings)
-    schedule = optim.SCHEDULES[config.schedule]
-    history = {key: [] for key in HISTORY_KEYS}
-    start = Ensemble([model]).evaluate(X_val, y_val)
-    model.forward(X_train)
-    start_z1_std = float(model.trace["Z1"].std())
-    batch = min(config.batch, len(y_train))
-    sizes = np.diff(np.append(np.arange(0, len(y_train), batch), len(y_train)))
+    initial, _ = result.ensemble_at(0)
+    X_val = result.standardizer(X_all[parts.val])
+    X_train = result.standardizer(X_all[data.training_indices(config.seed, config.val_share, config.train_share)])
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(1, config.epochs + 1):
-            optimizer.lr = schedule(config.lr, epoch, config.epochs)
-            losses, correct = run_epoch(model, optimizer, X_train, y_train, Y_train, batch, config.l2, rng)
-            if not math.isfinite(losses[-1]):
-                break
-            val_loss, val_acc = Ensemble([model]).evaluate(X_val, y_val)
-            history["train_loss"].append(float(np.dot(losses, sizes)) / len(y_train))
-            history["val_loss"].append(val_loss)
-            history["train_acc"].append(correct / len(y_train))
-            history["val_acc"].append(val_acc)
-        model.forward(X_train)
-        dead = float(np.mean(~(model.trace["H"] > 0).any(axis=0)))  # units 0 on every training row
-    row_norm2 = float(np.mean(np.sum(X_train.astype(np.float64) ** 2, axis=1)))
-    return Run(config, standardized, history, start, start_z1_std, row_norm2, dead)
+        start = initial.evaluate(X_val, y_all[parts.val])
+        initial[0].forward(X_train)
+    start_z1_std = float(initial[0].trace["Z1"].std())
+    row_norm2 = float(np.mean(np.sum(X_train ** 2, axis=1)))
+    dead = result.history["dead_units"][-1] if result.history["dead_units"] else float("nan")
+    return Run(config, result.history, start, start_z1_std, row_norm2, dead)
+
+
+def scaled(standardized, **settings):
+    """The TrainConfig of ``settings`` on standardized pixels or on raw ones."""
+    return TrainConfig(scaling="standardize" if standardized else "none", **settings)
 
 
 def curves(epochs=30):
     """The runs of CURVES, default settings otherwise."""
-    return [train_run(TrainConfig(epochs=epochs, lr=lr), standardized) for standardized, lr, _, _ in CURVES]
+    return [train_run(scaled(standardized, epochs=epochs, lr=lr)) for standardized, lr, _, _ in CURVES]
 
 
 def sweep(lrs=SWEEP_LRS, seeds=SWEEP_SEEDS, epochs=30):
@@ -123,7 +106,7 @@ def sweep(lrs=SWEEP_LRS, seeds=SWEEP_SEEDS, epochs=30):
     for standardized in (True, False):
         result[standardized] = []
         for lr in lrs:
-            runs = [train_run(TrainConfig(epochs=epochs, lr=lr, seed=seed), standardized) for seed in seeds]
+            runs = [train_run(scaled(standardized, epochs=epochs, lr=lr, seed=seed)) for seed in seeds]
             result[standardized].append(float(np.mean([max(run.history["val_acc"], default=0.0) for run in runs])))
     return result
 

@@ -110,3 +110,12 @@ def test_the_new_settings_are_in_the_name_and_the_command_only_when_they_differ(
     assert changed.command() == "python main.py --scaling none --train-share 0.25 --label-noise 0.3"
     assert TrainConfig().name == "h64 lr0.1 b64 e30 s0"
     assert TrainConfig.from_dict({"epochs": 30}) == TrainConfig()  # a record from before they existed
+
+
+@pytest.mark.parametrize("optimizer, low, high", [("sgd", 0.05, 1.0), ("momentum", 0.005, 0.1),
+                                                  ("adam", 0.001, 0.01)])
+def test_lr_advice_is_silent_on_the_measured_range_and_speaks_just_outside_it(optimizer, low, high):
+    from nncore.config import lr_advice
+    assert lr_advice(optimizer, low) is None and lr_advice(optimizer, high) is None
+    assert "slow" in lr_advice(optimizer, low * 0.99)
+    assert "usually learns well" in lr_advice(optimizer, high * 1.01)

@@ -365,7 +365,7 @@ def test_histories_of_any_length_into_load(saved, epochs, length, compressed):
     """A history loads exactly when it is no longer than the epochs its settings train."""
     config = json.loads(saved["config"].item()) | {"epochs": epochs}
     arrays = dict(saved, config=np.array(json.dumps(config)), best_epoch=np.array(min(length, 1)),
-                  **{key: np.full(length, 0.5) for key in nncore.training.HISTORY_KEYS})
+                  **{key: np.full(length, 0.5) for key in nncore.training.HISTORY_KEYS + nncore.training.HEALTH_KEYS})
     payload = zipped(arrays, "deflate" if compressed else "stored")
     loaded = answers_or_refuses(nncore.load, payload)
     assert (loaded is not None) == (length <= epochs)

@@ -175,6 +175,47 @@ def test_saliency_per_std_is_the_gradient_with_respect_to_the_standardized_input
     up, down = X.copy(), X.copy()
     up[0, pixel] += h
     down[0, pixel] -= h
-    numeric = (run.ensemble.predict_proba(up)[0, 4] - run.ensemble.predict_proba(down)[0, 4]) / (2 * h)
-    assert per_std[pixel] == pytest.approx(numeric, rel=1e-3, abs=1e-9)
-    np.testing.assert_array_equal(inspect.saliency(run, digit[0], 4), run.input_gradient(digit[0], 4))
+    numeric = (run.ensemble[0].forward(up)[0, 4] - run.ensemble[0].forward(down)[0, 4]) / (2 * h)
+    assert per_std[pixel] == pytest.approx(numeric, rel=1e-3, abs=1e-7)
+    np.testing.assert_array_equal(inspect.saliency(run, digit[0], 4), run.logit_gradient(digit[0], 4))
+
+
+@pytest.mark.parametrize("which", ["run", "pair"])
+def test_the_logit_gradient_matches_finite_differences_of_the_networks_mean_logit(which, request, digit):
+    result = request.getfixturevalue(which)
+    raw = digit[0].astype(np.float64)
+
+    def mean_logit(row, target):
+        X = result.standardizer(row[None])
+        return np.mean([model.copy(np.float64).forward(X)[0, target] for model in result.ensemble])
+
+    gradient = result.logit_gradient(raw, 7)
+    for pixel in (12, 27, 36, 43):
+        up, down = raw.copy(), raw.copy()
+        up[pixel] += 1e-4
+        down[pixel] -= 1e-4
+        assert gradient[pixel] == pytest.approx((mean_logit(up, 7) - mean_logit(down, 7)) / 2e-4, rel=1e-4, abs=1e-8)
+
+
+def test_the_saliency_of_a_confident_digit_does_not_vanish_as_the_probability_gradient_does():
+    """d P / d pixel carries P (1 - P): for the most confident test digit of the default run it is
+    around 1e-5 while the logit's gradient stays of the size it has for an unsure digit."""
+    result = nncore.train(nncore.TrainConfig())
+    X, _ = nncore.test_set(0)
+    probs = result.predict_proba(X)
+    confident, unsure = int(np.argmax(probs.max(axis=1))), int(np.argmin(probs.max(axis=1)))
+    top = int(probs[confident].argmax())
+    assert np.abs(result.input_gradient(X[confident], top)).max() < 1e-3
+    sizes = [np.abs(inspect.saliency(result, X[i], int(probs[i].argmax()))).max() for i in (confident, unsure)]
+    assert sizes[0] > 0.1 * sizes[1] and sizes[0] > 0.05
+
+
+def test_pixels_blank_in_every_training_digit_keep_their_initial_weights():
+    config = nncore.TrainConfig(epochs=5)
+    blank = inspect.blank_pixels(config)
+    assert list(np.flatnonzero(blank)) == [0, 24, 32, 39, 56]  # seed 0's training split
+    result = nncore.train(config)
+    start, _ = result.ensemble_at(0)
+    np.testing.assert_array_equal(result.model.W1[blank], start[0].W1[blank])
+    assert np.all(np.any(result.model.W1[~blank] != start[0].W1[~blank], axis=1))
+    assert not inspect.blank_pixels(nncore.TrainConfig(augment=1)).any()  # distorted copies ink them

@@ -240,3 +240,14 @@ def test_sweep_on_an_unreachable_scheduler_says_so(monkeypatch):
     done = cli("sweep", "--epochs", "1", "--scheduler", "not-an-address")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "cannot reach the Dask scheduler at not-an-address" in done.stderr
+
+
+def test_a_training_share_costs_that_share_of_the_epoch_s_steps():
+    from nncore import cost
+
+    def step(hidden, batch, activation, optimizer):
+        return 1.0  # one second a step: the estimate counts steps
+
+    full, tenth = nncore.TrainConfig(batch=1), nncore.TrainConfig(batch=1, train_share=0.1)
+    assert cost.epoch_seconds(full, step) == len(nncore.split(0).train)
+    assert cost.epoch_seconds(tenth, step) == round(0.1 * len(nncore.split(0).train))

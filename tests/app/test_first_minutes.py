@@ -35,8 +35,9 @@ def test_a_run_that_diverges_in_its_first_epoch_says_so_and_shows_its_batch_loss
 
 
 def test_overfitting_is_flagged_in_words(app):
-    train(app, hidden=16, lr=0.5, epochs=200)
-    assert any("Validation loss rising since epoch" in w and "memorising" in w for w in texts(app, "warning"))
+    train(app, hidden=256, label_noise=0.3, epochs=100)
+    assert any("Validation accuracy fell too" in w and "(overfitting)" in w and "30% of their labels" in w
+               for w in texts(app, "warning"))
 
 
 def test_the_kept_epoch_says_how_it_was_chosen(trained):
@@ -218,8 +219,8 @@ def test_choosing_adam_at_the_default_learning_rate_says_it_is_too_large_before_
 def test_a_rising_validation_loss_from_too_large_adam_steps_is_not_called_overfitting(app):
     train(app, optimizer="adam", lr=0.1)
     warnings = texts(app, "warning")
-    assert any("not because the network memorises" in w and "Try a smaller learning rate" in w for w in warnings)
-    assert not any("memorising the training digits (overfitting)" in w for w in warnings)
+    assert any("Validation accuracy did not fall" in w and "more confident" in w for w in warnings)
+    assert not any("(overfitting)" in w or "smaller learning rate" in w for w in warnings)
 
 
 def test_the_sidebar_writes_optimizers_and_activations_as_people_do():
@@ -240,3 +241,20 @@ def test_each_settings_box_is_drawn_with_the_value_it_holds_as_its_default():
 
 def test_a_probability_near_certainty_is_not_rounded_into_certainty():
     assert [views.probability_text(p) for p in (0.99996, 0.963, 0.00004)] == [">99.9%", "96.3%", "<0.1%"]
+
+
+def test_the_new_settings_are_in_the_sidebar_train_into_the_run_and_its_curves_show_training_health(app):
+    assert app.selectbox(key="setting_scaling").value == "standardize"
+    train(app, scaling="none", lr=0.3, train_share=0.5, label_noise=0.1, epochs=5)
+    assert not app.exception
+    run = session_runs(app)[0]
+    assert (run.config.scaling, run.config.train_share, run.config.label_noise) == ("none", 0.5, 0.1)
+    assert any("pixels raw pixels (0-16) · 50% of the training digits · 10% of training labels wrong" in c
+               for c in texts(app, "caption"))
+    app.switch_page(PAGES["curves"]).run()
+    titles = [spec["layout"]["title"]["text"] for spec in chart_specs(app)]
+    assert "Training health per epoch" in titles
+    health = next(c for c in texts(app, "caption") if "hidden units were dead" in c)
+    dead = run.result.history["dead_units"][-1]
+    assert f"In the last epoch (5), {dead:.0%} of the 64 hidden units were dead" in health and dead > 0.5
+    assert "no blame reaches its weights" in health

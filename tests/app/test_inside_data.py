@@ -151,7 +151,7 @@ def test_digit_path_adds_up_to_the_network_s_logit(run, evaluation):
     path = inside_digit.digit_path(run, evaluation.X[3])
     assert path.contributions.sum() + path.b2 == pytest.approx(path.logits[path.network_predicted])
     assert path.predicted == int(np.argmax(run.predict_proba(evaluation.X[3])))
-    np.testing.assert_array_equal(path.saliency, run.input_gradient(evaluation.X[3], path.predicted))
+    np.testing.assert_array_equal(path.saliency, run.logit_gradient(evaluation.X[3], path.predicted))
     assert path.active == int((path.H > 0).sum()) and len(path.top_units) == 8
 
 
@@ -202,3 +202,9 @@ def test_a_run_without_snapshots_shows_its_kept_weights(run, evaluation):
     assert grid.epoch == run.best_epoch
     np.testing.assert_allclose(grid.images[0].ravel(), run.model.W1[:, 0])
     assert inside.frame(loaded, evaluation, evaluation.X[0], 0).drift is None
+
+
+def test_two_pca_directions_hold_under_a_third_of_the_pixels_spread():
+    spread = inside.explained_spread(nncore.train(nncore.TrainConfig(epochs=3)))
+    assert 0.2 < spread["raw pixels"] < 0.35  # about 29% (seed 0's training digits)
+    assert 0 < spread["hidden layer"] < 1

@@ -115,3 +115,20 @@ def test_small_builders_draw_their_values():
     assert len(fig.response_bars(np.arange(10.0), 4).data[0].y) == 10
     detail = fig.unit_detail(np.ones((8, 8)), np.arange(10.0), 4, 1.0, 3)
     assert detail.layout.title.text == "Unit 4 after epoch 3" and len(detail.data) == 2
+
+
+def test_unit_images_grey_out_the_pixels_blank_in_every_training_digit_and_say_which():
+    blank = np.zeros(64, dtype=bool)
+    blank[[0, 24]] = True
+    units = grid(3)
+    marked = fig.unit_mosaic(inside.UnitGrid(units.images, units.votes, units.units, units.epoch, units.scale, blank),
+                             columns=3)
+    layer = np.array(marked.data[-1].z, dtype=float)
+    assert marked.data[1].customdata is not None  # the clickable points stay trace 1
+    assert np.count_nonzero(~np.isnan(layer)) == 2 * 3 and layer[2, 0] == 1 and np.isnan(layer[2, 1])
+    assert len(fig.unit_mosaic(units, columns=3).data) == len(marked.data) - 1
+    detail = fig.unit_detail(units.images[0], units.votes[0], 5, 1.0, 3, blank)
+    assert np.count_nonzero(~np.isnan(np.array(detail.data[1].z, dtype=float))) == 2
+    assert inside.blank_text(blank).startswith("Grey: pixels 0, 24 (row × 8 + column)")
+    assert "keep their random start" in inside.blank_text(blank) and "L2" in inside.blank_text(blank, 0.01)
+    assert inside.blank_text(np.zeros(64, dtype=bool)) == ""

@@ -120,20 +120,20 @@ def test_one_digit_follows_the_probed_digit(trained):
     assert any(f"true digit {y[5]}" in c.value for c in trained.caption)
     path = chart(trained, "What built the logit of")
     assert path["data"][0]["x"][-1].startswith("logit of")
-    assert any(title.startswith("Saliency: d P(") for title in charts(trained))
+    assert any(title.startswith("Saliency: d logit(") for title in charts(trained))
 
 
-def test_one_digit_saliency_for_another_digit_is_the_input_gradient(trained):
+def test_one_digit_saliency_for_another_digit_is_the_logit_gradient(trained):
     trained.switch_page(PAGES["digit"]).run()
     trained.selectbox(key="path_other_digit").set_value(3).run()
     ok(trained)
     result = session_runs(trained)[0].result
     X, _ = nncore.test_set(0)
-    z = array(chart(trained, "d P(3) / d pixel")["data"][0]["z"])
-    np.testing.assert_allclose(z.ravel(), result.input_gradient(X[0], 3))
+    z = array(chart(trained, "d logit(3) / d pixel")["data"][0]["z"])
+    np.testing.assert_allclose(z.ravel(), result.logit_gradient(X[0], 3))
     trained.toggle(key="path_per_std").set_value(True).run()
-    z = array(chart(trained, "d P(3) / d X")["data"][0]["z"])
-    np.testing.assert_allclose(z.ravel(), result.input_gradient(X[0], 3) * result.standardizer.std)
+    z = array(chart(trained, "d logit(3) / d X")["data"][0]["z"])
+    np.testing.assert_allclose(z.ravel(), result.logit_gradient(X[0], 3) * result.standardizer.std)
 
 
 def test_the_followed_digit_survives_page_switches(trained):
@@ -154,13 +154,20 @@ def test_where_the_classes_live_projects_raw_and_hidden(trained):
                for trace in titles["PCA of the hidden layer"]["data"][:10]) == len(nncore.split(0).test)
     trained.number_input(key="classes_digit").set_value(4).run()
     assert "Test digit #4" in charts(trained)
+    spread = [c.value for c in trained.caption if "These two directions hold" in c.value]
+    assert len(spread) == 2 and "of the spread of the training digits' raw pixels" in spread[0]
+    assert not any("Reading t-SNE" in i.value for i in trained.info)
 
 
 def test_where_the_classes_live_with_tsne(trained):
     trained.switch_page(PAGES["classes"]).run()
-    trained.segmented_control(key="classes_method").set_value("t-SNE").run()
+    trained.segmented_control(key="classes_method").set_value("t-SNE").run(timeout=600)  # t-SNE: slow when busy
     ok(trained)
     assert "t-SNE of the hidden layer" in charts(trained)
+    caution = next(i.value for i in trained.info if "Reading t-SNE" in i.value)
+    assert "gaps between clusters mean nothing" in caution and "perplexity 30" in caution
+    assert "raw pixels' view scores" in caution
+    assert not any("These two directions hold" in c.value for c in trained.caption)
 
 
 def test_curves_page_lists_the_digits_of_a_cell_and_calibration(trained):
@@ -197,3 +204,37 @@ def test_an_ensemble_run_offers_each_of_its_networks(app):
         app.selectbox(key="inside_network").set_value(1).run()
         ok(app)
         assert app.get("plotly_chart")
+
+
+def page_texts(at):
+    return [element.value for kind in ("markdown", "caption", "info") for element in getattr(at, kind)]
+
+
+def test_how_it_learns_speaks_of_the_run_s_activation_optimizer_batch_and_scaling(app):
+    from app import inside_digit
+    train(app, activation="tanh", optimizer="adam", lr=0.001, batch=32, epochs=2, scaling="divide")
+    app.switch_page(PAGES["how"]).run()
+    ok(app)
+    texts = " ".join(page_texts(app))
+    assert inside_digit.BLAME_WORDS["tanh"] in texts and inside_digit.PASS_WORDS["tanh"] in texts
+    assert "get no blame" not in texts and "only where the unit fired" not in texts
+    assert "every batch of 32 digits" in texts and "34 batches an epoch" in texts
+    assert "Adam's first step is ±η on every weight" in texts
+    assert "divided by 16" in texts and "shifted by its mean" not in texts
+
+
+def test_how_it_learns_for_the_default_relu_run_keeps_relu_s_words(trained):
+    from app import inside_digit
+    trained.switch_page(PAGES["how"]).run()
+    texts = " ".join(page_texts(trained))
+    assert inside_digit.BLAME_WORDS["relu"] in texts and "every batch of 64 digits" in texts
+    assert "±η" not in texts and "shifted by its mean" in texts
+
+
+def test_one_digit_counts_firing_sigmoid_units_by_a_positive_weighted_sum(app):
+    train(app, activation="sigmoid", epochs=2)
+    app.switch_page(PAGES["digit"]).run()
+    ok(app)
+    caption = next(c.value for c in app.caption if "for this digit" in c.value)
+    active, total = (int(n) for n in caption.split(" units ")[0].split(" of "))
+    assert "activation above 0.5" in caption and 0 < active < total
