@@ -4,6 +4,7 @@
     python main.py --compare-sklearn                                # ... and train scikit-learn's MLP beside it
     python main.py predict --weights runs/best.npz                  # load them, report test accuracy
     python main.py sweep --hidden 16,64,256 --lr 0.01,0.1 --seeds 0,1,2   # a grid of runs, in parallel
+    python main.py notebook --out run.ipynb --hidden 128 [--exercise]    # a run as a Jupyter notebook
 """
 
 import argparse
@@ -138,6 +139,46 @@ def print_table(headers, rows):
     widths = [max(len(str(h)), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def notebook_parser():
+    parser = Parser(prog="main.py notebook", description="Write a Jupyter notebook that trains a run from nncore's "
+                    "own source (needs only NumPy and scikit-learn to run): the settings given as training flags, "
+                    "or those of a saved run (--weights).")
+    for name, setting in BOUNDS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=bounded(name), default=argparse.SUPPRESS,
+                            metavar="{" + ",".join(setting.choices) + "}" if setting.choices else None,
+                            help=f"{setting.help} (default {getattr(nncore.TrainConfig(), name)})")
+    parser.add_argument("--weights", help="a .npz written by training: the notebook trains that run's settings and "
+                        "says whether it got the same best epoch and test accuracy")
+    parser.add_argument("--exercise", action="store_true", help="blank the gradient lines of backward for the "
+                        "learner to write, and check them with finite differences before training")
+    parser.add_argument("--out", default="run.ipynb", help="where to write the notebook (default %(default)s)")
+    return parser
+
+
+def run_notebook(args, parser):
+    from nncore.lab import notebook  # nbformat only for this command
+
+    flags = {name: getattr(args, name) for name in BOUNDS if hasattr(args, name)}
+    if args.weights and flags:
+        parser.error(f"give either --weights or training flags, not both (got {', '.join('--' + n for n in flags)})")
+    problem = out_problem(args.out, "run.ipynb", "the notebook")
+    if problem:
+        parser.error(problem)
+    result = None
+    if args.weights:
+        try:
+            result = nncore.load(args.weights)
+        except nncore.WeightsFileError as exc:
+            print(f"main.py notebook: error: cannot read {args.weights}: {exc}", file=sys.stderr)
+            return 1
+    config = result.config if result else nncore.TrainConfig(**flags)
+    with open(args.out, "wb") as file:
+        file.write(notebook.to_bytes(config, result, exercise=args.exercise))
+    print(f"wrote the notebook of {config.name}{' (exercise)' if args.exercise else ''} to {args.out}; "
+          f"open it in Jupyter or Colab and run all")
+    return 0
 
 
 def listed(name):
@@ -279,6 +320,9 @@ def main(argv=None):
     if argv[:1] == ["sweep"]:
         parser = sweep_parser()
         return run_sweep(parser.parse_args(argv[1:]), parser)
+    if argv[:1] == ["notebook"]:
+        parser = notebook_parser()
+        return run_notebook(parser.parse_args(argv[1:]), parser)
     if argv[:1] == ["train"]:
         argv = argv[1:]
     parser = train_parser()

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app.state import runs
+from app.widgets import notebook, views
 from app.widgets import peer as peer_view
-from app.widgets import views
 
 st.title("Digits Playground")
 st.markdown(
@@ -18,6 +18,7 @@ if run is None:
     views.no_runs_yet("the default settings train in well under a second.")
 else:
     views.run_header(run)
+    notebook.download(run, "overview")
     views.run_summary(run)
     views.run_curves(run)
     peer_view.sklearn_beside(run)

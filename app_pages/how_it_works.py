@@ -7,6 +7,7 @@ import streamlit as st
 import nncore
 from app.analysis import digit as inside_digit
 from app.figures import inside as fig
+from app.widgets import notebook
 from app.widgets.controls import digit_choice, network_choice, remembered, selected_run
 from nncore.lab.glossary import tip
 
@@ -64,6 +65,9 @@ st.markdown(
     f"{'network ' + str(index + 1) + ' of ' if len(result.models) > 1 else 'the network of '}**{run.name}** as it was "
     f"after epoch {walk.epoch}. Every number is computed by `nncore`'s `MLP.forward` and `MLP.backward`, the code that "
     f"trained the run, for a batch of n = 1.")
+st.markdown("**Take it home:** the same run as a Jupyter notebook, every line of this page in code that runs; tick "
+            "the exercise to write backward() yourself.")
+notebook.download(run, "how")
 if NOTES.exists():
     st.caption("Each line is derived in the project's notes: `docs/how-it-learns.md`.")
     with st.expander("Read the notes (docs/how-it-learns.md)", icon=":material/menu_book:"):
