@@ -9,6 +9,7 @@ carries which run is shown (``selected``, a position in the list), the runs over
 URL, so reading is lenient: values are clamped to their bounds or ignored, with a note saying so.
 """
 
+import re
 from dataclasses import dataclass, field, fields
 
 from nncore import BOUNDS, ConfigError, TrainConfig
@@ -18,6 +19,14 @@ MAX_LINKED_RUNS = 8
 MAX_READ_RUNS = 4 * MAX_LINKED_RUNS  # run parameters read at all: a link of thousands cost minutes to parse
 MAX_NOTES = 10                       # each note is a toast: a link cannot flood the page with them
 STATUS_KEYS = ("stopped", "uploaded")
+WHOLE = re.compile(r"[0-9]{1,6}")    # a position or an epoch: ASCII digits only ('²', '①', '٣' are not numbers
+                                     # here), and few of them (int() of 5,000 digits raises)
+
+
+def whole_number(text):
+    """The int ``text`` spells in at most 6 ASCII digits (spaces around allowed), else None."""
+    text = str(text).strip()
+    return int(text) if WHOLE.fullmatch(text) else None
 
 
 def _text(value):
@@ -107,9 +116,8 @@ def linked_run_from_token(token):
         return None, [f"ignored run {shorten(repr(token))}: {exc}"]
     stop_at = None
     if "stopped" in status:
-        try:
-            stop_at = int(status["stopped"])
-        except ValueError:
+        stop_at = whole_number(status["stopped"])
+        if stop_at is None:
             notes.append(f"ignored stopped={shorten(status['stopped'])}: not a whole number")
         if stop_at is not None and not 1 <= stop_at < config.epochs:
             notes.append(f"ignored stopped={stop_at}: not between 1 and {config.epochs - 1}")
@@ -142,8 +150,9 @@ def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()
 def _positions(text, count, what, notes):
     found = {}
     for part in str(text).split(","):
-        if part.strip().isdigit() and int(part) < count:
-            found[int(part)] = True
+        position = whole_number(part)
+        if position is not None and position < count:
+            found[position] = True
         elif part.strip():
             notes.append(f"ignored {what} {shorten(repr(part))}: not a run of the link")
     return list(found)

@@ -6,6 +6,7 @@ import streamlit as st
 
 import nncore
 from app import figures, runs, views
+from app.widgets.text import plain
 
 st.title("Compare runs")
 all_runs = list(reversed(runs.all_runs()))  # newest first
@@ -19,12 +20,13 @@ if upload is not None and upload.file_id not in handled:
     try:
         result = nncore.load(upload.getvalue())
     except nncore.WeightsFileError as exc:
-        st.session_state["upload_message"] = ("error", f"Could not load **{upload.name}**: {exc}. "
+        st.session_state["upload_message"] = ("error", f"Could not load **{plain(upload.name)}**: {plain(exc)}. "
                                               "Your runs are unchanged.")
     else:
         if runs.get(runs.run_key(result)) is None:
             runs.add(result, "uploaded")
-            st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from {upload.name}.")
+            st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from "
+                                                  f"{plain(upload.name)}.")
         else:
             st.session_state["upload_message"] = ("info", f"A run named **{result.config.name}** is already in "
                                                   "your list.")
