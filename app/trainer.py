@@ -32,6 +32,7 @@ from .queue import TrainingQueue
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20
 REDRAW_SECONDS = 0.25
+IDLE_CORE = "on an idle core"  # what every estimate assumes: it cannot know how busy the server will be
 
 
 def budget_seconds():
@@ -178,15 +179,19 @@ def _ask(area, waiting, shared):
     """The runs over the budget: ask before training them (or refuse, on a shared server)."""
     budget = duration(budget_seconds())
     lines = "\n".join(f"- `{r.config.name}`: about **{duration(estimate(r.config))}**" for r in waiting)
+    total = sum(estimate(r.config) for r in waiting)
+    linked = sum(r.source == "link" for r in waiting)
+    together = (f"\n\nThe link's {linked} runs count as one request: together about **{duration(total)}** "
+                f"{IDLE_CORE}." if linked > 1 else "")
     with area.container(border=True):
         if shared:
-            st.error(f"This server is shared, so a run may take at most {budget}. Not trained:\n{lines}\n\n"
-                     "Try fewer epochs, fewer hidden units, a larger batch or fewer augmented copies.",
-                     icon=":material/block:")
+            st.error(f"This server is shared, so a run, or a link's runs together, may take at most {budget}. "
+                     f"Not trained:\n{lines}{together}\n\nTry fewer epochs, fewer hidden units, a larger batch or "
+                     "fewer augmented copies.", icon=":material/block:")
             st.button("Dismiss", key="budget-dismiss", on_click=_drop, args=(waiting,))
             return
-        total = sum(estimate(r.config) for r in waiting)
-        st.warning(f"Training takes a while here (more than {budget} per run):\n{lines}", icon=":material/timer:")
+        st.warning(f"Training takes a while here (more than {budget} per run, or for a link's runs together; "
+                   f"estimated {IDLE_CORE}):\n{lines}{together}", icon=":material/timer:")
         cells = st.columns([1, 1, 3])
         cells[0].button(f"Train ({duration(total)})", key="budget-confirm", type="primary", on_click=_confirm,
                         args=(waiting,))
@@ -204,6 +209,17 @@ def _drop(requests):
     session.requests = [r for r in session.requests if r not in requests]
 
 
+def waiting_for_a_click(requests, cache, budget):
+    """The requests not trained without a click: each one not in ``cache``, not confirmed and
+    estimated over ``budget`` seconds, and all of a link's such runs when together they are over
+    it (a link is one request, as a sweep is: eight runs each under the budget are not)."""
+    pending = [r for r in requests if not r.confirmed and cache.get(request_key(r)) is None]
+    linked = [r for r in pending if r.source == "link"]
+    if sum(estimate(r.config) for r in linked) > budget:
+        return [r for r in pending if r.source == "link" or estimate(r.config) > budget]
+    return [r for r in pending if estimate(r.config) > budget]
+
+
 def train_requested(area):
     """Train what this session asked for, in order, keeping each run in the session; draws into
     ``area``. Runs from the cache come back at once; runs over the budget wait for a click."""
@@ -212,11 +228,7 @@ def train_requested(area):
     if session.cancel:
         session.requests, session.cancel = [], False
     cache, owner = shared_cache(), str(id(session))
-    over_budget = []
-    pending = [r for r in session.requests if cache.get(request_key(r)) is None]
-    for request in list(session.requests):
-        if request in pending and not request.confirmed and estimate(request.config) > budget_seconds():
-            over_budget.append(request)
+    over_budget = waiting_for_a_click(session.requests, cache, budget_seconds())
     todo = [r for r in session.requests if r not in over_budget]
     with runs.training(session):
         for position, request in enumerate(todo, 1):
