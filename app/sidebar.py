@@ -9,6 +9,8 @@ from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
 
 from . import links, runs, views
+from .server import lock
+from .widgets.text import plain
 
 # setting -> (label, step, format); the bounds, choices and help come from nncore's BOUNDS.
 WIDGETS = {
@@ -49,8 +51,13 @@ def restore_from_url():
     link = links.from_params(st.query_params.to_dict() | {"run": st.query_params.get_all("run")})
     _put(link.settings)
     session = runs.current()
+    fixed = lock.server_lock()[0]
     for linked in link.runs:
-        if linked.uploaded:
+        broken = lock.breaks(linked.config, fixed)
+        if broken:
+            link.notes.append(f"ignored run {linked.name}: this server fixes "
+                              f"{lock.words({name: fixed[name] for name in broken})}")
+        elif linked.uploaded:
             link.notes.append(f"{linked.config.name} came from an uploaded file, which a link cannot carry: "
                               "upload it again on Compare runs (or train its settings)")
         else:
@@ -64,15 +71,28 @@ def restore_from_url():
     return link.notes
 
 
+def locked_settings():
+    """The names of the settings nobody in this session may change: the link's lock (guidance)
+    and this server's DIGITS_LOCK (app.server.lock)."""
+    return set(st.session_state.get("locked", [])) | set(lock.server_lock()[0])
+
+
 def settings_controls():
     """Draw the settings and the Train button; returns the TrainConfig the boxes show, or None
     while a box holds a value that is not allowed (Train is then disabled)."""
     defaults, values, problems = nncore.TrainConfig(), {}, []
-    locked, hidden = set(st.session_state.get("locked", [])), set(st.session_state.get("hidden", []))
+    fixed, lock_problems = lock.server_lock()
+    locked, hidden = locked_settings(), set(st.session_state.get("hidden", []))
+    for name, value in fixed.items():  # whatever a link or a click put there
+        st.session_state[_key(name)] = value
     with st.sidebar:
         st.subheader("Train a new run")
-        if locked:
-            st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked))}.")
+        if locked - set(fixed):
+            st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked - set(fixed)))}.")
+        if fixed:
+            st.caption(f":material/lock: This server fixes {plain(lock.words(fixed))}.")
+        for problem in lock_problems:
+            st.caption(f":orange[:material/warning: {lock.VARIABLE}: {plain(problem)}]")
         for name in sorted(WIDGETS, key=lambda name: name in MORE):  # the main ones, then "More settings"
             label, step, fmt = WIDGETS[name]
             if name == MORE[0]:
@@ -138,7 +158,7 @@ def use_preset(train=False):
 
 def _load(config):
     """Button callback: the shown run's settings into the boxes, to train a variation of it."""
-    locked = set(st.session_state.get("locked", []))
+    locked = locked_settings()
     for name in WIDGETS:
         if name not in locked:
             st.session_state[_key(name)] = getattr(config, name)
@@ -184,6 +204,9 @@ def teacher_link(settings):
         st.code(f"?{query}", language=None, wrap_lines=True)
         st.caption("Add this to the app's address and share it: everyone opens on these settings, with only "
                    "the chosen ones free to change.")
+        st.caption(":material/info: The lock is guidance, not security: anyone can edit the address and lift it. "
+                   f"To fix settings for everyone on a server, whoever runs it sets `{lock.VARIABLE}` (see the "
+                   "README), which no link can lift.")
 
 
 def write_url(settings):

@@ -133,6 +133,11 @@ def refusal(estimate):
             "machine with `python main.py sweep` and the same settings.")
 
 
+def locked():
+    """The settings this session may not sweep: the link's lock and the server's DIGITS_LOCK."""
+    return sidebar.locked_settings()
+
+
 def cells(sweep, stop, on_start, only, owner):
     """The one place a sweep's cells are handed out: ``nncore.sweep.run`` on ``pool()``, each Cell
     with its TrainResult, None every POLL_SECONDS. Here, each cell takes its turn in the server's
@@ -171,6 +176,9 @@ def run(sweep, area, where):
     Each finished cell joins the session's runs and the shared cache as it arrives. Returns the
     Record. After a click interrupted it (no new cell started; the running ones were kept),
     re-raises that interruption."""
+    swept = set(sweep.names) & locked()
+    if swept:  # the page offers no locked setting; this holds for any other caller
+        raise nncore.ConfigError(f"{', '.join(sorted(swept))} is fixed for this class and cannot be swept")
     session = runs.current()  # kept at hand: after an interruption even reading session state raises
     record = last()
     if record is None or record.sweep != sweep:

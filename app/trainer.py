@@ -28,6 +28,7 @@ from . import figures, runs
 from .cache import RunCache
 from .links import config_token
 from .queue import TrainingQueue
+from .server import lock
 
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20
@@ -227,6 +228,9 @@ def train_requested(area):
     session.idle.wait(60)  # a click interrupted a training: let that script run store its run first
     if session.cancel:
         session.requests, session.cancel = [], False
+    fixed = lock.server_lock()[0]
+    refused = [r for r in session.requests if lock.breaks(r.config, fixed)]
+    session.requests = [r for r in session.requests if r not in refused]
     cache, owner = shared_cache(), str(id(session))
     over_budget = waiting_for_a_click(session.requests, cache, budget_seconds())
     todo = [r for r in session.requests if r not in over_budget]
@@ -246,5 +250,10 @@ def train_requested(area):
             if notice:
                 st.toast(notice, icon=":material/delete:")
     area.empty()
-    if over_budget:
-        _ask(area, over_budget, shared_deployment())
+    if refused or over_budget:
+        box = area.container()
+        if refused:
+            box.error(f"This server fixes {lock.words(fixed)} for everyone ({lock.VARIABLE}), so these runs were not "
+                      "trained:\n" + "\n".join(f"- `{r.config.name}`" for r in refused), icon=":material/lock:")
+        if over_budget:
+            _ask(box, over_budget, shared_deployment())

@@ -42,10 +42,17 @@ def values_of(name, where):
     return nncore.sweep.value_range(name, low, high, count, log)
 
 
-names = list(BOUNDS)
+locked = sweeps.locked()
+names = [name for name in BOUNDS if name not in locked]  # a sweep changes what it sweeps: never a locked one
+if locked:
+    fixed = ", ".join(sweeps.label(name) for name in sorted(locked))
+    st.caption(f":material/lock: Fixed for this class, so not swept: {fixed}.")
+for key in ("sweep_first", "sweep_second"):
+    if st.session_state.get(key) in locked:  # chosen before the lock came (a link opened in this session)
+        del st.session_state[key]
 left, right = st.columns(2)
-first = left.selectbox("First setting", names, index=names.index("hidden"), format_func=sweeps.label,
-                       key="sweep_first")
+first = left.selectbox("First setting", names, index=names.index("hidden") if "hidden" in names else 0,
+                       format_func=sweeps.label, key="sweep_first")
 others = [NONE, *(name for name in names if name != first)]
 second = right.selectbox("Second setting", others, index=others.index("lr") if "lr" in others else 0,
                          format_func=lambda name: "(none)" if name == NONE else sweeps.label(name), key="sweep_second")

@@ -8,10 +8,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import nncore
-from app import links, runs, trainer
+import nncore.sweep
+from app import links, runs, sweeps, trainer
 from app.cache import RunCache
+from app.server import lock
 from app.widgets.text import plain
-from tests.app.conftest import ROOT, session_runs
+from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
 def fresh_with(query):
@@ -21,6 +23,11 @@ def fresh_with(query):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.query_params.update(query)
     return at.run()
+
+
+def shown(markdown):
+    """The text a reader sees of escaped markdown (each backslash escape undone)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 # 8. Link values that crash --------------------------------------------------------------------
@@ -125,3 +132,74 @@ def test_the_links_total_is_held_to_the_budget_on_both_sides_of_it(monkeypatch):
     assert trainer.waiting_for_a_click(every, empty, 23.0) == every                 # the link over it waits
     confirmed = [runs.Request(r.config, r.stop_at, r.source, True) for r in requests]
     assert trainer.waiting_for_a_click(confirmed, empty, 1.0) == []                     # after the click
+
+
+# 7. The teacher's lock, honoured by every way the app starts a run ------------------------------
+
+def test_the_sweep_page_offers_no_locked_setting_to_sweep():
+    at = fresh_with({"lock": "hidden,lr", "epochs": "2"})
+    at.switch_page(PAGES["sweep"]).run()
+    offered = at.selectbox(key="sweep_first").options
+    assert "Hidden units" not in offered and "Learning rate" not in offered and "Batch size" in offered
+    assert "Learning rate" not in at.selectbox(key="sweep_second").options
+    assert any("not swept" in caption.value and "Hidden units" in caption.value for caption in at.caption)
+
+
+def test_without_a_lock_every_setting_can_be_swept(app):
+    app.switch_page(PAGES["sweep"]).run()
+    assert "Hidden units" in app.selectbox(key="sweep_first").options
+
+
+def test_a_sweep_of_a_locked_setting_is_refused_by_any_caller(monkeypatch):
+    monkeypatch.setattr(sweeps, "locked", lambda: {"hidden"})
+    grid = nncore.sweep.Sweep(nncore.TrainConfig(epochs=1), (nncore.sweep.Axis("hidden", (8, 16)),))
+    with pytest.raises(nncore.ConfigError, match="hidden is fixed for this class"):
+        sweeps.run(grid, area=None, where="here")
+
+
+def test_the_share_dialog_says_the_lock_is_guidance_not_security(app):
+    assert any("guidance, not security" in caption.value and "DIGITS_LOCK" in caption.value
+               for caption in app.sidebar.caption)
+
+
+@pytest.mark.parametrize(("text", "fixed", "problems"), [
+    ("hidden=64, lr", {"hidden": 64, "lr": 0.1}, 0),
+    ("activation=tanh,", {"activation": "tanh"}, 0),
+    ("", {}, 0),
+    ("hidden=2048", {"hidden": 2048}, 0),
+    ("hidden=2049", {"hidden": 64}, 1),              # over its bound: fixed at the default, and said
+    ("hidden=abc, lr=1e9, foo", {"hidden": 64, "lr": 0.1}, 3),
+    ("epochs=1.5", {"epochs": 30}, 1),
+])
+def test_digits_lock_reads_names_and_values_and_says_what_it_cannot_read(text, fixed, problems):
+    settings, found = lock.read(text)
+    assert settings == fixed and len(found) == problems
+
+
+@pytest.fixture
+def server_lock(monkeypatch):
+    monkeypatch.setenv("DIGITS_LOCK", "hidden=16, epochs=2")
+
+
+def test_a_server_lock_fixes_the_boxes_and_no_link_lifts_it(server_lock):
+    at = fresh_with({"hidden": "2048", "lock": "", "run": ["hidden:2048,epochs:2", "hidden:16,epochs:2"]})
+    assert at.number_input(key="setting_hidden").value == 16 and at.number_input(key="setting_hidden").disabled
+    assert [run.config.hidden for run in session_runs(at)] == [16]
+    assert any("ignored run h2048" in shown(toast.value) and "this server fixes hidden=16" in shown(toast.value)
+               for toast in at.toast)
+
+
+def test_a_server_lock_refuses_any_request_that_breaks_it(server_lock):
+    at = fresh_with({})
+    at.session_state["session_runs"].request(nncore.handwriting_config())  # as Probe's preset button asks
+    at.run()
+    assert not session_runs(at)
+    assert any("This server fixes hidden=16, epochs=2 for everyone" in e for e in errors(at))
+    train(at)  # the boxes hold the locked values: Train trains them
+    assert [(run.config.hidden, run.config.epochs) for run in session_runs(at)] == [(16, 2)]
+
+
+def test_the_sweep_page_offers_no_setting_the_server_locks(server_lock):
+    at = fresh_with({})
+    at.switch_page(PAGES["sweep"]).run()
+    assert "Hidden units" not in at.selectbox(key="sweep_first").options
