@@ -3,14 +3,21 @@ settings closest to a run's (nncore.peer) and shows the two side by side: scores
 training-loss curves on one chart, and what has no equivalent. Call ``sklearn_beside(run)``
 where a run is shown."""
 
+import threading
+from collections import OrderedDict
+
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 import nncore
 import nncore.peer
 
 from . import runs, trainer
 from .figures import COLORS
+from .state import person
+
+PEER_ENTRIES = 64  # scikit-learn's runs kept for everyone (a few KB each: scores and curves)
 
 
 def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
@@ -29,13 +36,68 @@ def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's
     return fig
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _train_sklearn(settings, _owner, _seconds):
-    """scikit-learn's run of the config with these settings ((name, value) pairs: the cache key),
-    trained in its turn in the server's training queue (for session ``_owner``, about ``_seconds``
-    long); a rerun that finds it cached waits for nothing."""
-    with trainer.shared_queue().turn(_owner, _seconds):
-        return nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
+class _Peers:
+    """scikit-learn's runs by settings, shared by every session: at most ``entries`` of them,
+    the least recently used let go first."""
+
+    def __init__(self, entries):
+        self.entries, self._runs, self._lock = entries, OrderedDict(), threading.Lock()
+
+    def get(self, settings):
+        with self._lock:
+            if settings in self._runs:
+                self._runs.move_to_end(settings)
+            return self._runs.get(settings)
+
+    def put(self, settings, peer):
+        with self._lock:
+            self._runs[settings] = peer
+            self._runs.move_to_end(settings)
+            while len(self._runs) > self.entries:
+                self._runs.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _peers():
+    return _Peers(PEER_ENTRIES)
+
+
+def _train_sklearn(settings, seconds, key, shown, name):
+    """scikit-learn's run of these settings ((name, value) pairs), trained in its turn in the
+    server's training queue with a Stop button, its place in line while it waits and its epoch
+    while it trains; None when it was stopped. A click or a closed tab interrupts it like our
+    own training: the wait leaves the line, the training ends after its epoch, and the click's
+    rerun goes on (re-raised)."""
+    queue, interruption, holder = trainer.shared_queue(), None, st.empty()
+    with holder.container(border=True):
+        top = st.columns([5, 1], vertical_alignment="center")
+        top[0].markdown("**Training scikit-learn's MLPClassifier**")
+        top[1].button("Stop", key=f"sklearn-stop-{key}", on_click=shown.discard, args=(name,),
+                      help="Leave the line, or stop training scikit-learn's run")
+        status = st.empty()
+    status.caption("starting…")
+
+    def on_wait(place, wait):  # raises Streamlit's rerun or stop request: the ticket leaves the line
+        status.caption(trainer.queue_text(place, wait, queue.status()[0]))
+
+    def stop(epoch, epochs):
+        nonlocal interruption
+        try:
+            status.progress(epoch / epochs, text=f"scikit-learn's epoch {epoch}/{epochs}")
+        except (RerunException, StopException) as request:
+            interruption = request
+            return True
+        return False
+
+    with queue.turn(person.owner(runs.current()), seconds, on_wait=on_wait):
+        peer = nncore.peer.train_sklearn(nncore.TrainConfig(**dict(settings)), stop=stop)
+    if interruption is not None:
+        # in the server's log, for the browser test and whoever runs the server
+        print(f"digits: scikit-learn's run stopped after its epoch: {key}", flush=True)
+        raise interruption
+    _peers().put(settings, peer)
+    holder.empty()
+    return peer
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -70,8 +132,9 @@ def sklearn_beside(run):
         shown.add(run.name)
     if run.name not in shown:
         return
-    with st.spinner("Training scikit-learn's MLPClassifier…"):
-        peer = _train_sklearn(settings, str(id(runs.current())), seconds)
+    peer = _peers().get(settings)
+    if peer is None:
+        peer = _train_sklearn(settings, seconds, run.name, shown, run.name)
     ours = run.result
     st.markdown(f"**Beside scikit-learn's MLPClassifier**, trained on the same {peer.rows} rows, standardized the "
                 "same way, and scored on the same test split:")

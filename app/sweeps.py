@@ -28,6 +28,7 @@ import nncore.pools
 import nncore.sweep
 
 from . import runs, sidebar, trainer
+from .state import person
 
 SCHEDULER_VARIABLE = "DIGITS_DASK_SCHEDULER"
 SCHEDULER_SECRET = "dask_scheduler"
@@ -188,7 +189,7 @@ def run(sweep, area, where):
     stop, interruption, started = threading.Event(), None, time.perf_counter()
     with runs.training(session):
         try:
-            for cell in cells(sweep, stop, record.start, record.missing, str(id(session))):
+            for cell in cells(sweep, stop, record.start, record.missing, person.owner(session)):
                 if cell is not None:
                     _keep(cell, record, session)
                 if interruption is None:

@@ -29,6 +29,7 @@ from .cache import RunCache
 from .links import config_token
 from .queue import TrainingQueue
 from .server import lock
+from .state import person
 
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20
@@ -76,6 +77,14 @@ def duration(seconds):
 def estimate(config):
     """Estimated seconds to train ``config`` on this server (measured step costs are kept)."""
     return nncore.estimate_seconds(config)
+
+
+def queue_text(place, wait, running):
+    """What a training waiting in line is told: its place, the trainings ahead of it and running,
+    and the wait they add up to, saying what that assumes."""
+    ahead = "no training" if place == 1 else f"{place - 1} training{'s' * (place > 2)}"
+    return (f"Waiting for a free training slot: place {place} in line ({ahead} ahead of yours, {running} running), "
+            f"about {duration(wait)} if each takes its estimate {IDLE_CORE}. Stop to leave the line.")
 
 
 def store(result):
@@ -149,8 +158,7 @@ def _train(request, key, area, label, owner):
             seconds = estimate(request.config)
 
             def queued(place, wait):
-                view.wait(f"Waiting for a free training slot: place {place} in line, about {duration(wait)}. "
-                          "Stop to leave the line.")
+                view.wait(queue_text(place, wait, queue.status()[0]))
 
             interruption = None
 
@@ -231,7 +239,7 @@ def train_requested(area):
     fixed = lock.server_lock()[0]
     refused = [r for r in session.requests if lock.breaks(r.config, fixed)]
     session.requests = [r for r in session.requests if r not in refused]
-    cache, owner = shared_cache(), str(id(session))
+    cache, owner = shared_cache(), person.owner(session)
     over_budget = waiting_for_a_click(session.requests, cache, budget_seconds())
     todo = [r for r in session.requests if r not in over_budget]
     with runs.training(session):
