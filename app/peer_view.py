@@ -125,7 +125,8 @@ def sklearn_beside(run):
     elif seconds > budget:
         st.warning(f"scikit-learn's run of these settings would take about **{trainer.duration(seconds)}** of this "
                    "server's time.", icon=":material/timer:")
-    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {trainer.duration(seconds)})",
+    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {trainer.duration(seconds)} "
+                 f"{trainer.IDLE_CORE})",
                  icon=":material/balance:", key=f"sklearn-beside-{run.name}", disabled=refused,
                  help="The same split, standardization, network size, optimizer, batch, epochs and learning rate, in "
                  "scikit-learn: see how the from-scratch network compares with a library's."):

@@ -8,7 +8,7 @@ import nncore
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
 
-from . import links, runs, views
+from . import links, runs, trainer, views
 from .server import lock
 from .widgets.text import plain
 
@@ -135,8 +135,9 @@ def settings_controls():
         if not locked:
             st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                       help="Settings that read digits people draw or upload far better: "
-                           f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
-                           "press Train to train them.")
+                           f"{nncore.handwriting_config().name} (about "
+                           f"{trainer.duration(trainer.estimate(nncore.handwriting_config()))} to train on an "
+                           "idle core). Fills in the settings; press Train to train them.")
     return config
 
 

@@ -86,9 +86,10 @@ elif sweep is not None and pool is not None:
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
     seconds = nncore.sweep.seconds_text
-    st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} "
-                f"({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
-                "starting the workers adds a few seconds the first time)")
+    st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} if they are "
+                f"idle ({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
+                "other people's trainings on this server add their time, and starting the workers adds a few seconds "
+                "the first time)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
         labels = {name: sweeps.label(name) for name in sweep.names}

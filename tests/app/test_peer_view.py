@@ -47,6 +47,7 @@ def test_before_the_click_only_the_button_shows(view):
     assert not view.exception
     (button,) = view.button
     assert button.label.startswith("Train scikit-learn's MLPClassifier beside it (about ")
+    assert button.label.endswith(" on an idle core)")  # what its estimate assumes
     assert not view.metric and not view.get("plotly_chart") and view.calls == []
 
 

@@ -203,3 +203,17 @@ def test_the_sweep_page_offers_no_setting_the_server_locks(server_lock):
     at = fresh_with({})
     at.switch_page(PAGES["sweep"]).run()
     assert "Hidden units" not in at.selectbox(key="sweep_first").options
+
+
+# Issue 18, "Estimates under load": an estimate says what it assumes -----------------------------
+
+def test_the_presets_estimate_is_computed_and_says_it_assumes_an_idle_core(app):
+    (preset,) = [b for b in app.sidebar.button if b.label == "Handwriting preset"]
+    seconds = trainer.duration(nncore.estimate_seconds(nncore.handwriting_config()))
+    assert f"(about {seconds} to train on an idle core)" in preset.help
+
+
+def test_the_sweeps_estimate_says_it_assumes_idle_workers(app):
+    app.switch_page(PAGES["sweep"]).run()
+    (said,) = [m.value for m in app.markdown if " runs** (" in m.value]
+    assert "if they are idle" in said and "other people's trainings on this server add their time" in said
