@@ -67,7 +67,10 @@ IMAGE = re.compile(r"(?<!\\)!(?<!\\)\[")
 
 
 def test_plain_text_escapes_every_markdown_sign():
-    assert plain("[log in again](https://example.invalid)") == r"\[log in again\]\(https\:\/\/example\.invalid\)"
+    joiner = "\u2060"  # invisible: keeps a bare address from being drawn as a link
+    assert plain("[log in again](https://example.invalid)") == (r"\[log in again\]\(https" + joiner
+                                                                + r"\:\/\/example\.invalid\)")
+    assert plain("www.x.org a@b.co") == "www" + joiner + r"\.x\.org a\@" + joiner + r"b\.co"
     assert plain(":red[x] $y$ **z**") == r"\:red\[x\] \$y\$ \*\*z\*\*"
     assert plain("h64 lr0 b64") == "h64 lr0 b64"  # letters, digits and spaces stay as they are
 
