@@ -5,6 +5,7 @@ import streamlit as st
 
 from app.server import trainer
 from app.widgets import sidebar
+from app.widgets.text import plain
 from nncore.errors import shorten
 
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
@@ -38,7 +39,7 @@ page = st.navigation(PAGES)
 
 shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
 for note in sidebar.restore_from_url():
-    st.toast(f"Link: {shorten(note, 200)}", icon=":material/info:")
+    st.toast(f"Link: {plain(shorten(note, 200))}", icon=":material/info:")
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
 trainer.train_requested(st.empty())

@@ -6,11 +6,34 @@ import streamlit as st
 
 import nncore
 from app.figures import run as figures
+from app.server import memory
 from app.state import links, runs
 from app.widgets import views
+from app.widgets.text import plain
 
 st.title("Compare runs")
 all_runs = list(reversed(runs.all_runs()))  # newest first
+
+def upload_run(result, file_name):
+    """Keep an uploaded run (its snapshots within what a trained run keeps, within the server's
+    budget for uploads and the session's); returns the (kind, message) to show."""
+    result, dropped = memory.thin_snapshots(result)
+    if not memory.uploads().admit(result, result.nbytes()):
+        return ("error", f"Could not keep **{result.config.name}** from {plain(file_name)}: the runs uploaded on "
+                f"this server take {memory.megabytes(memory.UPLOAD_BYTES)} already. Try again later, or train its "
+                "settings.")
+    run, notice = runs.add(result, "uploaded")
+    if run is None:
+        return ("error", notice)
+    kept = sorted(result.snapshots)
+    said = f"Loaded **{result.config.name}** from {plain(file_name)}."
+    if dropped:
+        said += (f" It carried the weights of {len(kept) + len(dropped)} epochs; a run keeps at most "
+                 f"{memory.megabytes(memory.SNAPSHOT_BYTES)} of them here, so the weights of "
+                 f"{len(dropped)} epoch{'s' * (len(dropped) > 1)} were dropped"
+                 + (f" and *Watch it learn* replays epochs {', '.join(map(str, kept))}." if kept else "."))
+    return ("warning" if dropped else "success", said + (f" {notice}" if notice else ""))
+
 
 with st.expander("Bring back a saved run (.npz)", expanded=not all_runs):
     upload = st.file_uploader("Upload weights saved from this app or by `python main.py`", type=["npz"],
@@ -21,12 +44,11 @@ if upload is not None and upload.file_id not in handled:
     try:
         result = nncore.load(upload.getvalue())
     except nncore.WeightsFileError as exc:
-        st.session_state["upload_message"] = ("error", f"Could not load **{upload.name}**: {exc}. "
+        st.session_state["upload_message"] = ("error", f"Could not load **{plain(upload.name)}**: {plain(exc)}. "
                                               "Your runs are unchanged.")
     else:
         if runs.get(links.result_key(result)) is None:
-            runs.add(result, "uploaded")
-            st.session_state["upload_message"] = ("success", f"Loaded **{result.config.name}** from {upload.name}.")
+            st.session_state["upload_message"] = upload_run(result, upload.name)
         else:
             st.session_state["upload_message"] = ("info", f"A run named **{result.config.name}** is already in "
                                                   "your list.")

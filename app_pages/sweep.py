@@ -45,10 +45,17 @@ def values_of(name, where):
     return nncore.lab.sweep.value_range(name, low, high, count, log)
 
 
-names = list(BOUNDS)
+locked = sweeps.locked()
+names = [name for name in BOUNDS if name not in locked]  # a sweep changes what it sweeps: never a locked one
+if locked:
+    fixed = ", ".join(sweeps.label(name) for name in sorted(locked))
+    st.caption(f":material/lock: Fixed for this class, so not swept: {fixed}.")
+for key in ("sweep_first", "sweep_second"):
+    if st.session_state.get(key) in locked:  # chosen before the lock came (a link opened in this session)
+        del st.session_state[key]
 left, right = st.columns(2)
-first = left.selectbox("First setting", names, index=names.index("hidden"), format_func=sweeps.label,
-                       key="sweep_first")
+first = left.selectbox("First setting", names, index=names.index("hidden") if "hidden" in names else 0,
+                       format_func=sweeps.label, key="sweep_first")
 others = [NONE, *(name for name in names if name != first)]
 second = right.selectbox("Second setting", others, index=others.index("lr") if "lr" in others else 0,
                          format_func=lambda name: "(none)" if name == NONE else sweeps.label(name), key="sweep_second")
@@ -82,9 +89,10 @@ elif sweep is not None and pool is not None:
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
     seconds = nncore.lab.sweep.seconds_text
-    st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} "
-                f"({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
-                "starting the workers adds a few seconds the first time)")
+    st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} if they are "
+                f"idle ({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
+                "other people's trainings on this server add their time, and starting the workers adds a few seconds "
+                "the first time)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
         labels = {name: sweeps.label(name) for name in sweep.names}

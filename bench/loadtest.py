@@ -3,6 +3,7 @@ how many people one server of this machine's size holds, with sweeps and a hosti
 
     python bench/loadtest.py                       # N = 1, 4, 8, 16; a classroom of 30; 8 + a hostile visitor
     python bench/loadtest.py --sessions 1 4 --classroom 0 --hostile 0 --timeout 120
+    python bench/loadtest.py --sessions --classroom 0 --hostile 0 --tabs 8   # 8 students, then 8 + one with ten tabs
 
 For each row: a fresh ``streamlit run streamlit_app.py`` on a free loopback port and one headless
 Chromium holding one browser context per session, i.e. separate Streamlit sessions, each making
@@ -37,8 +38,17 @@ sys.path[:0] = [str(ROOT), str(HERE)]  # support/ and the bench/ modules, run fr
 from report import replace_section, table  # noqa: E402
 from scaling import upload_png  # noqa: E402
 
-from support.appserver import MemorySampler, Server, cpu_seconds, high_water_mb, log_errors, queue_waits, rss_mb  # noqa: E402,E501
-from support.sessions import Session, drive  # noqa: E402
+from support.appserver import (  # noqa: E402
+    MemorySampler,
+    Server,
+    cpu_seconds,
+    high_water_mb,
+    log_errors,
+    queue_waits,
+    queue_waits_by_run,
+    rss_mb,
+)
+from support.sessions import TAB_EPOCHS, TABS, Session, drive  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
 LOGS = ROOT / "test-artifacts" / "loadtest"
@@ -59,6 +69,7 @@ class Load:
     queue_waits: list  # seconds each single training waited for a slot, from the server's log
     seconds: float  # wall time of the sessions
     cpu_s: float  # CPU time the server used meanwhile
+    waits_by_run: list = ()  # (seconds, run key) of the same waits
 
     @property
     def held(self):
@@ -104,7 +115,7 @@ def measure(label, sessions, timeout_s, log_dir=LOGS):
         server.stop()
     log = server.output()
     return Load(sessions, baseline, sampler.peak_mb, sampler.peak_pss_mb, peak, after, log_errors(log),
-                queue_waits(log), seconds, cpu)
+                queue_waits(log), seconds, cpu, queue_waits_by_run(log))
 
 
 HEADER = ["sessions", "held", "errors", "cross-talk", "server MB before", "server MB peak (sampled)",
@@ -160,6 +171,38 @@ def notes(loads):
     return lines
 
 
+def honest_waits(load):
+    """Queue waits of the honest students' runs (not the ten tabs' runs of TAB_EPOCHS epochs)."""
+    return [seconds for seconds, key in load.waits_by_run if f"epochs:{TAB_EPOCHS}" not in key.split(",")]
+
+
+def tabs_section(loads, timeout_s, command, load_before):
+    """The Markdown section for the student with ten tabs (issue 22, defect 6)."""
+    rows_ = []
+    for label, load in loads.items():
+        honest = [s for s in load.sessions if s.kind == "train"]
+        tabs = sum(len(s.trained_seeds) for s in load.of("tabs"))
+        waits = honest_waits(load)
+        rows_.append([label, f"{sum(s.held for s in honest)}/{len(honest)}", len(load.errors),
+                      *_median_p95(waits), f"{max(waits):.2f}" if waits else "-",
+                      *_median_p95([s.train_seconds for s in honest if s.train_seconds is not None]),
+                      tabs if load.of("tabs") else "-", f"{load.cpu_s:.1f}"])
+    details = [f"- {label}: {e}" for label, load in loads.items() for e in load.errors + load.crosstalk]
+    return "\n".join([
+        "## Load test: one student with ten tabs beside the class", "",
+        f"Written by `{command}`. The same visits as the load test above (a fresh server per row, default "
+        f"settings: training slots = cores, budget 60 s). '+ ten tabs': one more student, one browser (the same "
+        f"cookies) with {TABS} tabs, each training runs of {TAB_EPOCHS} epochs (about ten times the default run, "
+        "under the budget) one after another until the honest students are done; the honest students click Train "
+        "once all ten tabs are training. The queue is fair per person (a browser, by Streamlit's XSRF cookie), "
+        "so the ten tabs count as one person. Queue wait: how long each honest student's training waited for a "
+        f"slot (the server's log). {os.cpu_count()} cores; load average (1, 5, 15 min) before: {load_before}, at "
+        f"the end: {_load_average()}.", "",
+        table(["row", "honest held", "errors", "honest queue wait, s: median", "p95", "max",
+               "honest Train -> run shown, s: median", "p95", "the ten tabs' trainings", "server CPU s"], rows_),
+        *(["", "Errors and cross-talk:", "", *details] if details else [])])
+
+
 def _load_average():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -203,6 +246,9 @@ def main(argv=None):
                         help="a classroom: N sessions that all train, every fourth also sweeps (default 30; 0: none)")
     parser.add_argument("--hostile", type=int, default=8, metavar="N",
                         help="N sessions that train plus a hostile visitor (default 8; 0: none); compare with N")
+    parser.add_argument("--tabs", type=int, default=0, metavar="N",
+                        help="N students that train, then the same N beside one student with ten tabs; written to a "
+                             "section of its own (default 0: none)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds allowed for all the sessions of a row to finish (default 600)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default bench/RESULTS.md)")
@@ -212,16 +258,27 @@ def main(argv=None):
         plans[f"{args.classroom}, sweep"] = visitors(args.classroom, sweep_every=4)
     if args.hostile:
         plans[f"{args.hostile} + hostile"] = visitors(args.hostile, hostile=True)
-    loads, load_before = {}, _load_average()
-    for label, sessions in plans.items():
-        print(f"{label}: {len(sessions)} session(s)...", flush=True)
-        loads[label] = measure(label, sessions, args.timeout)
-        for line in loads[label].errors + loads[label].crosstalk:
-            print(f"  {line}", flush=True)
+    tabs_plans = {}
+    if args.tabs:
+        tabs_plans = {f"{args.tabs}": visitors(args.tabs),
+                      f"{args.tabs} + ten tabs": [*visitors(args.tabs), Session(0, "tabs")]}
+    loads, tabs_loads, load_before = {}, {}, _load_average()
+    for found, wanted in ((loads, plans), (tabs_loads, tabs_plans)):
+        for label, sessions in wanted.items():
+            print(f"{label}: {len(sessions)} session(s)...", flush=True)
+            found[label] = measure(label, sessions, args.timeout)
+            for line in found[label].errors + found[label].crosstalk:
+                print(f"  {line}", flush=True)
     command = " ".join(["python bench/loadtest.py", *(argv if argv is not None else sys.argv[1:])])
-    text = section(loads, args.timeout, command, load_before)
-    print(text, flush=True)
-    replace_section(args.out, "bench/loadtest.py", text)
+    if loads:
+        text = section(loads, args.timeout, command, load_before)
+        print(text, flush=True)
+        replace_section(args.out, "bench/loadtest.py", text)
+    if tabs_loads:
+        text = tabs_section(tabs_loads, args.timeout, command, load_before)
+        print(text, flush=True)
+        replace_section(args.out, "bench/loadtest.py --tabs", text)
+    loads |= tabs_loads
     return 0 if all(load.held == len(load.sessions) and not load.errors and not load.crosstalk
                     for load in loads.values()) else 1
 

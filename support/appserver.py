@@ -111,6 +111,13 @@ def queue_waits(text):
     return [float(seconds) for seconds in re.findall(r"^digits: queue wait ([0-9.]+) s for ", text, re.MULTILINE)]
 
 
+def queue_waits_by_run(text):
+    """(seconds, run key) of each single training's wait in the training queue, from the same
+    lines as ``queue_waits``, in order."""
+    return [(float(seconds), key) for seconds, key in
+            re.findall(r"^digits: queue wait ([0-9.]+) s for (\S+)$", text, re.MULTILINE)]
+
+
 def sweep_cells(text):
     """Seconds each sweep cell trained for, from the lines app/server/sweeps.py writes to the server's log
     ("digits: sweep cell 3/12 trained in 3.456 s: h2048 ..."), in the order they finished."""

@@ -91,3 +91,28 @@ def saved_runs():
         "huge-shape.npz": _zip(entries | {"W1": b"\x93NUMPY\x01\x00" + struct.pack("<H", 118)
                                                 + huge.ljust(117).encode() + b"\n"}),
     }
+
+
+def snapshot_bomb(hidden=2048, networks=5, epochs=2, seed=0):
+    """A valid saved run whose weights and epoch snapshots are all zeros: ``hidden`` units,
+    ``networks`` averaged networks, ``epochs`` epochs and the weights of each of its ``epochs + 1``
+    epochs (0 = the initial ones); ``seed`` names a run of its own. Zeros compress to almost
+    nothing: the defaults make a 20 KB file that loads as a run of 11.7 MB."""
+    import json
+
+    config = nncore.TrainConfig(hidden=hidden, ensemble=networks, epochs=epochs, seed=seed)
+    shapes = {"W1": (64, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)}
+    arrays = {}
+    for k in range(1, networks + 1):
+        arrays.update({name if k == 1 else f"{name}_{k}": np.zeros(shape, np.float32)
+                       for name, shape in shapes.items()})
+    arrays.update(mean=np.zeros(64), std=np.ones(64), config=np.array(json.dumps(config.to_dict())),
+                  format_version=np.array(nncore.files.runfile.FORMAT_VERSION), best_epoch=np.array(epochs),
+                  test_accuracy=np.array(0.1), seconds=np.array(1.0), diverged_epoch=np.array(0),
+                  **{key: np.full(epochs, 0.1 if key.endswith("acc") else 2.3) for key in HISTORY_KEYS},
+                  ended=np.array("completed"), snapshot_epochs=np.arange(epochs + 1))
+    for name, shape in shapes.items():
+        arrays[f"snapshot_{name}"] = np.zeros((epochs + 1, networks, *shape), np.float32)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()

@@ -8,7 +8,9 @@ confusion, Compare runs (the table) and Probe a digit, uploads a PNG there and r
 prediction. A "sweep" session first runs a 2 x 2 sweep of quick settings (with its seed) on the
 Sweep page. A "hostile" session trains nothing: it uploads support/hostile.py's images on Probe a
 digit and its saved runs on Compare runs, round after round until the others are done, and
-each must be refused with an error naming the file (no exception). When every session is done,
+each must be refused with an error naming the file (no exception). A "tabs" session is one student
+with ten tabs of one browser (the same cookies), each training runs of TAB_EPOCHS epochs one after
+another until the others are done; the others click Train once its ten tabs all have. When every session is done,
 each one reads the options of its "Showing run" box and the runs in its URL: they must be its
 own runs and nothing else (no cross-talk).
 """
@@ -37,11 +39,18 @@ ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 SETTLE_MS = 200  # after an action, time for its script run to start before waiting for it to end
 SWEEP_AXES = (nncore.lab.sweep.Axis("hidden", (16, 32)), nncore.lab.sweep.Axis("lr", (0.05, 0.1)))  # 4 quick runs
 SWEEP_LABELS = {"hidden": "Hidden units", "lr": "Learning rate"}  # as the Sweep page names them
+TABS = 10          # the tabs of a "tabs" session: one student, one browser, ten tabs
+TAB_EPOCHS = 300   # each tab's runs: about ten times the default run (under the budget, so no click asks)
 
 
 def run_name(seed):
     """The name of the run a session trains: the sidebar's default settings with this seed."""
     return nncore.TrainConfig(seed=seed).name
+
+
+def tab_config(seed):
+    """What each tab of a "tabs" session trains: TAB_EPOCHS epochs (about ten times the default run)."""
+    return nncore.TrainConfig(epochs=TAB_EPOCHS, seed=seed)
 
 
 def sweep_of(seed):
@@ -51,7 +60,7 @@ def sweep_of(seed):
 
 @dataclass
 class Session:
-    """What one browser session did. ``kind``: "train", "sweep" (trains and sweeps) or "hostile".
+    """What one browser session did. ``kind``: "train", "sweep" (trains and sweeps), "hostile" or "tabs".
     ``step`` is where it is (or where it stopped)."""
 
     seed: int
@@ -62,6 +71,7 @@ class Session:
     prediction: str | None = None
     sweep_seconds: float | None = None  # from the Run sweep click until the page says its 4 runs are finished
     sweep_server_seconds: float | None = None  # the sweep's time as the server counted it (its caption)
+    trained_seeds: list = field(default_factory=list)  # a "tabs" session's runs (TAB_EPOCHS epochs, these seeds)
     refusals: list = field(default_factory=list)  # a hostile session's (file name, seconds from upload to error)
     rounds: int = 0  # a hostile session's rounds of uploads
     runs_seen: list = field(default_factory=list)  # the "Showing run" options at the end
@@ -81,6 +91,8 @@ class Session:
         """The settings of the runs this session makes."""
         if self.kind == "hostile":
             return []
+        if self.kind == "tabs":
+            return [tab_config(seed) for seed in self.trained_seeds]
         return [nncore.TrainConfig(seed=self.seed), *(sweep_of(self.seed).configs() if self.kind == "sweep" else [])]
 
     @property
@@ -248,14 +260,62 @@ async def hostile_visit(page, session, others_done):
     session.begin("done")
 
 
-async def _one(browser, url, session, png, timeout_s, contexts, others_done):
+async def _tab(page, session, tab, others_done, clicked):
+    """One tab of a "tabs" session: TAB_EPOCHS epochs, then a new seed and Train, round after round
+    until ``others_done`` is set (each seed its own: no hit in the shared cache). ``clicked``: a
+    list this tab joins at its first click."""
+    await set_number(page, "Epochs", TAB_EPOCHS, "epochs")
+    for round_ in range(10_000):
+        if round_ and others_done.is_set():
+            return
+        seed = 5000 + 1000 * tab + round_
+        await set_number(page, "Seed", seed, "seed")
+        await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
+        if not round_:
+            clicked.append(tab)
+        await page.get_by_role("heading", name=f"Run {tab_config(seed).name}", exact=True).wait_for()
+        session.trained_seeds.append(seed)
+        await settle(page)
+
+
+async def tabs_visit(context, page, session, url, others_done, pressing):
+    """One student with TABS tabs of one browser (one context: the same cookies), each training
+    runs of TAB_EPOCHS epochs one after another until the others are done; ``pressing`` is set
+    once every tab has clicked Train."""
+    session.begin("tabs")
+    pages, clicked = [page], []
+    for _ in range(TABS - 1):
+        more = await context.new_page()
+        await more.goto(url)
+        await more.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).wait_for()
+        pages.append(more)
+
+    async def pressed():
+        while len(clicked) < len(pages):
+            await asyncio.sleep(0.1)
+        pressing.set()
+
+    waiter = asyncio.create_task(pressed())
+    try:
+        await asyncio.gather(*(_tab(tab_page, session, tab, others_done, clicked)
+                               for tab, tab_page in enumerate(pages)))
+    finally:
+        waiter.cancel()
+        pressing.set()  # a tab that failed must not hold the others back
+    session.begin("done")
+
+
+async def _one(browser, url, session, png, timeout_s, contexts, others_done, pressing):
     try:
         session.begin("open")
         context, page = await open_app(browser, url, timeout_s)
         contexts.append((context, page))
         if session.kind == "hostile":
             await hostile_visit(page, session, others_done)
+        elif session.kind == "tabs":
+            await tabs_visit(context, page, session, url, others_done, pressing)
         else:
+            await pressing.wait()  # with a "tabs" session: until its ten tabs are all training
             await use_app(page, session, png)
         return page
     except Exception as exc:  # any failure of a step is this session's error, reported, not raised
@@ -283,13 +343,15 @@ async def drive_async(url, sessions, timeout_s, png):
     if any(s.kind == "hostile" for s in sessions):  # built before the clock starts: seconds of CPU
         hostile.images(), hostile.saved_runs()
     deadline = time.perf_counter() + timeout_s
-    contexts, others_done = [], asyncio.Event()
+    contexts, others_done, pressing = [], asyncio.Event(), asyncio.Event()
+    if not any(s.kind == "tabs" for s in sessions):
+        pressing.set()
     async with async_playwright() as p:
         browser = await launch(p)
         try:
-            tasks = [asyncio.create_task(_one(browser, url, s, png, timeout_s, contexts, others_done))
+            tasks = [asyncio.create_task(_one(browser, url, s, png, timeout_s, contexts, others_done, pressing))
                      for s in sessions]
-            others = [task for task, s in zip(tasks, sessions, strict=True) if s.kind != "hostile"]
+            others = [task for task, s in zip(tasks, sessions, strict=True) if s.kind not in ("hostile", "tabs")]
             asyncio.gather(*others).add_done_callback(lambda _: others_done.set())
             done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.perf_counter()))
             for task in pending:

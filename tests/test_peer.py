@@ -115,3 +115,17 @@ def test_the_estimate_of_scikit_learns_run_is_its_epochs_of_measured_steps():
     assert nncore.lab.peer.estimate_seconds(TrainConfig(epochs=40, hidden=16)) == pytest.approx(40 * one)
     with pytest.raises(ConfigError, match="takes a TrainConfig"):
         nncore.lab.peer.estimate_seconds({"epochs": 1})
+
+
+def test_a_stop_asked_after_each_epoch_ends_scikit_learns_training_there():
+    """A closed tab's comparison trained on to its last epoch (issue 22, defect 12)."""
+    asked = []
+    assert train_sklearn(TrainConfig(epochs=10, hidden=16), stop=lambda epoch, epochs: asked.append(epoch) or
+                         epoch >= 3) is None
+    assert asked == [1, 2, 3]
+
+
+def test_a_stop_that_never_asks_trains_every_epoch():
+    asked = []
+    peer = train_sklearn(TrainConfig(epochs=4, hidden=16), stop=lambda epoch, epochs: asked.append(epoch) or False)
+    assert peer.epochs_run == 4 and asked == [1, 2, 3, 4]

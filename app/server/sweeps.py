@@ -27,7 +27,7 @@ import nncore.lab.pools
 import nncore.lab.sweep
 from app.server import trainer
 from app.server.interruption import INTERRUPTIONS
-from app.state import runs
+from app.state import person, runs
 from app.widgets import sidebar
 
 SCHEDULER_VARIABLE = "DIGITS_DASK_SCHEDULER"
@@ -134,6 +134,11 @@ def refusal(estimate):
             "machine with `python main.py sweep` and the same settings.")
 
 
+def locked():
+    """The settings this session may not sweep: the link's lock and the server's DIGITS_LOCK."""
+    return sidebar.locked_settings()
+
+
 def cells(sweep, stop, on_start, only, owner):
     """The one place a sweep's cells are handed out: ``nncore.lab.sweep.run`` on ``pool()``, each Cell
     with its TrainResult, None every POLL_SECONDS. Here, each cell takes its turn in the server's
@@ -172,6 +177,9 @@ def run(sweep, area, where):
     Each finished cell joins the session's runs and the shared cache as it arrives. Returns the
     Record. After a click interrupted it (no new cell started; the running ones were kept),
     re-raises that interruption."""
+    swept = set(sweep.names) & locked()
+    if swept:  # the page offers no locked setting; this holds for any other caller
+        raise nncore.ConfigError(f"{', '.join(sorted(swept))} is fixed for this class and cannot be swept")
     session = runs.current()  # kept at hand: after an interruption even reading session state raises
     record = last()
     if record is None or record.sweep != sweep:
@@ -181,7 +189,7 @@ def run(sweep, area, where):
     stop, interruption, started = threading.Event(), None, time.perf_counter()
     with runs.training(session):
         try:
-            for cell in cells(sweep, stop, record.start, record.missing, str(id(session))):
+            for cell in cells(sweep, stop, record.start, record.missing, person.owner(session)):
                 if cell is not None:
                     _keep(cell, record, session)
                 if interruption is None:

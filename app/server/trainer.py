@@ -23,16 +23,18 @@ import streamlit as st
 
 import nncore
 from app.figures import run as figures
+from app.server import lock
 from app.server.cache import RunCache
 from app.server.interruption import INTERRUPTIONS
 from app.server.queue import TrainingQueue
-from app.state import runs
+from app.state import person, runs
 from app.state.links import result_key, run_key
 from nncore.lab.threads import single_threaded_blas
 
 CACHE_ENTRIES = 64
 CACHE_BYTES = 64 * 2**20
 REDRAW_SECONDS = 0.25
+IDLE_CORE = "on an idle core"  # what every estimate assumes: it cannot know how busy the server will be
 
 
 def budget_seconds():
@@ -70,6 +72,14 @@ def duration(seconds):
 def estimate(config):
     """Estimated seconds to train ``config`` on this server (measured step costs are kept)."""
     return nncore.estimate_seconds(config)
+
+
+def queue_text(place, wait, running):
+    """What a training waiting in line is told: its place, the trainings ahead of it and running,
+    and the wait they add up to, saying what that assumes."""
+    ahead = "no training" if place == 1 else f"{place - 1} training{'s' * (place > 2)}"
+    return (f"Waiting for a free training slot: place {place} in line ({ahead} ahead of yours, {running} running), "
+            f"about {duration(wait)} if each takes its estimate {IDLE_CORE}. Stop to leave the line.")
 
 
 def store(result):
@@ -143,8 +153,7 @@ def _train(request, key, area, label, owner):
             seconds = estimate(request.config)
 
             def queued(place, wait):
-                view.wait(f"Waiting for a free training slot: place {place} in line, about {duration(wait)}. "
-                          "Stop to leave the line.")
+                view.wait(queue_text(place, wait, queue.status()[0]))
 
             interruption = None
 
@@ -175,15 +184,19 @@ def _ask(area, waiting, shared):
     """The runs over the budget: ask before training them (or refuse, on a shared server)."""
     budget = duration(budget_seconds())
     lines = "\n".join(f"- `{r.config.name}`: about **{duration(estimate(r.config))}**" for r in waiting)
+    total = sum(estimate(r.config) for r in waiting)
+    linked = sum(r.source == "link" for r in waiting)
+    together = (f"\n\nThe link's {linked} runs count as one request: together about **{duration(total)}** "
+                f"{IDLE_CORE}." if linked > 1 else "")
     with area.container(border=True):
         if shared:
-            st.error(f"This server is shared, so a run may take at most {budget}. Not trained:\n{lines}\n\n"
-                     "Try fewer epochs, fewer hidden units, a larger batch or fewer augmented copies.",
-                     icon=":material/block:")
+            st.error(f"This server is shared, so a run, or a link's runs together, may take at most {budget}. "
+                     f"Not trained:\n{lines}{together}\n\nTry fewer epochs, fewer hidden units, a larger batch or "
+                     "fewer augmented copies.", icon=":material/block:")
             st.button("Dismiss", key="budget-dismiss", on_click=_drop, args=(waiting,))
             return
-        total = sum(estimate(r.config) for r in waiting)
-        st.warning(f"Training takes a while here (more than {budget} per run):\n{lines}", icon=":material/timer:")
+        st.warning(f"Training takes a while here (more than {budget} per run, or for a link's runs together; "
+                   f"estimated {IDLE_CORE}):\n{lines}{together}", icon=":material/timer:")
         cells = st.columns([1, 1, 3])
         cells[0].button(f"Train ({duration(total)})", key="budget-confirm", type="primary", on_click=_confirm,
                         args=(waiting,))
@@ -201,6 +214,17 @@ def _drop(requests):
     session.requests = [r for r in session.requests if r not in requests]
 
 
+def waiting_for_a_click(requests, cache, budget):
+    """The requests not trained without a click: each one not in ``cache``, not confirmed and
+    estimated over ``budget`` seconds, and all of a link's such runs when together they are over
+    it (a link is one request, as a sweep is: eight runs each under the budget are not)."""
+    pending = [r for r in requests if not r.confirmed and cache.get(run_key(r.config, r.stop_at)) is None]
+    linked = [r for r in pending if r.source == "link"]
+    if sum(estimate(r.config) for r in linked) > budget:
+        return [r for r in pending if r.source == "link" or estimate(r.config) > budget]
+    return [r for r in pending if estimate(r.config) > budget]
+
+
 def train_requested(area):
     """Train what this session asked for, in order, keeping each run in the session; draws into
     ``area``. Runs from the cache come back at once; runs over the budget wait for a click."""
@@ -208,12 +232,11 @@ def train_requested(area):
     session.idle.wait(60)  # a click interrupted a training: let that script run store its run first
     if session.cancel:
         session.requests, session.cancel = [], False
-    cache, owner = shared_cache(), str(id(session))
-    over_budget = []
-    pending = [r for r in session.requests if cache.get(run_key(r.config, r.stop_at)) is None]
-    for request in list(session.requests):
-        if request in pending and not request.confirmed and estimate(request.config) > budget_seconds():
-            over_budget.append(request)
+    fixed = lock.server_lock()[0]
+    refused = [r for r in session.requests if lock.breaks(r.config, fixed)]
+    session.requests = [r for r in session.requests if r not in refused]
+    cache, owner = shared_cache(), person.owner(session)
+    over_budget = waiting_for_a_click(session.requests, cache, budget_seconds())
     todo = [r for r in session.requests if r not in over_budget]
     with runs.training(session):
         for position, request in enumerate(todo, 1):
@@ -231,5 +254,10 @@ def train_requested(area):
             if notice:
                 st.toast(notice, icon=":material/delete:")
     area.empty()
-    if over_budget:
-        _ask(area, over_budget, shared_deployment())
+    if refused or over_budget:
+        box = area.container()
+        if refused:
+            box.error(f"This server fixes {lock.words(fixed)} for everyone ({lock.VARIABLE}), so these runs were not "
+                      "trained:\n" + "\n".join(f"- `{r.config.name}`" for r in refused), icon=":material/lock:")
+        if over_budget:
+            _ask(box, over_budget, shared_deployment())

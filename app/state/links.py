@@ -24,6 +24,15 @@ MAX_NOTES = 10                       # each note is a toast: a link cannot flood
 STATUS_KEYS = ("stopped", "uploaded")
 GUESS = re.compile(r"([a-z_]{1,20}):([0-9]{1,2})")  # one lesson's guess: its key and the answer's position
 
+WHOLE = re.compile(r"[0-9]{1,6}")    # a position or an epoch: ASCII digits only ('²', '①', '٣' are not numbers
+                                     # here), and few of them (int() of 5,000 digits raises)
+
+
+def whole_number(text):
+    """The int ``text`` spells in at most 6 ASCII digits (spaces around allowed), else None."""
+    text = str(text).strip()
+    return int(text) if WHOLE.fullmatch(text) else None
+
 
 def _text(value):
     """Exact, short text of a setting: 30, 0.1, 1e-05, tanh."""
@@ -119,9 +128,8 @@ def linked_run_from_token(token):
         return None, [f"ignored run {shorten(repr(token))}: {exc}"]
     stop_at = None
     if "stopped" in status:
-        try:
-            stop_at = int(status["stopped"])
-        except ValueError:
+        stop_at = whole_number(status["stopped"])
+        if stop_at is None:
             notes.append(f"ignored stopped={shorten(status['stopped'])}: not a whole number")
         if stop_at is not None and not 1 <= stop_at < config.epochs:
             notes.append(f"ignored stopped={stop_at}: not between 1 and {config.epochs - 1}")
@@ -166,8 +174,9 @@ def _guesses(text, notes):
 def _positions(text, count, what, notes):
     found = {}
     for part in str(text).split(","):
-        if part.strip().isdigit() and int(part) < count:
-            found[int(part)] = True
+        position = whole_number(part)
+        if position is not None and position < count:
+            found[position] = True
         elif part.strip():
             notes.append(f"ignored {what} {shorten(repr(part))}: not a run of the link")
     return list(found)

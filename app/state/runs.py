@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from app.analysis import run as analysis
+from app.server.memory import SESSION_BYTES, megabytes
 from app.state.links import result_key, run_name
 
 MAX_RUNS = 12
@@ -93,22 +94,36 @@ class _Session:
     def get(self, key):
         return next((run for run in self.runs if run.key == key), None)
 
+    def bytes(self):
+        """Memory the session's runs hold (``TrainResult.nbytes``), each counted once."""
+        return sum(run.result.nbytes() for run in self.runs)
+
     def add(self, result, source="trained"):
         """Add a run (or return the one with the same key) and select it. Returns (run, notice):
-        notice says which run was dropped to stay within MAX_RUNS, or None."""
+        notice says which runs were dropped to stay within MAX_RUNS runs and SESSION_BYTES of
+        them, or why the run itself was not kept (the pinned runs fill the budget: run is None)."""
         run, notice = self.get(result_key(result)), None
         if run is None:
             used = {r.color for r in self.runs}
             color = next((c for c in COLORS if c not in used), COLORS[len(self.runs) % len(COLORS)])
             run = Run(result, source, color=color)
             self.runs.append(run)
-            while len(self.runs) > MAX_RUNS:
+            dropped = []
+            while len(self.runs) > MAX_RUNS or self.bytes() > SESSION_BYTES:
                 victim = next((r for r in self.runs if not r.pinned and r is not run), None)
                 if victim is None:
                     break
                 self.runs.remove(victim)
-                notice = (f"Dropped the oldest run, {victim.name}: a session keeps at most {MAX_RUNS} runs. "
-                          "Pin runs on the Compare page to keep them.")
+                dropped.append(victim.name)
+            if dropped:
+                notice = (f"Dropped the oldest run{'s' * (len(dropped) > 1)}, {', '.join(dropped)}: a session keeps "
+                          f"at most {MAX_RUNS} runs and {megabytes(SESSION_BYTES)} of them. Pin runs on the "
+                          "Compare page to keep them.")
+            if self.bytes() > SESSION_BYTES and len(self.runs) > 1:  # the pinned runs fill the budget
+                self.runs.remove(run)
+                return None, (f"Not kept: {run.name} ({megabytes(result.nbytes())}): your pinned runs hold "
+                              f"{megabytes(self.bytes())} of a session's {megabytes(SESSION_BYTES)}. Unpin some "
+                              "on the Compare page.")
         self.select_next = run.key
         return run, notice
 

@@ -3,6 +3,9 @@ settings closest to a run's (nncore.lab.peer) and shows the two side by side: sc
 training-loss curves on one chart, and what has no equivalent. Call ``sklearn_beside(run)``
 where a run is shown."""
 
+import threading
+from collections import OrderedDict
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -10,7 +13,10 @@ import nncore
 import nncore.lab.peer
 from app.figures.run import COLORS
 from app.server import trainer
-from app.state import runs
+from app.server.interruption import INTERRUPTIONS
+from app.state import person, runs
+
+PEER_ENTRIES = 64  # scikit-learn's runs kept for everyone (a few KB each: scores and curves)
 
 
 def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
@@ -29,13 +35,68 @@ def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's
     return fig
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _train_sklearn(settings, _owner, _seconds):
-    """scikit-learn's run of the config with these settings ((name, value) pairs: the cache key),
-    trained in its turn in the server's training queue (for session ``_owner``, about ``_seconds``
-    long); a rerun that finds it cached waits for nothing."""
-    with trainer.shared_queue().turn(_owner, _seconds):
-        return nncore.lab.peer.train_sklearn(nncore.TrainConfig(**dict(settings)))
+class _Peers:
+    """scikit-learn's runs by settings, shared by every session: at most ``entries`` of them,
+    the least recently used let go first."""
+
+    def __init__(self, entries):
+        self.entries, self._runs, self._lock = entries, OrderedDict(), threading.Lock()
+
+    def get(self, settings):
+        with self._lock:
+            if settings in self._runs:
+                self._runs.move_to_end(settings)
+            return self._runs.get(settings)
+
+    def put(self, settings, peer):
+        with self._lock:
+            self._runs[settings] = peer
+            self._runs.move_to_end(settings)
+            while len(self._runs) > self.entries:
+                self._runs.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _peers():
+    return _Peers(PEER_ENTRIES)
+
+
+def _train_sklearn(settings, seconds, key, shown, name):
+    """scikit-learn's run of these settings ((name, value) pairs), trained in its turn in the
+    server's training queue with a Stop button, its place in line while it waits and its epoch
+    while it trains; None when it was stopped. A click or a closed tab interrupts it like our
+    own training: the wait leaves the line, the training ends after its epoch, and the click's
+    rerun goes on (re-raised)."""
+    queue, interruption, holder = trainer.shared_queue(), None, st.empty()
+    with holder.container(border=True):
+        top = st.columns([5, 1], vertical_alignment="center")
+        top[0].markdown("**Training scikit-learn's MLPClassifier**")
+        top[1].button("Stop", key=f"sklearn-stop-{key}", on_click=shown.discard, args=(name,),
+                      help="Leave the line, or stop training scikit-learn's run")
+        status = st.empty()
+    status.caption("starting…")
+
+    def on_wait(place, wait):  # raises Streamlit's rerun or stop request: the ticket leaves the line
+        status.caption(trainer.queue_text(place, wait, queue.status()[0]))
+
+    def stop(epoch, epochs):
+        nonlocal interruption
+        try:
+            status.progress(epoch / epochs, text=f"scikit-learn's epoch {epoch}/{epochs}")
+        except INTERRUPTIONS as request:
+            interruption = request
+            return True
+        return False
+
+    with queue.turn(person.owner(runs.current()), seconds, on_wait=on_wait):
+        peer = nncore.lab.peer.train_sklearn(nncore.TrainConfig(**dict(settings)), stop=stop)
+    if interruption is not None:
+        # in the server's log, for the browser test and whoever runs the server
+        print(f"digits: scikit-learn's run stopped after its epoch: {key}", flush=True)
+        raise interruption
+    _peers().put(settings, peer)
+    holder.empty()
+    return peer
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -63,15 +124,17 @@ def sklearn_beside(run):
     elif seconds > budget:
         st.warning(f"scikit-learn's run of these settings would take about **{trainer.duration(seconds)}** of this "
                    "server's time.", icon=":material/timer:")
-    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {trainer.duration(seconds)})",
+    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {trainer.duration(seconds)} "
+                 f"{trainer.IDLE_CORE})",
                  icon=":material/balance:", key=f"sklearn-beside-{run.name}", disabled=refused,
                  help="The same split, standardization, network size, optimizer, batch, epochs and learning rate, in "
                  "scikit-learn: see how the from-scratch network compares with a library's."):
         shown.add(run.name)
     if run.name not in shown:
         return
-    with st.spinner("Training scikit-learn's MLPClassifier…"):
-        peer = _train_sklearn(settings, str(id(runs.current())), seconds)
+    peer = _peers().get(settings)
+    if peer is None:
+        peer = _train_sklearn(settings, seconds, run.name, shown, run.name)
     ours = run.result
     st.markdown(f"**Beside scikit-learn's MLPClassifier**, trained on the same {peer.rows} rows, standardized the "
                 "same way, and scored on the same test split:")

@@ -5,8 +5,10 @@ and the URL that brings all of it back."""
 import streamlit as st
 
 import nncore
+from app.server import lock, trainer
 from app.state import links, runs
 from app.widgets import views
+from app.widgets.text import plain
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
 from nncore.lab.glossary import define
@@ -60,8 +62,13 @@ def restore_from_url():
     link = links.from_params(st.query_params.to_dict() | {"run": st.query_params.get_all("run")})
     _put(link.settings)
     session = runs.current()
+    fixed = lock.server_lock()[0]
     for linked in link.runs:
-        if linked.uploaded:
+        broken = lock.breaks(linked.config, fixed)
+        if broken:
+            link.notes.append(f"ignored run {linked.name}: this server fixes "
+                              f"{lock.words({name: fixed[name] for name in broken})}")
+        elif linked.uploaded:
             link.notes.append(f"{linked.config.name} came from an uploaded file, which a link cannot carry: "
                               "upload it again on Compare runs (or train its settings)")
         else:
@@ -76,15 +83,28 @@ def restore_from_url():
     return link.notes
 
 
+def locked_settings():
+    """The names of the settings nobody in this session may change: the link's lock (guidance)
+    and this server's DIGITS_LOCK (app.server.lock)."""
+    return set(st.session_state.get("locked", [])) | set(lock.server_lock()[0])
+
+
 def settings_controls():
     """Draw the settings and the Train button; returns the TrainConfig the boxes show, or None
     while a box holds a value that is not allowed (Train is then disabled)."""
     defaults, values, problems = nncore.TrainConfig(), {}, []
-    locked, hidden = set(st.session_state.get("locked", [])), set(st.session_state.get("hidden", []))
+    fixed, lock_problems = lock.server_lock()
+    locked, hidden = locked_settings(), set(st.session_state.get("hidden", []))
+    for name, value in fixed.items():  # whatever a link or a click put there
+        st.session_state[_key(name)] = value
     with st.sidebar:
         st.subheader("Train a new run")
-        if locked:
-            st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked))}.")
+        if locked - set(fixed):
+            st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked - set(fixed)))}.")
+        if fixed:
+            st.caption(f":material/lock: This server fixes {plain(lock.words(fixed))}.")
+        for problem in lock_problems:
+            st.caption(f":orange[:material/warning: {lock.VARIABLE}: {plain(problem)}]")
         for name in sorted(WIDGETS, key=lambda name: name in MORE):  # the main ones, then "More settings"
             label, step, fmt = WIDGETS[name]
             if name == MORE[0]:
@@ -129,8 +149,9 @@ def settings_controls():
         if not locked:
             st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                       help="Settings that read digits people draw or upload far better: "
-                           f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
-                           "press Train to train them.")
+                           f"{nncore.handwriting_config().name} (about "
+                           f"{trainer.duration(trainer.estimate(nncore.handwriting_config()))} to train on an "
+                           "idle core). Fills in the settings; press Train to train them.")
     return config
 
 
@@ -153,7 +174,7 @@ def use_preset(train=False):
 def load_settings(config):
     """Button callback: ``config``'s settings into the boxes (a teacher's locked ones stay), to
     train it or a variation of it."""
-    locked = set(st.session_state.get("locked", []))
+    locked = locked_settings()
     for name in WIDGETS:
         if name not in locked:
             st.session_state[_key(name)] = getattr(config, name)
@@ -204,6 +225,9 @@ def teacher_link(settings):
         st.code(f"?{query}", language=None, wrap_lines=True)
         st.caption("Add this to the app's address and share it: everyone opens on these settings, with only "
                    "the chosen ones free to change.")
+        st.caption(":material/info: The lock is guidance, not security: anyone can edit the address and lift it. "
+                   f"To fix settings for everyone on a server, whoever runs it sets `{lock.VARIABLE}` (see the "
+                   "README), which no link can lift.")
 
 
 def write_url(settings):

@@ -164,8 +164,29 @@ def estimate_seconds(config):
     return config.epochs * cost.epoch_seconds(config, seconds_per_step) + cost.augmentation_seconds(config)
 
 
-def train_sklearn(config):
-    """Train scikit-learn's MLPClassifier as close to ``config`` as it allows. Returns a PeerResult."""
+class _Stopped(Exception):
+    """Raised out of scikit-learn's epoch loop when ``stop`` asked for it (not a KeyboardInterrupt,
+    which scikit-learn catches and trains on past)."""
+
+
+def _stoppable(MLPClassifier, stop):
+    """An MLPClassifier that asks ``stop(epoch, epochs)`` after each epoch. scikit-learn has no
+    epoch callback; its stochastic solvers (sgd and adam, the only ones used here) call
+    ``_update_no_improvement_count`` once at the end of every epoch."""
+
+    class Stoppable(MLPClassifier):
+        def _update_no_improvement_count(self, *args, **kwargs):
+            super()._update_no_improvement_count(*args, **kwargs)
+            if stop(self.n_iter_, self.max_iter):
+                raise _Stopped
+
+    return Stoppable
+
+
+def train_sklearn(config, stop=None):
+    """Train scikit-learn's MLPClassifier as close to ``config`` as it allows. Returns a PeerResult,
+    or None when ``stop(epoch, epochs)``, asked after each epoch when given, returned True (a
+    closed tab's training ends there instead of running to its end)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
@@ -174,10 +195,13 @@ def train_sklearn(config):
     X_train, y_train, X_test, y_test = training_rows(config)
     parameters = sklearn_parameters(config, len(y_train))
     started = time.perf_counter()
-    model = MLPClassifier(**parameters)
+    model = (MLPClassifier if stop is None else _stoppable(MLPClassifier, stop))(**parameters)
     with warnings.catch_warnings(), single_threaded_blas():  # BLAS on one thread, as ours trains
         warnings.simplefilter("ignore", ConvergenceWarning)  # "maximum iterations reached": as asked
-        model.fit(X_train, y_train)
+        try:
+            model.fit(X_train, y_train)
+        except _Stopped:
+            return None
         accuracy = float(model.score(X_test, y_test))
     seconds = time.perf_counter() - started
     losses = tuple(float(loss) for loss in model.loss_curve_)

@@ -1,8 +1,11 @@
 """app/widgets/peer.py: the button that trains scikit-learn's MLPClassifier beside a run, driven
 headless on a one-run script, and its figure builder."""
 
+import threading
+
 import pytest
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 import nncore.lab.peer
@@ -20,11 +23,12 @@ peer_view.sklearn_beside(runs.all_runs()[0])
 
 def view(monkeypatch):
     st.cache_data.clear()
+    st.cache_resource.clear()
     calls = []
 
-    def counted(config):
+    def counted(config, **kwargs):
         calls.append(config)
-        return train_sklearn(config)
+        return train_sklearn(config, **kwargs)
 
     train_sklearn = nncore.lab.peer.train_sklearn
     monkeypatch.setattr(nncore.lab.peer, "train_sklearn", counted)
@@ -43,6 +47,7 @@ def test_before_the_click_only_the_button_shows(view):
     assert not view.exception
     (button,) = view.button
     assert button.label.startswith("Train scikit-learn's MLPClassifier beside it (about ")
+    assert button.label.endswith(" on an idle core)")  # what its estimate assumes
     assert not view.metric and not view.get("plotly_chart") and view.calls == []
 
 
@@ -99,3 +104,37 @@ def test_the_chart_has_both_curves_per_epoch():
     fig = peer_view.beside([1.0, 0.5, 0.25], [1.1, 0.6, 0.3])
     assert [list(trace.x) for trace in fig.data] == [[1, 2, 3], [1, 2, 3]]
     assert list(fig.data[1].y) == [1.1, 0.6, 0.3]
+
+
+def test_while_it_waits_for_a_slot_it_shows_its_place_and_trains_once_the_slot_frees(monkeypatch):
+    """The comparison waited in the queue with a spinner only: no place in line, no Stop (issue 22, defect 12)."""
+    from app.server import trainer
+
+    monkeypatch.setenv("DIGITS_TRAINING_SLOTS", "1")
+    at = view(monkeypatch)
+    queue = trainer.shared_queue()
+    busy = queue.join("someone else", 5.0)
+    assert queue.try_start(busy)
+    told, drawn = [], []
+    queue_text = trainer.queue_text
+
+    def telling(place, wait, running):
+        told.append(place)
+        if len(told) == 1:  # the comparison is in line: the other training ends
+            queue.leave(busy)
+        return queue_text(place, wait, running)
+
+    monkeypatch.setattr(trainer, "queue_text", telling)
+    real_button = DeltaGenerator.button
+
+    def button(self, label, *args, **kwargs):
+        drawn.append(label)
+        return real_button(self, label, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "button", button)
+    ceiling = threading.Timer(60, queue.leave, args=(busy,))  # code that never tells its place still ends
+    ceiling.start()
+    at.button[0].click().run()
+    ceiling.cancel()
+    assert told and told[0] == 1 and "Stop" in drawn
+    assert len(at.calls) == 1 and at.metric and queue.status() == (0, 0)
