@@ -46,12 +46,14 @@ def log_ticks(values):
     return [float(t) for t in ticks], [f"{t:g}" for t in ticks]
 
 
-def training_curves(curves, metric="loss", title=None):
+def training_curves(curves, metric="loss", title=None, beyond=()):
     """Training (dashed) and validation (solid) curves per epoch of one or more runs (Curve).
 
     Loss is on a log axis, so one run that blew up does not flatten the others, and accuracy on a
     fixed 0-100% axis. Each run's kept epoch is starred on its validation curve. With several runs
-    the legend has one entry per run (its validation curve) to stay short."""
+    the legend has one entry per run (its validation curve) to stay short. The loss axis spans the
+    runs not named in ``beyond`` (runs that diverged): those leave the chart at the top, and the
+    page says so, rather than stretching the axis to 1e21 for all."""
     train_key, val_key, label = METRICS[metric]
     several = len(curves) > 1
     fig = go.Figure()
@@ -77,8 +79,13 @@ def training_curves(curves, metric="loss", title=None):
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     else:
-        ticks, labels = log_ticks([v for c in curves for key in (train_key, val_key) for v in c.history[key]])
+        spanned = [c for c in curves if c.name not in beyond] or curves
+        values = [v for c in spanned for key in (train_key, val_key) for v in c.history[key]]
+        ticks, labels = log_ticks(values)
         fig.update_yaxes(type="log", tickvals=ticks, ticktext=labels)
+        finite = [v for v in values if np.isfinite(v) and v > 0]
+        if len(spanned) < len(curves) and finite:  # a fixed range: the ones beyond it do not widen it
+            fig.update_yaxes(range=[np.log10(min(finite)) - 0.1, np.log10(max(finite)) + 0.1])
     return fig
 
 
