@@ -4,6 +4,7 @@ and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
 import streamlit as st
 
 from app import sidebar, trainer
+from app.widgets import link_notes
 from nncore.errors import shorten
 
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
@@ -33,8 +34,11 @@ PAGES = {
 page = st.navigation(PAGES)
 
 shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
-for note in sidebar.restore_from_url():
+notes = sidebar.restore_from_url()
+link_notes.keep(notes)
+for note in notes:
     st.toast(f"Link: {shorten(note, 200)}", icon=":material/info:")
+link_notes.show()  # and kept at the top of the page, where the learner looks, until dismissed
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
 trainer.train_requested(st.empty())

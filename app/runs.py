@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from . import analysis
-from .links import run_key, run_name
+from .links import MAX_LINKED_RUNS, run_key, run_name
 
-MAX_RUNS = 12
+MAX_RUNS = MAX_LINKED_RUNS  # whatever a session holds, its link brings back
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
-          "#bcbd22", "#393b79", "#ad494a")
+          "#bcbd22", "#393b79", "#ad494a")  # one per run a session holds: a link names a run's colour by its place
 
 
 @dataclass(eq=False)
@@ -65,12 +65,14 @@ class Run:
 @dataclass(frozen=True)
 class Request:
     """A training this session asked for: the settings, where to stop (None: the whole run), why
-    ("trained", "link"), and whether the person confirmed it after seeing its cost."""
+    ("trained", "link"), whether the person confirmed it after seeing its cost, and the colour a
+    link gave it (a place in COLORS, or None)."""
 
     config: object
     stop_at: int = None
     source: str = "trained"
     confirmed: bool = False
+    color: int = None
 
 
 class _Session:
@@ -93,13 +95,16 @@ class _Session:
     def get(self, key):
         return next((run for run in self.runs if run.key == key), None)
 
-    def add(self, result, source="trained"):
-        """Add a run (or return the one with the same key) and select it. Returns (run, notice):
-        notice says which run was dropped to stay within MAX_RUNS, or None."""
+    def add(self, result, source="trained", color=None):
+        """Add a run (or return the one with the same key) and select it; ``color`` (a place in
+        COLORS) is the colour it had before a reload, kept when no other run has it. Returns (run,
+        notice): notice says which run was dropped to stay within MAX_RUNS, or None."""
         run, notice = self.get(run_key(result)), None
         if run is None:
             used = {r.color for r in self.runs}
-            color = next((c for c in COLORS if c not in used), COLORS[len(self.runs) % len(COLORS)])
+            free = [c for c in COLORS if c not in used]
+            wanted = COLORS[color] if color is not None and 0 <= color < len(COLORS) else None
+            color = wanted if wanted in free else (free or [COLORS[len(self.runs) % len(COLORS)]])[0]
             run = Run(result, source, color=color)
             self.runs.append(run)
             while len(self.runs) > MAX_RUNS:
@@ -112,9 +117,9 @@ class _Session:
         self.select_next = run.key
         return run, notice
 
-    def request(self, config, stop_at=None, source="trained", confirmed=False):
+    def request(self, config, stop_at=None, source="trained", confirmed=False, color=None):
         """Ask for a training (once per settings and stop)."""
-        wanted = Request(config, stop_at, source, confirmed)
+        wanted = Request(config, stop_at, source, confirmed, color)
         self.requests = [r for r in self.requests if (r.config, r.stop_at) != (config, stop_at)] + [wanted]
 
 

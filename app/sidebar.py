@@ -54,7 +54,7 @@ def restore_from_url():
             link.notes.append(f"{linked.config.name} came from an uploaded file, which a link cannot carry: "
                               "upload it again on Compare runs (or train its settings)")
         else:
-            session.request(linked.config, linked.stop_at, "link")
+            session.request(linked.config, linked.stop_at, "link", color=linked.color)
     names = [r.name for r in link.runs]
     if link.selected is not None and not link.runs[link.selected].uploaded:
         st.session_state["select_after_restore"] = names[link.selected]
@@ -191,7 +191,7 @@ def write_url(settings):
     all_runs = runs.all_runs()
     names = [run.name for run in all_runs]
     linked = [links.LinkedRun(run.config, run.result.epochs_run if run.result.stopped_early else None,
-                              run.source == "uploaded") for run in all_runs]
+                              run.source == "uploaded", runs.COLORS.index(run.color)) for run in all_runs]
     selected = st.session_state.get("selected_run")
     overlay = [names.index(n) for n in st.session_state.get("overlay", []) if n in names]
     if settings is None:  # a box holds a value that is not allowed: keep the URL's settings

@@ -52,3 +52,80 @@ def test_the_overlay_keeps_what_the_learner_removes_and_a_diverged_run_does_not_
     assert charts(page, "Loss per epoch") == []
     no_errors(page)
     shot(page, "cleared")
+
+
+COLOURS = """() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+    .filter(g => g.data && (g.layout.title.text || '').includes('Loss per epoch'))
+    .map(g => Object.fromEntries(g.data.filter(t => t.showlegend !== false && t.line)
+                                       .map(t => [t.name, t.line.color])))[0] || null"""
+
+
+def colours(page, count):
+    """{run name: colour} of the validation curves on Compare's loss chart, once it has ``count``."""
+    page.wait_for_function(f"(() => {{ const c = ({COLOURS})(); return c && Object.keys(c).length == {count}; }})()",
+                           timeout=120_000)
+    return page.evaluate(COLOURS)
+
+
+def pick(page, box, option):
+    page.get_by_role("combobox", name=box, exact=True).click()
+    page.keyboard.type(option)  # the list shows a few options at a time: narrow it to this one
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # a multiselect's list stays open
+    settle(page)
+
+
+def shown_run(page):
+    return page.get_by_role("combobox", name="Showing run", exact=True).input_value()
+
+
+def test_a_reload_brings_back_all_twelve_runs_with_the_selected_one_and_their_colours(page, server, shot):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    seeds = range(12)
+    open_app(page, server, "compare?epochs=3&" + "&".join(f"run=epochs:3,seed:{s}" for s in seeds)
+             + "&overlay=" + ",".join(str(s) for s in seeds))
+    expect(overlay_tags(page)).to_have_count(12)
+    # a session whose colours are not in order: delete a run, train another (it takes the free colour)
+    pick(page, "Run", "h64 lr0.1 b64 e3 s5")
+    page.get_by_role("button", name="Delete", exact=True).click()
+    settle(page)
+    box = page.locator("[data-testid=stSidebar]").get_by_role("spinbutton", name="Seed", exact=True)
+    box.fill("50")
+    box.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    settle(page)
+    pick(page, "Runs to overlay", "h64 lr0.1 b64 e3 s50")
+    pick(page, "Showing run", "h64 lr0.1 b64 e3 s3")
+    expect(overlay_tags(page)).to_have_count(12)
+    before = colours(page, 12)
+    assert len(before) == 12 and len(set(before.values())) == 12, before
+    assert shown_run(page) == "h64 lr0.1 b64 e3 s3"
+
+    link = page.url
+    page.goto("about:blank")
+    page.goto(link)  # a new session: everything comes back from the link
+    expect(overlay_tags(page)).to_have_count(12)
+    settle(page)
+    assert colours(page, 12) == before
+    assert shown_run(page) == "h64 lr0.1 b64 e3 s3"
+    expect(page.get_by_text("This link could not bring back everything")).to_have_count(0)
+    no_errors(page)
+    shot(page, "reloaded")
+
+
+def test_what_a_link_cannot_bring_back_is_said_at_the_top_of_the_page_until_dismissed(page, server, shot):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_app(page, server, "?run=epochs:3&run=epochs:3,seed:1,uploaded:1")
+    notes = page.locator("[data-testid=stMain]").get_by_text("This link could not bring back everything")
+    expect(notes).to_be_visible()
+    expect(page.locator("[data-testid=stMain]").get_by_text(re.compile("came from an uploaded file"))).to_be_visible()
+    settle(page)
+    expect(notes).to_be_in_viewport()  # where the learner looks, without scrolling
+    shot(page, "link-notes")
+    go(page, "Compare runs")
+    expect(notes).to_be_visible()  # still there on the next page
+    page.get_by_role("button", name="Dismiss").click()
+    settle(page)
+    expect(notes).to_have_count(0)
+    no_errors(page)
