@@ -15,6 +15,16 @@ KEPT = "kept epoch: the highest validation accuracy (on a tie, the later)"
 _LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
 
 
+def probability_text(p):
+    """A probability as a person should read it: '96.3%', but '>99.9%' and '<0.1%' rather than a
+    rounded '100.0%' or '0.0%' that would claim certainty."""
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
 class Curve(NamedTuple):
     """One run's curves: its name, history (as TrainResult.history), kept epoch (0: none) and colour."""
 
@@ -165,7 +175,7 @@ def softmax_bars(probs_by_run, colors=None, title="What the network answers (sof
         probs = np.asarray(probs, dtype=float)
         color = (colors or {}).get(name, COLORS[i % len(COLORS)])
         fig.add_trace(go.Bar(x=digits, y=probs, name=name, marker_color=color,
-                             text=[f"{p:.0%}" if p >= 0.05 else "" for p in probs], textposition="outside",
+                             text=[probability_text(p) if p >= 0.05 else "" for p in probs], textposition="outside",
                              hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
     fig.update_layout(title=title, barmode="group", xaxis_title="digit", yaxis_title="probability",
                       showlegend=len(probs_by_run) > 1, **_LAYOUT)

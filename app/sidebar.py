@@ -2,6 +2,8 @@
 settings to train next with their allowed values in words, the Train button, a teacher's link,
 and the URL that brings all of it back."""
 
+import dataclasses
+
 import streamlit as st
 
 import nncore
@@ -112,12 +114,29 @@ def settings_controls():
         if st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
                      help="Fix the settings marked in red first" if config is None else "Train these settings"):
             _request(config)
+            st.session_state["preset_filled"] = False
         if not locked:
             st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                       help="Settings that read digits people draw or upload far better: "
                            f"{nncore.handwriting_config().name} (a few seconds to train). Fills in the settings; "
-                           "press Train to train them.")
+                           "then train them here or with Train.")
+            _preset_filled(config)
     return config
+
+
+def _preset_filled(config):
+    """Under the preset button, while the boxes hold the preset it filled in and it is not trained
+    yet: what it did, and a button to train it (the preset is what a learner waits for before drawing)."""
+    preset = nncore.handwriting_config()
+    if not st.session_state.get("preset_filled"):
+        return
+    if config != preset or runs.get(links.config_token(preset)) is not None:  # a box changed, or it trained
+        st.session_state["preset_filled"] = False
+        return
+    st.success(f"Filled in the handwriting preset: {views.settings_text(preset)}. Nothing is trained yet.",
+               icon=":material/draw:")
+    st.button("Train the preset now", type="primary", width="stretch", icon=":material/play_arrow:",
+              on_click=use_preset, kwargs={"train": True}, key="train_filled_preset")
 
 
 def current_settings():
@@ -129,11 +148,31 @@ def _request(config):
     runs.current().request(config)
 
 
+def preset_config():
+    """``nncore.handwriting_config()`` with a teacher's locked settings kept as the boxes hold
+    them; returns (config, names of the locked settings that differ from the preset). Raises
+    ConfigError when the locked values and the preset do not go together."""
+    preset, locked = nncore.handwriting_config(), st.session_state.get("locked", [])
+    kept = {name: st.session_state.get(_key(name), getattr(preset, name)) for name in locked if name in WIDGETS}
+    differs = [name for name, value in kept.items() if value != getattr(preset, name)]
+    return dataclasses.replace(preset, **kept), differs
+
+
 def use_preset(train=False):
-    """Button callback: put ``nncore.handwriting_config()`` into the settings (and train it)."""
-    _put(nncore.handwriting_config())
+    """Button callback: put the preset (``preset_config``: a teacher's locked settings kept) into
+    the settings, and train it when ``train``; says what it did."""
+    try:
+        config, _ = preset_config()
+    except ConfigError:  # the page that offers the preset says why it cannot
+        st.session_state["preset_filled"] = False
+        return
+    locked = set(st.session_state.get("locked", []))
+    for name in WIDGETS:
+        if name not in locked:
+            st.session_state[_key(name)] = getattr(config, name)
+    st.session_state["preset_filled"] = not train
     if train:
-        _request(nncore.handwriting_config())
+        _request(config)
 
 
 def _load(config):
