@@ -129,3 +129,44 @@ def test_what_a_link_cannot_bring_back_is_said_at_the_top_of_the_page_until_dism
     settle(page)
     expect(notes).to_have_count(0)
     no_errors(page)
+
+
+def test_the_preset_then_a_drawn_digit_probe_remembers_and_how_it_learns_asks_for_its_label(page, server, shot):
+    from tests.browser.test_app import draw
+    from tests.drawn import MOUSE_STROKES
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_app(page, server, "?run=epochs:3")
+    expect(page.get_by_role("combobox", name="Showing run")).to_be_visible()
+    page.get_by_role("button", name="Handwriting preset").click()
+    settle(page)
+    expect(page.get_by_text(re.compile(r"^Filled in the handwriting preset: 256 hidden units"))).to_be_visible()
+    page.get_by_role("button", name="Train the preset now").click()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Showing run")).to_have_value(re.compile(r"^h256 "))
+    expect(page.get_by_text(re.compile(r"^Filled in the handwriting preset"))).to_have_count(0)
+
+    go(page, "Probe a digit")
+    page.locator("[data-testid=stButtonGroup] button", has_text="Draw").click()
+    settle(page)
+    draw(page, MOUSE_STROKES[7])
+    settle(page)
+    expect(page.get_by_text(re.compile(r"^Prediction: 7"))).to_be_visible()
+    pick(page, "Runs", "h64 lr0.1 b64 e3 s0")  # compare the two runs' answers
+    expect(page.get_by_text(re.compile(r"^Prediction: \d"))).to_have_count(2)
+    page.get_by_role("button", name="Reset canvas & history").click()  # the bin: start over
+    settle(page)
+    draw(page, MOUSE_STROKES[7])
+    settle(page)
+    expect(page.get_by_text(re.compile(r"^Prediction: \d"))).to_have_count(2)  # still both runs
+    shot(page, "probe-two-runs")
+
+    go(page, "How it learns")
+    label = page.get_by_role("combobox", name="What digit is it? (label y)")
+    expect(label).to_have_value("7")  # the network's own answer, not 0
+    expect(page.get_by_text(re.compile(r"^Label y = 7: the network's own answer"))).to_be_visible()
+    shot(page, "how-drawn-7")
+
+    go(page, "Probe a digit")  # Draw is still the source
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    no_errors(page)
