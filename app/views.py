@@ -85,11 +85,6 @@ def run_header(run):
     st.code(command + ("  # the default settings" if command == "python main.py" else ""), language="bash")
 
 
-def command_line(run):
-    """One line: the command that trains the run again (the pages that show a run without its header)."""
-    st.caption(f":material/terminal: Train it again: `{run.config.command()}`")
-
-
 def run_summary(run):
     """Headline figures of one run as metrics, and what went wrong if something did."""
     r = run.result

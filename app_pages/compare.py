@@ -63,12 +63,13 @@ varying = [name for name in SETTINGS if len({getattr(run.config, name) for run i
 rows = []
 for run in all_runs:
     r = run.result
-    row = {"run": run.name, "status": run.status}
+    # the results first, then the settings that differ: a narrow window cuts the table at the right, and
+    # test accuracy was the column it hid
+    row = {"run": run.name, "test acc": percent(r.test_accuracy),
+           "best val acc (epoch)": f"{percent(r.best_val_accuracy)} ({r.best_epoch})" if r.best_epoch else "—",
+           "status": run.status}
     row |= {SETTINGS[name]: str(getattr(run.config, name)) for name in varying}
-    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}",
-            "best val acc (epoch)": f"{percent(r.best_val_accuracy)} ({r.best_epoch})" if r.best_epoch else "—",
-            "test acc": percent(r.test_accuracy),
-            "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
+    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}", "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
     rows.append(row)
 st.caption("One row per run, newest first; the settings columns are those that differ between your runs.")
 st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={

@@ -140,7 +140,6 @@ with right:
         st.plotly_chart(figures.softmax_bars(probs, {run.name: run.color for run in chosen}))
         st.session_state["probe_runs_kept"] = st.multiselect(
             "Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
-        views.command_line(selected)
 
 if sample is not None:
     st.session_state["probe_sample"] = {"pixels": np.asarray(sample).tolist(), "truth": truth, "source": source}
