@@ -5,10 +5,9 @@ import io
 
 import numpy as np
 import pytest
-
-import nncore
 from streamlit.testing.v1 import AppTest
 
+import nncore
 from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
