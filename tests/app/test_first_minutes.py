@@ -114,7 +114,7 @@ def test_each_run_keeps_its_colour_on_every_page(trained):
     assert colours[first.name] == first.color and colours[second.name] == second.color
     trained.multiselect(key="compare_runs").set_value([second.name]).run()
     again = {t["name"]: t["line"]["color"] for t in chart_specs(trained)[0]["data"] if "line" in t}
-    assert again[second.name] == second.color, "a run alone in the overlay keeps its colour"
+    assert again == {"training": second.color, "validation": second.color}, "alone in the overlay, the same colour"
 
 
 # --- tables, charts and words --------------------------------------------------------------
