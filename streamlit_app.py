@@ -4,7 +4,7 @@ and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
 import streamlit as st
 
 from app.server import trainer
-from app.widgets import sidebar
+from app.widgets import link_notes, sidebar
 from app.widgets.text import plain
 from nncore.errors import shorten
 
@@ -38,8 +38,11 @@ PAGES = {
 page = st.navigation(PAGES)
 
 shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
-for note in sidebar.restore_from_url():
+notes = sidebar.restore_from_url()
+link_notes.keep(notes)
+for note in notes:
     st.toast(f"Link: {plain(shorten(note, 200))}", icon=":material/info:")
+link_notes.show()  # and kept at the top of the page, where the learner looks, until dismissed
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
 trainer.train_requested(st.empty())

@@ -69,6 +69,12 @@ if not all_runs:
     st.stop()
 
 
+def max_loss(run):
+    """The largest finite loss in a run's history (training or validation)."""
+    values = [v for key in ("train_loss", "val_loss") for v in run.result.history[key] if v == v and v != float("inf")]
+    return max(values, default=float("nan"))
+
+
 def percent(value):
     return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
 
@@ -81,12 +87,13 @@ varying = [name for name in SETTINGS if len({getattr(run.config, name) for run i
 rows = []
 for run in all_runs:
     r = run.result
-    row = {"run": run.name, "status": run.status}
+    # the results first, then the settings that differ: a narrow window cuts the table at the right, and
+    # test accuracy was the column it hid
+    row = {"run": run.name, "test acc": percent(r.test_accuracy),
+           "best val acc (epoch)": f"{percent(r.best_val_accuracy)} ({r.best_epoch})" if r.best_epoch else "—",
+           "status": run.status}
     row |= {SETTINGS[name]: str(getattr(run.config, name)) for name in varying}
-    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}",
-            "best val acc (epoch)": f"{percent(r.best_val_accuracy)} ({r.best_epoch})" if r.best_epoch else "—",
-            "test acc": percent(r.test_accuracy),
-            "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
+    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}", "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
     rows.append(row)
 st.caption("One row per run, newest first; the settings columns are those that differ between your runs.")
 st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
@@ -106,19 +113,31 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
 })
 
 names = [run.name for run in all_runs]
-# the widget's own state goes when another page is shown: the choice is kept under "overlay" too
-st.session_state["compare_runs"] = [n for n in st.session_state.get("overlay", names[:3]) if n in names]
+# The widget's own state goes when another page is shown: the choice is kept under "overlay" too and
+# given back only then (or without the runs deleted since). Setting it on every rerun would undo each
+# × and "Clear all" the moment it is made.
+if "compare_runs" not in st.session_state:
+    st.session_state["compare_runs"] = [n for n in st.session_state.get("overlay", names[:3]) if n in names]
+elif any(n not in names for n in st.session_state["compare_runs"]):
+    st.session_state["compare_runs"] = [n for n in st.session_state["compare_runs"] if n in names]
 chosen = st.multiselect("Runs to overlay", names, key="compare_runs",
                         help="Pick runs to draw on the same charts. Solid: validation; dashed: training.")
 st.session_state["overlay"] = chosen
 if chosen:
+    shown = [runs.get(name) for name in chosen]
     curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color)
-              for run in map(runs.get, chosen) if run.result.epochs_run]
+              for run in shown if run.result.epochs_run]
+    blown = [run for run in shown if run.result.diverged and run.result.epochs_run]
     left, right = st.columns(2)
-    left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch (log scale)"))
+    left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch (log scale)",
+                                              beyond={run.name for run in blown}))
     right.plotly_chart(figures.training_curves(curves, "accuracy", "Accuracy per epoch"))
     st.caption(f"Solid: validation; dashed: training; stars: each run's {figures.KEPT}. Each run keeps its "
                "colour on every page. Hover for values.")
+    if blown and len(blown) < len(curves):
+        st.warning("Diverged, so their loss leaves the loss chart at the top (the axis spans the other runs): "
+                   + "; ".join(f"**{run.name}** (loss up to {max_loss(run):.3g}, diverged at epoch "
+                               f"{run.result.diverged_epoch})" for run in blown) + ".", icon=":material/warning:")
     empty = [runs.get(k).name for k in chosen if not runs.get(k).result.epochs_run]
     if empty:
         st.caption(f"Not drawn (no epoch finished): {', '.join(empty)}.")

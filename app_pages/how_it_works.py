@@ -1,14 +1,16 @@
 """How it learns: one forward and one backward pass of the selected run on one digit, with its real numbers."""
 
+import hashlib
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 import nncore
 from app.analysis import digit as inside_digit
 from app.figures import inside as fig
 from app.widgets import notebook
-from app.widgets.controls import digit_choice, network_choice, remembered, selected_run
+from app.widgets.controls import MEMORY, digit_choice, network_choice, remember, remembered, selected_run
 from nncore.lab.glossary import tip
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "how-it-learns.md"
@@ -52,10 +54,28 @@ with top[0]:
     digit = digit_choice(run)
 with top[1]:
     index = network_choice(run)
+answer = int(result.predict(digit.pixels)[0])  # what Probe a digit said
+# A new digit starts from its own label: the true one, or for a drawn or uploaded digit (truth unknown)
+# the network's own answer -- never a fixed 0, which taught the network that a 9 it read at 99% is a 0.
+known = digit.truth is not None
+memory = st.session_state.setdefault(MEMORY, {})
+followed = (digit.description, hashlib.sha256(np.asarray(digit.pixels, dtype=float).tobytes()).hexdigest())
+if memory.get("how_label digit") != followed:
+    memory["how_label digit"] = followed
+    remember("how_label", digit.truth if known else answer)
 with top[2]:
-    label = remembered(st.selectbox, "Label y for the loss", "how_label", 0 if digit.truth is None else digit.truth,
-                       options=range(10), help="The digit the loss compares the answer with: the true one, or any "
-                                               "other to see what a wrong label would teach.")
+    label = remembered(st.selectbox, "Label y for the loss" if known else "What digit is it? (label y)", "how_label",
+                       digit.truth if known else answer, options=range(10),
+                       help="The digit the loss compares the answer with: the true one, or any other to see what a "
+                            "wrong label would teach." if known else
+                            "Nobody told the network what this digit is: say which digit you meant. The loss and "
+                            "the step below teach it that this digit is the one chosen here.")
+if not known:
+    st.info(f"Label y = {label}: " + (f"**the network's own answer**, since nobody said what this digit is. If you "
+                                      f"meant another digit, choose it above: the step below teaches the network "
+                                      f"that this digit is a {label}." if label == answer else
+                                      f"**your label** (the network answered {answer}): the step below teaches it "
+                                      f"that this digit is a {label}."), icon=":material/label:")
 walk = inside_digit.walkthrough(result, digit.pixels, label, index)
 h = config.hidden
 st.markdown(

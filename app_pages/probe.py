@@ -103,8 +103,11 @@ def read_drawing():
 
 left, right = st.columns(2, gap="large")  # the input and the answer side by side (stacked on a phone)
 with left:
-    source = st.segmented_control("Digit source", ["Test digit", "Upload", "Draw"], default="Test digit",
-                                  key="probe_source", required=True)
+    # a widget's state goes when another page is shown: the source is kept beside it and given back
+    st.session_state.setdefault("probe_source", st.session_state.get("probe_source_kept", "Test digit"))
+    source = st.segmented_control("Digit source", ["Test digit", "Upload", "Draw"], key="probe_source",
+                                  required=True)
+    st.session_state["probe_source_kept"] = source
     sample, steps, truth = None, None, None
     if source == "Test digit":
         sample, truth = pick_test_digit()
@@ -121,11 +124,15 @@ with right:
         names = [run.name for run in all_runs]
         if st.session_state.get("probe_runs_for") != selected.name:  # a new selection starts a new comparison
             st.session_state["probe_runs_for"] = selected.name
-            st.session_state["probe_runs"] = [selected.name]
-        # the box's own state goes while it is not drawn (nothing to answer): start again from the shown run
-        st.session_state["probe_runs"] = [n for n in st.session_state.get("probe_runs", []) if n in names] or [
-            selected.name]
-        chosen = [runs.get(n) for n in st.session_state["probe_runs"]] or [selected]
+            st.session_state["probe_runs_kept"] = [selected.name]
+            st.session_state.pop("probe_runs", None)
+        # The box's own state goes while it is not drawn (nothing to answer: the canvas emptied by its bin,
+        # another page): the comparison is kept beside it and given back then, without deleted runs.
+        kept = st.session_state.get("probe_runs", st.session_state.get("probe_runs_kept", []))
+        wanted = [n for n in kept if n in names] or [selected.name]
+        if st.session_state.get("probe_runs") != wanted:  # only then: setting it on every rerun undoes each ×
+            st.session_state["probe_runs"] = wanted
+        chosen = [runs.get(n) for n in st.session_state["probe_runs"]]
         probs = {run.name: run.result.predict_proba(sample)[0] for run in chosen}
         for name, p in probs.items():
             (first, p1), (second, p2) = analysis.top_guesses(p)
@@ -134,8 +141,8 @@ with right:
                         f"second guess {second} ({views.probability_text(p2)})"
                         + (f" · _{name}_" if len(probs) > 1 else ""))
         st.plotly_chart(figures.softmax_bars(probs, {run.name: run.color for run in chosen}))
-        st.multiselect("Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
-        views.command_line(selected)
+        st.session_state["probe_runs_kept"] = st.multiselect(
+            "Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
 
 if sample is not None:
     st.session_state["probe_sample"] = {"pixels": np.asarray(sample).tolist(), "truth": truth, "source": source}
@@ -145,8 +152,17 @@ if steps is not None:
                 "photographed today look different: on 500 digits written by other people, the default settings "
                 "read about 71% right and the handwriting preset (trained on distorted copies too, 3 networks "
                 "averaged) about 85%. It takes about 2 seconds to train.", icon=":material/lightbulb:")
-        st.button("Train the handwriting preset", on_click=sidebar.use_preset, kwargs={"train": True},
-                  type="primary", help=nncore.handwriting_config().name, icon=":material/draw:")
+        try:
+            preset, fixed = sidebar.preset_config()
+        except nncore.ConfigError as exc:
+            st.caption(f"The handwriting preset does not go with the settings your teacher fixed: {exc}")
+        else:
+            if fixed:
+                st.caption(":material/lock: Your teacher fixed " + ", ".join(
+                    f"{name} = {getattr(preset, name)}" for name in fixed) + ": the preset keeps "
+                    + ("it" if len(fixed) == 1 else "them") + f", so it trains {preset.name}.")
+            st.button("Train the handwriting preset", on_click=sidebar.use_preset, kwargs={"train": True},
+                      type="primary", help=preset.name, icon=":material/draw:")
     st.subheader("How the picture was read")
     st.caption("Ink found → cropped and fitted to a 32×32 frame like the Digits scans → ink counted in 4×4 blocks: "
                "the 64 numbers the network sees.")

@@ -15,6 +15,16 @@ KEPT = "kept epoch: the highest validation accuracy (on a tie, the later)"
 _LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
 
 
+def probability_text(p):
+    """A probability as a person should read it: '96.3%', but '>99.9%' and '<0.1%' rather than a
+    rounded '100.0%' or '0.0%' that would claim certainty."""
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
 class Curve(NamedTuple):
     """One run's curves: its name, history (as TrainResult.history), kept epoch (0: none) and colour."""
 
@@ -46,12 +56,14 @@ def log_ticks(values):
     return [float(t) for t in ticks], [f"{t:g}" for t in ticks]
 
 
-def training_curves(curves, metric="loss", title=None):
+def training_curves(curves, metric="loss", title=None, beyond=()):
     """Training (dashed) and validation (solid) curves per epoch of one or more runs (Curve).
 
     Loss is on a log axis, so one run that blew up does not flatten the others, and accuracy on a
     fixed 0-100% axis. Each run's kept epoch is starred on its validation curve. With several runs
-    the legend has one entry per run (its validation curve) to stay short."""
+    the legend has one entry per run (its validation curve) to stay short. The loss axis spans the
+    runs not named in ``beyond`` (runs that diverged): those leave the chart at the top, and the
+    page says so, rather than stretching the axis to 1e21 for all."""
     train_key, val_key, label = METRICS[metric]
     several = len(curves) > 1
     fig = go.Figure()
@@ -77,8 +89,13 @@ def training_curves(curves, metric="loss", title=None):
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     else:
-        ticks, labels = log_ticks([v for c in curves for key in (train_key, val_key) for v in c.history[key]])
+        spanned = [c for c in curves if c.name not in beyond] or curves
+        values = [v for c in spanned for key in (train_key, val_key) for v in c.history[key]]
+        ticks, labels = log_ticks(values)
         fig.update_yaxes(type="log", tickvals=ticks, ticktext=labels)
+        finite = [v for v in values if np.isfinite(v) and v > 0]
+        if len(spanned) < len(curves) and finite:  # a fixed range: the ones beyond it do not widen it
+            fig.update_yaxes(range=[np.log10(min(finite)) - 0.1, np.log10(max(finite)) + 0.1])
     return fig
 
 
@@ -194,7 +211,7 @@ def softmax_bars(probs_by_run, colors=None, title="What the network answers (sof
         probs = np.asarray(probs, dtype=float)
         color = (colors or {}).get(name, COLORS[i % len(COLORS)])
         fig.add_trace(go.Bar(x=digits, y=probs, name=name, marker_color=color,
-                             text=[f"{p:.0%}" if p >= 0.05 else "" for p in probs], textposition="outside",
+                             text=[probability_text(p) if p >= 0.05 else "" for p in probs], textposition="outside",
                              hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
     fig.update_layout(title=title, barmode="group", xaxis_title="digit", yaxis_title="probability",
                       showlegend=len(probs_by_run) > 1, **_LAYOUT)

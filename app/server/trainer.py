@@ -16,6 +16,7 @@ without asking, default 60), DIGITS_SHARED (1: refuse runs over the budget inste
 DIGITS_TRAINING_SLOTS (trainings at once, default the number of cores).
 """
 
+import dataclasses
 import os
 import time
 
@@ -205,7 +206,7 @@ def _ask(area, waiting, shared):
 
 def _confirm(requests):
     session = runs.current()
-    session.requests = [r.__class__(r.config, r.stop_at, r.source, True) if r in requests else r
+    session.requests = [dataclasses.replace(r, confirmed=True) if r in requests else r
                         for r in session.requests]
 
 
@@ -248,7 +249,7 @@ def train_requested(area):
                 result, interruption = _train(request, key, area, label, owner)
             if request in session.requests:
                 session.requests.remove(request)
-            _, notice = session.add(result, request.source)
+            _, notice = session.add(result, request.source, request.color)
             if interruption is not None:
                 raise interruption  # the click that stopped training: let Streamlit rerun with it
             if notice:

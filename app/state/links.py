@@ -3,7 +3,8 @@
 A link carries the sidebar settings as one parameter per setting (``?hidden=128&lr=0.05``) and
 each run as a ``run`` parameter listing its non-default settings (``run=hidden:128,lr:0.05``;
 ``run=default`` for the default config), with its status when it is not a finished training:
-``stopped:37`` (stopped after epoch 37), ``uploaded:1`` (its weights came from a file). It also
+``stopped:37`` (stopped after epoch 37), ``uploaded:1`` (its weights came from a file), and its
+colour on every chart (``color:3``, a place in the palette), so a reload draws it as before. It also
 carries which run is shown (``selected``, a position in the list), the runs overlaid on Compare
 (``overlay``), a teacher's locked or hidden settings (``lock``, ``hide``), and the learner's
 lessons on "Start here": the lesson open (``lesson=lr``) and the guesses given
@@ -18,10 +19,10 @@ from nncore import BOUNDS, ConfigError, TrainConfig
 from nncore.errors import shorten
 from nncore.lab.lessons import BY_KEY as LESSONS
 
-MAX_LINKED_RUNS = 8
+MAX_LINKED_RUNS = 12  # as many as a session holds (runs.MAX_RUNS): a reload brings every run back
 MAX_READ_RUNS = 4 * MAX_LINKED_RUNS  # run parameters read at all: a link of thousands cost minutes to parse
 MAX_NOTES = 10                       # each note is a toast: a link cannot flood the page with them
-STATUS_KEYS = ("stopped", "uploaded")
+STATUS_KEYS = ("stopped", "uploaded", "color")
 GUESS = re.compile(r"([a-z_]{1,20}):([0-9]{1,2})")  # one lesson's guess: its key and the answer's position
 
 WHOLE = re.compile(r"[0-9]{1,6}")    # a position or an epoch: ASCII digits only ('²', '①', '٣' are not numbers
@@ -67,12 +68,14 @@ def result_key(result):
 
 @dataclass(frozen=True)
 class LinkedRun:
-    """A run named by a link: its settings, where it was stopped (None: it finished), and whether
-    its weights came from an uploaded file (which a link cannot carry)."""
+    """A run named by a link: its settings, where it was stopped (None: it finished), whether
+    its weights came from an uploaded file (which a link cannot carry), and its colour (a place in
+    the palette, 0 to MAX_LINKED_RUNS - 1; None: the first one free)."""
 
     config: TrainConfig
     stop_at: int = None
     uploaded: bool = False
+    color: int = None
 
     @property
     def name(self):
@@ -90,6 +93,8 @@ class LinkedRun:
             parts.append(f"stopped:{self.stop_at}")
         if self.uploaded:
             parts.append("uploaded:1")
+        if self.color is not None:
+            parts.append(f"color:{self.color}")
         return ",".join(parts)
 
 
@@ -134,7 +139,14 @@ def linked_run_from_token(token):
         if stop_at is not None and not 1 <= stop_at < config.epochs:
             notes.append(f"ignored stopped={stop_at}: not between 1 and {config.epochs - 1}")
             stop_at = None
-    return LinkedRun(config, stop_at, status.get("uploaded") == "1"), notes
+    color = None
+    if "color" in status:
+        if re.fullmatch(r"[0-9]{1,2}", status["color"]) and int(status["color"]) < MAX_LINKED_RUNS:
+            color = int(status["color"])
+        else:
+            notes.append(f"ignored color={shorten(status['color'])}: not a whole number from 0 to "
+                         f"{MAX_LINKED_RUNS - 1}")
+    return LinkedRun(config, stop_at, status.get("uploaded") == "1", color), notes
 
 
 def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=(), lesson=None, guesses=None):

@@ -14,11 +14,11 @@ import streamlit as st
 
 from app.analysis import run as analysis
 from app.server.memory import SESSION_BYTES, megabytes
-from app.state.links import result_key, run_name
+from app.state.links import MAX_LINKED_RUNS, result_key, run_name
 
-MAX_RUNS = 12
+MAX_RUNS = MAX_LINKED_RUNS  # whatever a session holds, its link brings back
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
-          "#bcbd22", "#393b79", "#ad494a")
+          "#bcbd22", "#393b79", "#ad494a")  # one per run a session holds: a link names a run's colour by its place
 
 
 @dataclass(eq=False)
@@ -66,12 +66,14 @@ class Run:
 @dataclass(frozen=True)
 class Request:
     """A training this session asked for: the settings, where to stop (None: the whole run), why
-    ("trained", "link"), and whether the person confirmed it after seeing its cost."""
+    ("trained", "link"), whether the person confirmed it after seeing its cost, and the colour a
+    link gave it (a place in COLORS, or None)."""
 
     config: object
     stop_at: int = None
     source: str = "trained"
     confirmed: bool = False
+    color: int = None
 
 
 class _Session:
@@ -98,14 +100,17 @@ class _Session:
         """Memory the session's runs hold (``TrainResult.nbytes``), each counted once."""
         return sum(run.result.nbytes() for run in self.runs)
 
-    def add(self, result, source="trained"):
-        """Add a run (or return the one with the same key) and select it. Returns (run, notice):
-        notice says which runs were dropped to stay within MAX_RUNS runs and SESSION_BYTES of
-        them, or why the run itself was not kept (the pinned runs fill the budget: run is None)."""
+    def add(self, result, source="trained", color=None):
+        """Add a run (or return the one with the same key) and select it; ``color`` (a place in
+        COLORS) is the colour it had before a reload, kept when no other run has it. Returns (run,
+        notice): notice says which runs were dropped to stay within MAX_RUNS runs and SESSION_BYTES
+        of them, or why the run itself was not kept (the pinned runs fill the budget: run is None)."""
         run, notice = self.get(result_key(result)), None
         if run is None:
             used = {r.color for r in self.runs}
-            color = next((c for c in COLORS if c not in used), COLORS[len(self.runs) % len(COLORS)])
+            free = [c for c in COLORS if c not in used]
+            wanted = COLORS[color] if color is not None and 0 <= color < len(COLORS) else None
+            color = wanted if wanted in free else (free or [COLORS[len(self.runs) % len(COLORS)]])[0]
             run = Run(result, source, color=color)
             self.runs.append(run)
             dropped = []
@@ -136,9 +141,9 @@ class _Session:
             self.runs.append(run)
         return run
 
-    def request(self, config, stop_at=None, source="trained", confirmed=False):
+    def request(self, config, stop_at=None, source="trained", confirmed=False, color=None):
         """Ask for a training (once per settings and stop)."""
-        wanted = Request(config, stop_at, source, confirmed)
+        wanted = Request(config, stop_at, source, confirmed, color)
         self.requests = [r for r in self.requests if (r.config, r.stop_at) != (config, stop_at)] + [wanted]
 
 

@@ -26,8 +26,7 @@ def selected_run(what):
         views.no_runs_yet(what)
         views.dataset_overview()
         st.stop()
-    views.command_line(run)
-    return run
+    return run  # the command that trains it again is on the run's own panel (Train & overview), not here
 
 
 def remembered(widget, label, key, default, valid=lambda value: True, **kwargs):

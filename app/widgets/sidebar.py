@@ -2,6 +2,8 @@
 settings to train next with their allowed values in words, the Train button, a teacher's link,
 and the URL that brings all of it back."""
 
+import dataclasses
+
 import streamlit as st
 
 import nncore
@@ -72,7 +74,7 @@ def restore_from_url():
             link.notes.append(f"{linked.config.name} came from an uploaded file, which a link cannot carry: "
                               "upload it again on Compare runs (or train its settings)")
         else:
-            session.request(linked.config, linked.stop_at, "link")
+            session.request(linked.config, linked.stop_at, "link", color=linked.color)
     names = [r.name for r in link.runs]
     if link.selected is not None and not link.runs[link.selected].uploaded:
         st.session_state["select_after_restore"] = names[link.selected]
@@ -146,13 +148,30 @@ def settings_controls():
         if st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
                      help="Fix the settings marked in red first" if config is None else "Train these settings"):
             _request(config)
+            st.session_state["preset_filled"] = False
         if not locked:
             st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                       help="Settings that read digits people draw or upload far better: "
                            f"{nncore.handwriting_config().name} (about "
                            f"{trainer.duration(trainer.estimate(nncore.handwriting_config()))} to train on an "
-                           "idle core). Fills in the settings; press Train to train them.")
+                           "idle core). Fills in the settings; then train them here or with Train.")
+            _preset_filled(config)
     return config
+
+
+def _preset_filled(config):
+    """Under the preset button, while the boxes hold the preset it filled in and it is not trained
+    yet: what it did, and a button to train it (the preset is what a learner waits for before drawing)."""
+    preset = nncore.handwriting_config()
+    if not st.session_state.get("preset_filled"):
+        return
+    if config != preset or runs.get(links.config_token(preset)) is not None:  # a box changed, or it trained
+        st.session_state["preset_filled"] = False
+        return
+    st.success(f"Filled in the handwriting preset: {views.settings_text(preset)}. Nothing is trained yet.",
+               icon=":material/draw:")
+    st.button("Train the preset now", type="primary", width="stretch", icon=":material/play_arrow:",
+              on_click=use_preset, kwargs={"train": True}, key="train_filled_preset")
 
 
 def current_settings():
@@ -164,11 +183,31 @@ def _request(config):
     runs.current().request(config)
 
 
+def preset_config():
+    """``nncore.handwriting_config()`` with a teacher's locked settings kept as the boxes hold
+    them; returns (config, names of the locked settings that differ from the preset). Raises
+    ConfigError when the locked values and the preset do not go together."""
+    preset, locked = nncore.handwriting_config(), st.session_state.get("locked", [])
+    kept = {name: st.session_state.get(_key(name), getattr(preset, name)) for name in locked if name in WIDGETS}
+    differs = [name for name, value in kept.items() if value != getattr(preset, name)]
+    return dataclasses.replace(preset, **kept), differs
+
+
 def use_preset(train=False):
-    """Button callback: put ``nncore.handwriting_config()`` into the settings (and train it)."""
-    _put(nncore.handwriting_config())
+    """Button callback: put the preset (``preset_config``: a teacher's locked settings kept) into
+    the settings, and train it when ``train``; says what it did."""
+    try:
+        config, _ = preset_config()
+    except ConfigError:  # the page that offers the preset says why it cannot
+        st.session_state["preset_filled"] = False
+        return
+    locked = set(st.session_state.get("locked", []))
+    for name in WIDGETS:
+        if name not in locked:
+            st.session_state[_key(name)] = getattr(config, name)
+    st.session_state["preset_filled"] = not train
     if train:
-        _request(nncore.handwriting_config())
+        _request(config)
 
 
 def load_settings(config):
@@ -235,7 +274,7 @@ def write_url(settings):
     all_runs = runs.all_runs()
     names = [run.name for run in all_runs]
     linked = [links.LinkedRun(run.config, run.result.epochs_run if run.result.stopped_early else None,
-                              run.source == "uploaded") for run in all_runs]
+                              run.source == "uploaded", runs.COLORS.index(run.color)) for run in all_runs]
     selected = st.session_state.get("selected_run")
     overlay = [names.index(n) for n in st.session_state.get("overlay", []) if n in names]
     if settings is None:  # a box holds a value that is not allowed: keep the URL's settings

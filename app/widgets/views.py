@@ -23,14 +23,7 @@ def choice_name(choice):
     return CHOICE_NAMES.get(choice, choice)
 
 
-def probability_text(p):
-    """A probability as a person should read it: '96.3%', but '>99.9%' and '<0.1%' rather than a
-    rounded '100.0%' or '0.0%' that would claim certainty."""
-    if p > 0.999:
-        return ">99.9%"
-    if p < 0.001:
-        return "<0.1%"
-    return f"{p:.1%}"
+probability_text = figures.probability_text  # the headline and the bars say the same
 
 
 def settings_text(config):
@@ -93,11 +86,6 @@ def run_header(run):
     st.caption(f"{settings_text(run.config)} · {run.status}")
     command = run.config.command()
     st.code(command + ("  # the default settings" if command == "python main.py" else ""), language="bash")
-
-
-def command_line(run):
-    """One line: the command that trains the run again (the pages that show a run without its header)."""
-    st.caption(f":material/terminal: Train it again: `{run.config.command()}`")
 
 
 def run_summary(run):

@@ -87,8 +87,17 @@ def test_softmax_bars_one_group_per_run():
     probs = {"a": np.eye(10)[3], "b": np.full(10, 0.1)}
     fig = figures.softmax_bars(probs)
     assert [t.name for t in fig.data] == ["a", "b"]
-    assert list(fig.data[0].y) == list(np.eye(10)[3]) and fig.data[0].text[3] == "100%"
+    assert list(fig.data[0].y) == list(np.eye(10)[3]) and fig.data[0].text[3] == ">99.9%"
     assert fig.layout.showlegend
+
+
+def test_softmax_bars_say_what_the_probe_headline_says():
+    """The headline said 99.9% while its bar said 100%: both read the same text, on both sides of 99.9%."""
+    probs = np.array([0.9995, 0.0005] + [0.0] * 8), np.array([0.999, 0.001] + [0.0] * 8)
+    for p in probs:
+        assert figures.softmax_bars({"a": p}).data[0].text[0] == figures.probability_text(p[0])
+    assert [figures.probability_text(p[0]) for p in probs] == [">99.9%", "99.9%"]
+    assert figures.softmax_bars({"a": np.array([0.049, 0.05] + [0.901] + [0.0] * 7)}).data[0].text[:2] == ("", "5.0%")
 
 
 def test_digit_heatmap_is_8_by_8_in_0_to_16():

@@ -115,7 +115,7 @@ def test_each_run_keeps_its_colour_on_every_page(trained):
     assert colours[first.name] == first.color and colours[second.name] == second.color
     trained.multiselect(key="compare_runs").set_value([second.name]).run()
     again = {t["name"]: t["line"]["color"] for t in chart_specs(trained)[0]["data"] if "line" in t}
-    assert again[second.name] == second.color, "a run alone in the overlay keeps its colour"
+    assert again == {"training": second.color, "validation": second.color}, "alone in the overlay, the same colour"
 
 
 # --- tables, charts and words --------------------------------------------------------------
@@ -163,6 +163,14 @@ def test_every_run_page_shows_the_command_that_reproduces_it(app, page):
     assert not errors(app)
 
 
+@pytest.mark.parametrize("page", ["probe", "units", "replay", "digit", "how", "classes"])
+def test_the_command_line_is_only_on_the_runs_own_panel(trained, page):
+    trained.switch_page(PAGES[page]).run()
+    shown = [e.value for kind in ("code", "caption", "markdown") for e in getattr(trained, kind)]
+    assert not any("python main.py" in text for text in shown), page
+
+
+
 # --- a teacher's link ----------------------------------------------------------------------
 
 def test_a_teachers_link_locks_or_hides_the_chosen_settings(app):
@@ -198,13 +206,6 @@ def test_an_upload_is_decoded_once_however_often_the_page_reruns(trained, monkey
     trained.number_input(key="setting_epochs").set_value(12).run()  # one sidebar change: a rerun
     trained.run()
     assert len(calls) == 1
-
-
-@pytest.mark.parametrize("page", ["probe", "compare", "units", "replay", "digit", "how", "classes"])
-def test_the_other_pages_show_the_command_too(trained, page):
-    trained.switch_page(PAGES[page]).run()
-    shown = [c.value for c in trained.caption] + [c.value for c in trained.code]
-    assert any("python main.py" in text for text in shown), page
 
 
 # --- a learning rate that suits one optimizer and not another ------------------------------

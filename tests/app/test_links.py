@@ -58,8 +58,31 @@ def test_a_link_of_thousands_of_runs_reads_only_the_last_ones(monkeypatch):
     tokens = [f"hidden:{h},epochs:1" for h in range(1, 2049)] * 5  # 10,240 run parameters
     link = from_params({"run": tokens})
     assert len(read) <= links.MAX_READ_RUNS
-    assert [r.config.hidden for r in link.runs] == list(range(2041, 2049))
-    assert any("lists 10240 runs; only the last 8" in note for note in link.notes)
+    assert [r.config.hidden for r in link.runs] == list(range(2049 - links.MAX_LINKED_RUNS, 2049))
+    assert any(f"lists 10240 runs; only the last {links.MAX_LINKED_RUNS}" in note for note in link.notes)
+
+
+def test_a_link_carries_every_run_a_session_holds():
+    from app.state import runs
+
+    assert links.MAX_LINKED_RUNS == runs.MAX_RUNS == len(runs.COLORS)
+    tokens = [f"seed:{s}" for s in range(runs.MAX_RUNS)]
+    link = from_params({"run": tokens})
+    assert len(link.runs) == runs.MAX_RUNS and not link.notes
+
+
+def test_a_runs_colour_goes_through_a_link():
+    run = LinkedRun(TrainConfig(hidden=16), color=11)
+    assert run.token == "hidden:16,color:11"
+    assert from_params(to_params(TrainConfig(), [run])).runs == [run]
+
+
+def test_a_colour_outside_the_palette_is_ignored_with_a_note():
+    last, beyond, junk = (linked_run_from_token(f"default,color:{c}") for c in (MAX_LINKED_RUNS - 1,
+                                                                                 MAX_LINKED_RUNS, "1e1"))
+    assert last[0].color == MAX_LINKED_RUNS - 1 and not last[1]
+    assert beyond[0].color is None and "not a whole number from 0 to" in beyond[1][0]
+    assert junk[0].color is None and junk[1]
 
 
 def test_a_link_cannot_flood_the_page_with_notes():

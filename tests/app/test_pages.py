@@ -1,12 +1,14 @@
 """Every page, driven headless with AppTest, before and after training."""
 
+import dataclasses
 import io
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import nncore
-from tests.app.conftest import PAGES, errors, session_runs, train
+from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
 @pytest.mark.parametrize("page", PAGES.values())
@@ -214,6 +216,22 @@ def test_handwriting_preset_button_fills_in_the_settings(app):
     assert not session_runs(app), "the preset fills in the settings; Train trains them"
 
 
+def test_the_preset_button_says_what_it_did_and_offers_to_train_it(app):
+    next(b for b in app.sidebar.button if b.label == "Handwriting preset").click().run()
+    assert any(m.value.startswith("Filled in the handwriting preset: 256 hidden units") for m in app.sidebar.success)
+    app.button(key="train_filled_preset").click().run()
+    assert [run.config for run in session_runs(app)] == [nncore.handwriting_config()]
+    assert not app.sidebar.success, "trained: nothing left to offer"
+
+
+def test_the_preset_message_goes_once_a_box_no_longer_holds_the_preset(app):
+    next(b for b in app.sidebar.button if b.label == "Handwriting preset").click().run()
+    app.number_input(key="setting_seed").set_value(0).run()  # the preset's own value: still the preset
+    assert app.sidebar.success
+    app.number_input(key="setting_seed").set_value(1).run()
+    assert not app.sidebar.success and not any(b.key == "train_filled_preset" for b in app.button)
+
+
 def test_probe_page_reads_a_photo_of_a_handwritten_7_and_suggests_the_preset(trained):
     from tests.drawn import photo_of_digit
     trained.switch_page(PAGES["probe"]).run()
@@ -231,3 +249,20 @@ def test_probe_page_reads_a_photo_of_a_handwritten_7_and_suggests_the_preset(tra
     assert trained.selectbox(key="selected_run").value == newest.name
     assert trained.multiselect(key="probe_runs").value == [newest.name], "the answer shown is the new run's"
     assert not any("handwriting preset" in i.value for i in trained.info), "no suggestion for an augmented run"
+
+
+def test_the_probe_pages_preset_keeps_a_teachers_locked_settings(app):
+    from tests.drawn import photo_of_digit
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params.update({"lr": "0.05", "lock": "lr"})
+    at.run()
+    train(at)
+    at.switch_page(PAGES["probe"]).run()
+    at.segmented_control(key="probe_source").set_value("Upload").run()
+    at.file_uploader(key="probe_upload").set_value(("seven.jpg", photo_of_digit(7), "image/jpeg"))
+    at.run()
+    assert any("Your teacher fixed lr = 0.05" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Train the handwriting preset").click().run()
+    assert session_runs(at)[-1].config == dataclasses.replace(nncore.handwriting_config(), lr=0.05)
+    assert at.number_input(key="setting_lr").value == 0.05, "the locked box keeps the teacher's value"
+    assert at.number_input(key="setting_hidden").value == 256
