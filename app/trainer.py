@@ -72,7 +72,7 @@ def duration(seconds):
 
 
 def estimate(config):
-    """Estimated seconds to train ``config`` on this server (measured step costs are kept)."""
+    """Estimated seconds to train ``config`` on this server (nncore.cost: a model of the step, fitted to a few measured steps)."""
     return nncore.estimate_seconds(config)
 
 

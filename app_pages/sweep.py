@@ -80,7 +80,7 @@ elif sweep is not None and pool is not None:
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
     seconds = nncore.sweep.seconds_text
     st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} "
-                f"({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
+                f"({seconds(estimate.training)} of training in all, estimated from steps measured on this server; "
                 "starting the workers adds a few seconds the first time)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
