@@ -72,7 +72,7 @@ def duration(seconds):
 
 
 def estimate(config):
-    """Estimated seconds to train ``config`` on this server (nncore.cost: a model of the step, fitted to a few measured steps)."""
+    """Estimated seconds to train ``config`` on this server (nncore.cost: a model of the step)."""
     return nncore.estimate_seconds(config)
 
 
