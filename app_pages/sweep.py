@@ -68,6 +68,9 @@ if len(axes) == (1 if second == NONE else 2):
     except nncore.NNCoreError as exc:
         st.error(str(exc), icon=":material/error:")
 
+cluster_note = sweeps.cluster_status()[1]
+if cluster_note:
+    st.warning(cluster_note, icon=":material/cloud_off:")
 too_many = sweep is not None and sweep.cells > sweeps.MAX_CELLS
 refused = None
 if too_many:  # said before anything is estimated: measuring the steps of a grid the app will not run costs minutes

@@ -1,12 +1,19 @@
 """nncore/pools.py: where a sweep's cells run (the Dask side is tests/test_dask.py)."""
 
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import joblib
 import pytest
 
 from nncore import pools
+from support.appserver import alive, descendants
+from tests.listeners import GARBAGE, Listener
 
 
 def test_a_call_runs_in_a_process_of_the_local_pool_and_returns_its_value():
@@ -35,3 +42,94 @@ def test_what_is_not_a_scheduler_address_is_refused_at_once():
     with pytest.raises(pools.PoolError, match="cannot reach the Dask scheduler at nowhere: missing port"):
         pools.dask_client("nowhere")
     assert time.perf_counter() - started < 5
+
+
+def connect_in_a_thread(address, seconds):
+    """dask_client(address, seconds) in a thread: (finished?, PoolError message or None). A client
+    that hangs leaves the thread running past the generous wait, and the test fails, not hangs."""
+    said = {}
+
+    def attempt():
+        try:
+            pools.dask_client(address, seconds).close()
+        except pools.PoolError as exc:
+            said["error"] = str(exc)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(seconds + 60)
+    return not thread.is_alive(), said.get("error")
+
+
+def test_a_scheduler_address_that_accepts_and_stays_silent_is_given_up_in_words():
+    """Issue 22, defect 4: Client(address, timeout=10) never returned for such a socket."""
+    with Listener() as silent:
+        finished, error = connect_in_a_thread(silent.address, 2)
+        assert finished, "connecting to a silent port did not return"
+        assert silent.connections  # it was reached: the silence, not a refusal, is what was given up on
+    assert error == (f"the Dask scheduler at {silent.address} did not answer within 2 s: is that the scheduler's "
+                     "port (8786 unless set), not its dashboard's (8787)?")
+
+
+def test_a_scheduler_address_that_sends_garbage_is_refused_in_words_not_an_allocation_error():
+    """Issue 22, defect 4: garbage read as a frame length gave 'Unable to allocate 7.84 EiB'."""
+    with Listener(GARBAGE) as garbage:
+        finished, error = connect_in_a_thread(garbage.address, 5)
+    assert finished
+    assert error == (f"what answers at {garbage.address} is not a Dask scheduler: is that the scheduler's port "
+                     "(8786 unless set), not its dashboard's (8787)?")
+
+
+def test_a_port_nobody_listens_on_is_unreachable_in_words():
+    with Listener() as closed:
+        address = closed.address
+    finished, error = connect_in_a_thread(address, 2)
+    assert finished and error.startswith(f"cannot reach the Dask scheduler at {address}: ")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# A stand-in for the app's server: a sweep of two cells that each train for minutes, on the local pool.
+SERVER = """
+import nncore, nncore.sweep
+sweep = nncore.sweep.Sweep.of(nncore.TrainConfig(epochs=500, hidden=2048, batch=16), seed=(0, 1))
+for cell in nncore.sweep.run(sweep, n_jobs=2, on_start=lambda index: print("started", index, flush=True)):
+    pass
+"""
+
+
+def loky_workers(pid):
+    return [child for child in descendants(pid) if b"LokyProcess" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def test_the_workers_of_a_server_killed_mid_sweep_end_themselves():
+    """Issue 22, defect 13: after SIGKILL of the server, its loky workers were adopted by PID 1,
+    finished their cell and were still alive 90 s later. Counted: the server's processes."""
+    server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    tree = []
+    try:
+        assert [server.stdout.readline().split()[0] for _ in range(2)] == ["started", "started"]
+        give_up = time.monotonic() + 120  # not a timing assertion: a broken pool must not hang the test
+        while len(loky_workers(server.pid)) < 2 and time.monotonic() < give_up:
+            time.sleep(0.2)
+        tree = descendants(server.pid)  # the two workers, and loky's resource tracker
+        assert len(loky_workers(server.pid)) == 2, tree
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        give_up = time.monotonic() + 60  # each cell trains for minutes: only ending themselves ends them
+        while any(alive(pid) for pid in tree) and time.monotonic() < give_up:
+            time.sleep(0.2)
+        assert [pid for pid in tree if alive(pid)] == []
+    finally:
+        for pid in [server.pid, *tree]:  # only the processes this test started
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        server.stdout.close()
+
+
+def test_a_worker_whose_parent_lives_keeps_working():
+    """The other side: the watch ends a worker only once its parent is gone."""
+    pool = pools.executor(None, 1)
+    first = pools.outcome(pools.submit(pool, os.getpid))
+    time.sleep(3 * pools.PARENT_POLL_SECONDS)  # several rounds of the watch
+    assert pools.outcome(pools.submit(pool, os.getpid)) == first and alive(first)

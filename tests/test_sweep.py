@@ -19,6 +19,7 @@ import nncore
 from nncore import TrainConfig
 from nncore.config import BOUNDS
 from nncore.sweep import Axis, Cell, Sweep, SweepError, parse_values, value_range
+from tests.listeners import GARBAGE, Listener
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=3, hidden=16)
@@ -240,3 +241,15 @@ def test_sweep_on_an_unreachable_scheduler_says_so(monkeypatch):
     done = cli("sweep", "--epochs", "1", "--scheduler", "not-an-address")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "cannot reach the Dask scheduler at not-an-address" in done.stderr
+
+
+@pytest.mark.parametrize("reply, words", [(b"", "did not answer within 10 s"), (GARBAGE, "is not a Dask scheduler")],
+                         ids=["silent", "garbage"])
+def test_sweep_on_a_scheduler_port_that_is_silent_or_speaks_garbage_says_so_and_ends(reply, words):
+    """Issue 22, defect 4: a port that accepts and stays silent hung `main.py sweep --scheduler`
+    (cli's 120 s timeout ends the test then), and garbage gave 'Unable to allocate 7.84 EiB'."""
+    with Listener(reply) as listener:
+        done = cli("sweep", "--epochs", "1", "--hidden", "8", "--scheduler", listener.address)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert f"at {listener.address}" in done.stderr and words in done.stderr and "dashboard" in done.stderr
