@@ -142,17 +142,30 @@ def executor(client, slots):
 PARENT_POLL_SECONDS = 0.5
 
 
+_parent = {}  # in a local worker: {"pid": the process whose pool it is}
+
+
 def watch_parent(parent):
-    """Run in each local worker as it starts: a daemon thread that ends the worker, even in the
-    middle of a cell, once ``parent`` (the process whose pool it is) is no longer its parent. A
-    server killed with SIGKILL tells its workers nothing; they were adopted by PID 1, finished
-    their cell and idled on for loky's 300 s."""
+    """Run in each local worker as it starts: a daemon thread that ends the worker once ``parent``
+    (the process whose pool it is) is no longer its parent. A server killed with SIGKILL tells its
+    workers nothing; they were adopted by PID 1, finished their cell and idled on for loky's 300 s.
+    A cell in training also asks after every epoch (end_if_orphaned): on a loaded machine the
+    thread can wait long for its turn at the interpreter."""
+    _parent["pid"] = parent
+
     def watch():
         while os.getppid() == parent:
             time.sleep(PARENT_POLL_SECONDS)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def end_if_orphaned(*_):
+    """End this process if it is a local worker whose parent is gone (else nothing: in the parent
+    itself, or on a Dask worker). Takes and ignores any arguments: a training callback."""
+    if _parent and os.getppid() != _parent["pid"]:
+        os._exit(1)
 
 
 def submit(pool, function, *args):
