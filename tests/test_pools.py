@@ -12,7 +12,7 @@ import joblib
 import pytest
 
 from nncore import pools
-from support.appserver import alive, descendants
+from support.appserver import alive, cpu_seconds, descendants
 from tests.listeners import GARBAGE, Listener
 
 
@@ -98,6 +98,9 @@ for cell in nncore.sweep.run(sweep, n_jobs=2, on_start=lambda index: print("star
 """
 
 
+ORPHAN_CPU_S = 3.0
+
+
 def loky_workers(pid):
     return [child for child in descendants(pid) if b"LokyProcess" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
@@ -113,11 +116,18 @@ def test_the_workers_of_a_server_killed_mid_sweep_end_themselves():
         assert [server.stdout.readline().strip() for _ in range(4)] == [f"started {i}" for i in range(4)]
         tree = descendants(server.pid)  # the two workers, and loky's resource trackers
         assert len(loky_workers(server.pid)) == 2, tree
+        workers = loky_workers(server.pid)
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-        give_up = time.monotonic() + 120  # the long cells train for many minutes: only ending themselves ends them
-        while any(alive(pid) for pid in tree) and time.monotonic() < give_up:
+        # Counted in the workers' own CPU, not in seconds: a worker that notices ends within an epoch
+        # (a small fraction of a CPU second); one that trains on passes ORPHAN_CPU_S (a long cell is
+        # about 13 s of CPU), however slowly a loaded machine lets it run.
+        before = {pid: cpu_seconds(pid) for pid in workers}
+        give_up = time.monotonic() + 600  # only a ceiling, should a worker stop using CPU and not end
+        while (any(alive(pid) for pid in tree) and time.monotonic() < give_up
+               and all(cpu_seconds(pid) - before[pid] < ORPHAN_CPU_S for pid in workers if alive(pid))):
             time.sleep(0.2)
+        assert {pid: round(cpu_seconds(pid) - before[pid], 2) for pid in workers if alive(pid)} == {}
         assert [pid for pid in tree if alive(pid)] == []
     finally:
         for pid in [server.pid, *tree]:  # only the processes this test started
