@@ -81,6 +81,9 @@ def out_problem(path, example="best.npz", what="the weights"):
         return f"--out is empty: give the file to save {what} to, such as runs/{example}"
     if os.path.isdir(path):
         return f"--out {path} is a folder: give a file in it, such as {os.path.join(path, example)}"
+    if os.path.lexists(path) and not os.path.isfile(path):  # saving replaces it: a device or pipe would be lost
+        return (f"--out {path} is not a regular file (a device, pipe or socket): give a new path or a file, such "
+                f"as runs/{example}")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)

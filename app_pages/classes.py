@@ -1,10 +1,13 @@
 """Where the classes live: the test digits in 2-D, as raw pixels and as the hidden layer sees them."""
 
+import numpy as np
 import streamlit as st
 
 from app.analysis import inside
 from app.figures import inside as fig
 from app.figures import run as figures
+from app.server import trainer
+from app.state import runs
 from app.widgets.controls import network_choice, new_click, remember, remembered, selected_run
 from nncore.lab.glossary import tip
 
@@ -20,12 +23,23 @@ st.caption(f"Run **{run.name}**. Each dot is a test digit, placed by a 2-D proje
 top = st.columns([2, 2, 3])
 with top[0]:
     method = remembered(st.segmented_control, "Projection", "classes_method", "PCA", options=list(inside.PROJECTIONS),
-                        required=True, help=tip("PCA", "t-SNE") + "  \nPCA is instant; t-SNE takes a few seconds.")
+                        required=True, help=tip("PCA", "t-SNE")
+                        + "  \nPCA is instant; t-SNE takes seconds (the estimate is shown while it runs).")
 with top[1]:
     index = network_choice(run)
+shown = np.arange(len(evaluation.y))  # the test digits placed in the views
 if method == "t-SNE":
-    with st.spinner("Running t-SNE on the test digits (a few seconds, once per run)…"):
-        views_xy = inside.projections(result, evaluation.X, method, index)
+    budget, owner = trainer.budget_seconds(), str(id(runs.current()))
+    keep, seconds = inside.tsne_plan(len(shown), result.config.hidden, budget)
+    sample = (f" on {keep} of the {len(shown)} test digits, drawn at random: all of them would take longer than "
+              f"this server's budget of {trainer.duration(budget)}" if keep < len(shown) else " on the test digits")
+    with st.spinner(f"Running t-SNE{sample} (about {trainer.duration(seconds)}, once per run, in its turn in the "
+                    "training queue)…"):
+        views_xy = inside.projections(result, evaluation.X, method, index, keep,
+                                      lambda: trainer.shared_queue().turn(owner, seconds))
+    shown = inside.subsample(len(shown), keep, result.config.seed)
+    if keep < len(evaluation.y):
+        st.caption(f"t-SNE{sample}.")
 else:
     views_xy = inside.projections(result, evaluation.X, method, index)
 
@@ -34,14 +48,14 @@ for name in views_xy:  # a click on either plot picks the digit shown below (any
     if click:
         remember("classes_digit", int(click["customdata"]))
 columns = st.columns(2)
-scores = {name: inside.separation(xy, evaluation.y) for name, xy in views_xy.items()}
+scores = {name: inside.separation(xy, evaluation.y[shown]) for name, xy in views_xy.items()}
 spread = inside.explained_spread(result, index) if method == "PCA" else None
 for column, (name, xy) in zip(columns, views_xy.items(), strict=True):
     score = scores[name]
     box, outside = inside.view_box(xy)
     with column:
-        st.plotly_chart(fig.class_projection(xy, evaluation.y, evaluation.predicted,
-                                                     f"{method} of the {name}", box), key=f"classes_{name}",
+        st.plotly_chart(fig.class_projection(xy, evaluation.y[shown], evaluation.predicted[shown],
+                                             f"{method} of the {name}", box, shown), key=f"classes_{name}",
                                 on_select="rerun", selection_mode=("points",))
         st.caption(f"A 5-nearest-neighbour vote in this 2-D view gets **{score:.0%}** of the test digits right."
                    + (f" {outside} digit{'s lie' if outside > 1 else ' lies'} outside the view (zoom out with a "

@@ -78,6 +78,9 @@ if len(axes) == (1 if second == NONE else 2):
     except nncore.NNCoreError as exc:
         st.error(str(exc), icon=":material/error:")
 
+cluster_note = sweeps.cluster_status()[1]
+if cluster_note:
+    st.warning(cluster_note, icon=":material/cloud_off:")
 too_many = sweep is not None and sweep.cells > sweeps.MAX_CELLS
 refused = None
 if too_many:  # said before anything is estimated: measuring the steps of a grid the app will not run costs minutes
@@ -90,7 +93,7 @@ elif sweep is not None and pool is not None:
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
     seconds = nncore.lab.sweep.seconds_text
     st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} if they are "
-                f"idle ({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
+                f"idle ({seconds(estimate.training)} of training in all, estimated from steps measured on this server; "
                 "other people's trainings on this server add their time, and starting the workers adds a few seconds "
                 "the first time)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")

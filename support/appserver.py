@@ -125,6 +125,18 @@ def sweep_cells(text):
                                                      re.MULTILINE)]
 
 
+def sweep_events(text):
+    """What app/sweeps.py wrote to the server's log about sweeps, in order: ("started", cell),
+    ("trained", cell) for its cells (numbered from 1) and ("ended", "stopped" or "finished")."""
+    events = []
+    for line in text.splitlines():
+        if match := re.match(r"digits: sweep cell (\d+)/\d+ (started|trained)", line):
+            events.append((match[2], int(match[1])))
+        elif match := re.match(r"digits: sweep (stopped|finished): ", line):
+            events.append(("ended", match[1]))
+    return events
+
+
 # ---- the server's process tree, read from /proc ----
 
 
@@ -140,6 +152,19 @@ def _tree(pid):
             except OSError:  # the thread or process ended meanwhile
                 pass
     return found
+
+
+def descendants(pid):
+    """The processes descended from ``pid`` alive now (its children, theirs, ...), by PID."""
+    return _tree(pid)[1:]
+
+
+def alive(pid):
+    """Whether process ``pid`` exists and is not a zombie (ended, waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _status_kb(pid, key):

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 import nncore
 import nncore.lab.sweep
+from app.server import sweeps
 from nncore.lab.pools import PoolError
 from nncore.lab.sweep import Sweep
 from support.appserver import free_port
@@ -138,7 +139,10 @@ def test_the_app_sweeps_on_the_cluster_named_by_its_environment_variable(cluster
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.number_input(key="setting_epochs").set_value(4)
-    at.switch_page("app_pages/sweep.py").run()
+    at.switch_page("app_pages/sweep.py").run()  # starts connecting in the background; sweeps run here till then
+    sweeps._connection(cluster.address)._thread.join(120)
+    at.run()
+    assert not at.warning
     assert any("worker thread of the Dask cluster at " + cluster.address in m.value for m in at.markdown)
     at.text_input(key="sweep_hidden_list").set_value("8, 16")
     at.text_input(key="sweep_lr_list").set_value("0.05, 0.1").run()

@@ -339,3 +339,22 @@ def test_training_health_that_no_run_gives_is_refused(run, changes, message):
     assert load(mutated(run, dead_units=np.array([0.0, 1.0, 0.5]))).history["dead_units"] == [0.0, 1.0, 0.5]
     with pytest.raises(WeightsFileError, match=message):
         load(mutated(run, **changes))
+
+
+
+def test_save_refuses_to_replace_a_device_node_a_pipe_or_a_folder(run, tmp_path):
+    """Issue 22, defect 1: the final rename replaced whatever stood at the path, /dev/null included
+    (a private node made with mknod here, never the real one)."""
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder").mkdir()
+    targets = ["pipe", "folder"]
+    if os.system(f"mknod -m 666 {tmp_path / 'fakenull'} c 1 3 2>/dev/null") == 0:
+        targets.append("fakenull")
+    for name in targets:
+        before = os.lstat(tmp_path / name)
+        with pytest.raises(WeightsFileError, match="not a regular file"):
+            save(run, tmp_path / name)
+        assert os.lstat(tmp_path / name).st_mode == before.st_mode
+    assert sorted(os.listdir(tmp_path)) == sorted(targets)  # no temporary file left behind
+    save(run, tmp_path / "new.npz")  # the other side: a new path is saved to
+    assert load(tmp_path / "new.npz").config == run.config

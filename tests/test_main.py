@@ -1,5 +1,7 @@
 """main.py: the command line, end to end through a subprocess."""
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +67,42 @@ def test_an_out_that_cannot_be_saved_to_exits_2_with_one_line_before_training(tm
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "--out" in done.stderr and not done.stdout  # nothing trained, nothing lost
+
+
+def special_file(tmp_path, kind):
+    """A private device node (a copy of /dev/null's: char 1,3; needs root, as the attack did) or a
+    named pipe in tmp_path; never the real /dev/null."""
+    path = tmp_path / kind
+    if kind == "fakenull":
+        if subprocess.run(["mknod", "-m", "666", str(path), "c", "1", "3"], capture_output=True).returncode:
+            pytest.skip("mknod needs root")
+        assert stat.S_ISCHR(path.stat().st_mode)
+    else:
+        os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fakenull", "fifo"])
+def test_an_out_that_is_a_device_or_a_pipe_is_refused_in_one_line_before_training(tmp_path, kind):
+    """Issue 22, defect 1: the save's rename turned the device node into a regular file."""
+    path = special_file(tmp_path, kind)
+    before = path.lstat()
+    done = cli("--epochs", "1", "--hidden", "8", "--out", str(path))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "not a regular file" in done.stderr and not done.stdout  # nothing trained
+    after = path.lstat()
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+
+
+def test_an_out_that_is_a_regular_file_or_a_link_to_one_is_replaced(tmp_path):
+    """The other side of the rule above: an existing file is what --out is for."""
+    (tmp_path / "old.npz").write_text("old")
+    os.symlink(tmp_path / "old.npz", tmp_path / "link.npz")
+    for name in ("old.npz", "link.npz"):
+        done = cli("--epochs", "1", "--hidden", "8", "--out", str(tmp_path / name))
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / name).is_file() and (tmp_path / name).stat().st_size > 1000
 
 
 @pytest.mark.parametrize("out", ["", "{tmp}", "{tmp}/a-file/sweep.csv", "/proc/sweep.csv"],

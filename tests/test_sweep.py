@@ -19,6 +19,7 @@ import nncore
 from nncore import TrainConfig
 from nncore.config import BOUNDS
 from nncore.lab.sweep import Axis, Cell, Sweep, SweepError, parse_values, value_range
+from tests.listeners import GARBAGE, Listener
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=3, hidden=16)
@@ -251,3 +252,16 @@ def test_a_training_share_costs_that_share_of_the_epoch_s_steps():
     full, tenth = nncore.TrainConfig(batch=1), nncore.TrainConfig(batch=1, train_share=0.1)
     assert cost.epoch_seconds(full, step) == len(nncore.split(0).train)
     assert cost.epoch_seconds(tenth, step) == round(0.1 * len(nncore.split(0).train))
+
+
+
+@pytest.mark.parametrize("reply, words", [(b"", "did not answer within 10 s"), (GARBAGE, "is not a Dask scheduler")],
+                         ids=["silent", "garbage"])
+def test_sweep_on_a_scheduler_port_that_is_silent_or_speaks_garbage_says_so_and_ends(reply, words):
+    """Issue 22, defect 4: a port that accepts and stays silent hung `main.py sweep --scheduler`
+    (cli's 120 s timeout ends the test then), and garbage gave 'Unable to allocate 7.84 EiB'."""
+    with Listener(reply) as listener:
+        done = cli("sweep", "--epochs", "1", "--hidden", "8", "--scheduler", listener.address)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert f"at {listener.address}" in done.stderr and words in done.stderr and "dashboard" in done.stderr

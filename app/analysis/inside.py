@@ -6,7 +6,12 @@ backward passes); this module arranges them for charts, adds the statistics the 
 """
 
 import io
+import math
+import threading
+import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -15,10 +20,12 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
+from threadpoolctl import threadpool_limits
 
 import nncore
 from app.server.memo import per_result
 from nncore.lab import inside as inspect
+from nncore.lab.threads import single_threaded_blas
 from nncore.training import HISTORY_KEYS
 
 PROJECTIONS = ("PCA", "t-SNE")
@@ -247,28 +254,109 @@ def calibration_verdict(calibration, accuracy):
 def projection(points, method="PCA", seed=0, fit_on=None):
     """2-D coordinates (n, 2) of ``points`` (n, d): PCA (a linear view: the two directions of
     largest spread among ``fit_on``'s rows, default ``points``) or t-SNE (keeps near neighbours
-    near; it places only the points it is given, and takes seconds, not milliseconds)."""
+    near; it places only the points it is given, and takes seconds, not milliseconds: on one
+    thread, as training, since its threads only wait for a core on a shared server)."""
     points = np.asarray(points, dtype=float)
     if method == "PCA":
         return PCA(n_components=2, random_state=seed).fit(points if fit_on is None else fit_on).transform(points)
     if method == "t-SNE":
         perplexity = tsne_perplexity(len(points))
-        return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
+        with single_threaded_blas(), _single_threaded_openmp():
+            return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed,
+                        n_jobs=1).fit_transform(points)
     raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
 
 
-def projections(result, X, method="PCA", index=0):
-    """{"raw pixels": (n, 2), "hidden layer": (n, 2)}: the projections of raw rows X and of their
-    hidden activations in network ``index`` (kept weights), computed once per run. PCA finds its
-    directions on the run's training split and places X in them."""
+_openmp_lock, _openmp = threading.Lock(), {"users": 0, "limiter": None}
+
+
+@contextmanager
+def _single_threaded_openmp():
+    """OpenMP (t-SNE's gradient) on one thread for the duration; counted, as
+    nncore.lab.threads.single_threaded_blas, so overlapping t-SNEs give the threads back only at the end."""
+    with _openmp_lock:
+        if _openmp["users"] == 0:
+            _openmp["limiter"] = threadpool_limits(limits=1, user_api="openmp")
+        _openmp["users"] += 1
+    try:
+        yield
+    finally:
+        with _openmp_lock:
+            _openmp["users"] -= 1
+            if _openmp["users"] == 0:
+                _openmp["limiter"].restore_original_limits()
+
+
+TSNE_MIN_POINTS = 50  # fewer, and t-SNE's neighbourhoods (perplexity up to 30) say little
+TSNE_PROBE_POINTS = 100  # the t-SNEs timed once per server to fit tsne_seconds
+
+
+@lru_cache(maxsize=1)
+def _tsne_costs():
+    """(seconds per n·log n point, seconds per n²·d): t-SNE's iterations grow as n log n, its
+    neighbour search and PCA start as n² d. Fitted once per server from two t-SNEs of
+    TSNE_PROBE_POINTS points timed in CPU seconds on one thread: digits (64 values) and as many
+    points of 2,048 values."""
+    n = TSNE_PROBE_POINTS
+    X, _ = nncore.digits()
+    wide = np.random.default_rng(0).standard_normal((n, 2048))
+    seconds = []
+    for points in (X[:n], wide):
+        started = time.thread_time()
+        projection(points, "t-SNE")
+        seconds.append(time.thread_time() - started)
+    per_point = seconds[0] / (n * math.log(n))
+    per_value = max(seconds[1] - seconds[0], 0.0) / (n * n * (2048 - 64))
+    return per_point, per_value
+
+
+def tsne_seconds(points, dims):
+    """Estimated seconds of the t-SNE of ``points`` points of ``dims`` values on this server."""
+    per_point, per_value = _tsne_costs()
+    return per_point * points * math.log(max(points, 2)) + per_value * points * points * dims
+
+
+def tsne_plan(points, hidden, budget):
+    """(points to place, estimated seconds) for the two t-SNE views of a run (``points`` test
+    digits: their 64 pixels and their ``hidden`` activations): all of them when that fits in
+    ``budget`` seconds, else the most that fit (at least TSNE_MIN_POINTS)."""
+    def cost(n):
+        return tsne_seconds(n, 64) + tsne_seconds(n, hidden)
+
+    keep = points
+    if cost(points) > budget:
+        low, high = min(TSNE_MIN_POINTS, points), points  # cost(low) is what is paid at the least
+        while low < high:  # the largest n with cost(n) <= budget
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if cost(middle) <= budget else (low, middle - 1)
+        keep = low
+    return keep, cost(keep)
+
+
+def subsample(count, keep, seed=0):
+    """Positions of ``keep`` of ``count`` rows, in order, drawn with ``seed`` (all when keep >= count)."""
+    if keep >= count:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, keep, replace=False))
+
+
+def projections(result, X, method="PCA", index=0, keep=None, turn=nullcontext):
+    """{"raw pixels": (n, 2), "hidden layer": (n, 2)}: the projections of raw rows X (or of the
+    ``keep`` of them ``subsample`` picks with the run's seed) and of their hidden activations in
+    network ``index`` (kept weights), computed once per run. PCA finds its directions on the run's
+    training split and places X in them. The computing (not the finding of it computed) happens
+    inside ``turn()``: the page passes a turn in the training queue for t-SNE."""
+    seed = result.config.seed
+    rows = X[subsample(len(X), len(X) if keep is None else keep, seed)]
+
     def compute():
         X_all, _ = nncore.digits()
-        train = X_all[nncore.split(result.config.seed, result.config.val_share).train]
-        seed = result.config.seed
-        return {"raw pixels": projection(X, method, seed, train),
-                "hidden layer": projection(inspect.hidden_of(result, X, None, index), method, seed,
-                                           inspect.hidden_of(result, train, None, index))}
-    return per_result(result, ("projection", method, index, X.shape, hash(X.tobytes())), compute)
+        train = X_all[nncore.split(seed, result.config.val_share).train]
+        with turn():
+            return {"raw pixels": projection(rows, method, seed, train),
+                    "hidden layer": projection(inspect.hidden_of(result, rows, None, index), method, seed,
+                                               inspect.hidden_of(result, train, None, index))}
+    return per_result(result, ("projection", method, index, rows.shape, hash(rows.tobytes())), compute)
 
 
 def explained_spread(result, index=0):

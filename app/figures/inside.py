@@ -242,20 +242,23 @@ def matrix_heatmap(values, title, x_title="", y_title="", height=300):
     return fig.update_yaxes(autorange="reversed")
 
 
-def class_projection(xy, y, predicted, title, box=None):
+def class_projection(xy, y, predicted, title, box=None, positions=None):
     """2-D points (n, 2) coloured by true digit, misclassified ones circled in black; hover gives the
-    test position, the truth and the prediction; customdata is the position (for clicks). ``box``
+    test position, the truth and the prediction; customdata is the position (for clicks): the
+    point's row, or ``positions[row]`` when the points are some of the test digits. ``box``
     ((x0, x1), (y0, y1)) limits the view (far outliers would squeeze the rest into a corner)."""
     fig = go.Figure()
-    positions = np.arange(len(y))
+    rows = np.arange(len(y))
+    named = rows if positions is None else np.asarray(positions)
     for d in range(10):
-        mine = positions[y == d]
-        fig.add_trace(go.Scatter(x=xy[mine, 0], y=xy[mine, 1], mode="markers", name=str(d), customdata=mine,
+        mine = rows[y == d]
+        fig.add_trace(go.Scatter(x=xy[mine, 0], y=xy[mine, 1], mode="markers", name=str(d), customdata=named[mine],
                                  marker=dict(color=COLORS[d], size=7, opacity=0.8),
                                  text=[f"predicted {predicted[i]}" for i in mine],
                                  hovertemplate=f"test digit #%{{customdata}}: a {d}, %{{text}}<extra></extra>"))
-    wrong = positions[y != predicted]
-    fig.add_trace(go.Scatter(x=xy[wrong, 0], y=xy[wrong, 1], mode="markers", name="misclassified", customdata=wrong,
+    wrong = rows[y != predicted]
+    fig.add_trace(go.Scatter(x=xy[wrong, 0], y=xy[wrong, 1], mode="markers", name="misclassified",
+                             customdata=named[wrong],
                              marker=dict(symbol="circle-open", size=14, color="black", line=dict(width=2)),
                              text=[f"a {y[i]} read as {predicted[i]}" for i in wrong],
                              hovertemplate="test digit #%{customdata}: %{text}<extra></extra>"))

@@ -14,6 +14,7 @@ MAX_VALUES = 256  # per run and kind of value: a 500-epoch replay keeps its last
 
 _lock = threading.Lock()
 _stores = {}  # id(result) -> OrderedDict(key -> value)
+_pending = {}  # (id(result), key) -> threading.Event set once the value being computed is stored
 
 
 def _forget(ident):
@@ -22,25 +23,37 @@ def _forget(ident):
 
 
 def per_result(result, key, compute, keep=MAX_VALUES):
-    """``compute()`` for ``result`` and the hashable ``key``, computed once while ``result`` lives.
-    ``key[0]`` names the kind of value: the last ``keep`` values of each kind are kept (pass a small
-    ``keep`` for values of megabytes)."""
+    """``compute()`` for ``result`` and the hashable ``key``, computed once while ``result`` lives:
+    a session asking while another computes the same value waits for it rather than computing it
+    again (a t-SNE is seconds of CPU). ``key[0]`` names the kind of value: the last ``keep`` values
+    of each kind are kept (pass a small ``keep`` for values of megabytes)."""
     ident = id(result)
-    with _lock:
-        store = _stores.get(ident)
-        if store is None:
-            store = _stores[ident] = OrderedDict()
-            weakref.finalize(result, _forget, ident)
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    value = compute()  # outside the lock: sessions computing other values need not wait
-    with _lock:
-        store[key] = value
-        same = [k for k in store if k[0] == key[0]]  # oldest first
-        for old in same[:max(0, len(same) - keep)]:
-            del store[old]
-    return value
+    while True:
+        with _lock:
+            store = _stores.get(ident)
+            if store is None:
+                store = _stores[ident] = OrderedDict()
+                weakref.finalize(result, _forget, ident)
+            if key in store:
+                store.move_to_end(key)
+                return store[key]
+            computing = _pending.get((ident, key))
+            if computing is None:
+                computing = _pending[(ident, key)] = threading.Event()
+                break
+        computing.wait()  # another session's compute(): then read its value (or compute, if it failed)
+    try:
+        value = compute()  # outside the lock: sessions computing other values need not wait
+        with _lock:
+            store[key] = value
+            same = [k for k in store if k[0] == key[0]]  # oldest first
+            for old in same[:max(0, len(same) - keep)]:
+                del store[old]
+        return value
+    finally:
+        with _lock:
+            del _pending[(ident, key)]
+        computing.set()
 
 
 def size():

@@ -64,6 +64,8 @@ class Record:
 
     def start(self, index):
         self.started[index] = time.perf_counter()
+        # in the server's log, as each finished cell is (_keep): the browser tests count these
+        print(f"digits: sweep cell {index + 1}/{self.sweep.cells} started", flush=True)
 
     def status(self, index):
         """'done', 'running' or 'waiting' ('not run' once the sweep has ended)."""
@@ -93,14 +95,52 @@ def scheduler_address():
 
 
 class _Connection:
-    """A Dask Client kept for the whole server (held in an object: Streamlit refuses to cache a
-    Client itself, as it is awaitable)."""
+    """The server's Dask Client for ``address``, connected in a background thread (Dask's own
+    timeout does not cover a port that accepts and then stays silent, and a cached call that hangs
+    would hold every session's Sweep page): until it is connected, or after it failed, sweeps run
+    on this machine and ``status`` says why. A failed attempt is tried again RETRY_SECONDS later.
+    (Held in an object: Streamlit refuses to cache a Client itself, as it is awaitable.)"""
+
+    RETRY_SECONDS = 60
 
     def __init__(self, address):
-        self.client = nncore.lab.pools.dask_client(address)
+        self.address, self.client, self.error, self.failed_at = address, None, None, None
+        self._lock, self._thread = threading.Lock(), None
+        self._start()
+
+    def _start(self):
+        self._thread = threading.Thread(target=self._connect, daemon=True, name="dask-connect")
+        self._thread.start()
+
+    def _connect(self):
+        try:
+            client = nncore.lab.pools.dask_client(self.address)
+            nncore.lab.pools.workers(client)  # a cluster without workers is no place to send cells yet
+        except nncore.NNCoreError as exc:
+            with self._lock:
+                self.error, self.failed_at = str(exc), time.monotonic()
+            return
+        with self._lock:
+            self.client, self.error = client, None
+
+    def status(self):
+        """(Client or None, None or a sentence on why sweeps run on this machine): the Client once
+        connected; else 'connecting' or 'unreachable' in words (and, if it failed long enough ago,
+        a new attempt started)."""
+        with self._lock:
+            if self.client is not None:
+                return self.client, None
+            if self._thread.is_alive():
+                return None, (f"Connecting to the Dask cluster at {self.address}: until it answers, sweeps run on "
+                              "this machine.")
+            error = self.error
+            if time.monotonic() - self.failed_at > self.RETRY_SECONDS:
+                self._start()
+        return None, (f"The Dask cluster at {self.address} is unreachable, so sweeps run on this machine: {error} "
+                      f"(the server tries again every {self.RETRY_SECONDS} s).")
 
 
-@st.cache_resource(show_spinner="Connecting to the Dask scheduler…")
+@st.cache_resource(show_spinner=False)
 def _connection(address):
     return _Connection(address)
 
@@ -111,14 +151,21 @@ def jobs():
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
-def pool():
-    """Where cells run: (Dask Client or None, cells at once, where in words). Raises PoolError
-    when the configured scheduler cannot be reached or has no workers."""
+def cluster_status():
+    """(Dask Client or None, None or a sentence saying why sweeps run on this machine although a
+    scheduler is configured). Never waits for the cluster: it is connected in the background."""
     address = scheduler_address()
-    client = _connection(address).client if address else None
+    return _connection(address).status() if address else (None, None)
+
+
+def pool():
+    """Where cells run: (Dask Client or None, cells at once, where in words). On the cluster once
+    it is connected; on this machine before that, or when it is unreachable (cluster_status says
+    so). Raises PoolError when the connected cluster has lost its workers."""
+    client, _ = cluster_status()
     slots = nncore.lab.pools.workers(client, jobs())
     if client is not None:
-        return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
+        return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {scheduler_address()}"
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
 
 
@@ -203,6 +250,7 @@ def run(sweep, area, where):
         finally:
             record.seconds += time.perf_counter() - started
             record.state = "stopped" if record.missing else "finished"
+            print(f"digits: sweep {record.state}: {len(record.cells)} of {sweep.cells} cells trained", flush=True)
     if interruption is not None:
         raise interruption
     area.empty()

@@ -71,7 +71,7 @@ def duration(seconds):
 
 
 def estimate(config):
-    """Estimated seconds to train ``config`` on this server (measured step costs are kept)."""
+    """Estimated seconds to train ``config`` on this server (nncore.lab.cost: a model of the step)."""
     return nncore.estimate_seconds(config)
 
 

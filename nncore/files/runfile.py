@@ -75,8 +75,9 @@ def save(result, path, snapshots=False):
     The temporary file is named after the target (``.best.npz.1a2b3c4d.tmp``), so the next save
     to that target removes those a killed save left behind. The file gets the permissions the
     umask gives any new file."""
-    payload = to_bytes(result, snapshots)
     path = os.path.abspath(path)
+    _check_target(path)
+    payload = to_bytes(result, snapshots)
     prefix = os.path.join(os.path.dirname(path), f".{os.path.basename(path)[:100]}.")
     _remove_stale(prefix)
     while True:
@@ -91,11 +92,21 @@ def save(result, path, snapshots=False):
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
+        _check_target(path)  # again: it may have become something else while the bytes were written
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _check_target(path):
+    """Raise WeightsFileError unless ``path`` is a new path or a regular file (a link to one counts):
+    the rename that ends a save replaces whatever is there, so a device (/dev/null), a pipe or a
+    socket would be lost and a regular file left in its place."""
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise WeightsFileError(f"cannot save to {shorten(path)}: it is not a regular file (a folder, device, pipe or "
+                               "socket); give a new path or a file")
 
 
 def _remove_stale(prefix):

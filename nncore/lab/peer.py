@@ -20,7 +20,6 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -131,12 +130,11 @@ def differences(config, rows):
     return tuple(said)
 
 
-@lru_cache(maxsize=256)
-def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
-    """Measured seconds of one step of scikit-learn's MLPClassifier on ``batch`` rows with
+def measured_step(hidden, batch, activation="relu", optimizer="sgd"):
+    """Measured CPU seconds of one step of scikit-learn's MLPClassifier on ``batch`` rows with
     ``hidden`` units: one epoch of a few such steps (at most 4,096 rows in all), the fastest of 3,
     on one BLAS thread as it trains. Its steps cost more than ours (its bookkeeping per batch), so
-    ours cannot stand in for it."""
+    ours cannot stand in for it. Uncached: a cost.StepModel calls it on a few sizes."""
     from sklearn.neural_network import MLPClassifier
 
     steps = min(max(4096 // batch, 1), 64)
@@ -149,10 +147,16 @@ def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
         for _ in range(3):
             model = MLPClassifier(hidden_layer_sizes=(hidden,), activation=ACTIVATIONS[activation], batch_size=batch,
                                   solver="adam" if optimizer == "adam" else "sgd", max_iter=1, random_state=0)
-            started = time.perf_counter()
+            started = time.thread_time()  # this thread's CPU: other processes' load does not count
             model.fit(X, y)
-            best = min(best, (time.perf_counter() - started) / steps)
-    return best
+            best = min(best, (time.thread_time() - started) / steps)
+    return max(best, 1e-7)
+
+
+def seconds_per_step(hidden, batch, activation="relu", optimizer="sgd"):
+    """Seconds of one step of scikit-learn's MLPClassifier, from the server's cost.StepModel of its
+    measured steps (as ours: a few sizes measured once, any size read off them)."""
+    return cost.step_model(activation, optimizer, measured_step)(hidden, batch)
 
 
 def estimate_seconds(config):

@@ -5,7 +5,11 @@ cores or a Dask cluster (the executor of its ``distributed.Client``). Both are
 scheduler is named.
 """
 
+import asyncio
+import os
 import pickle
+import threading
+import time
 from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
 
@@ -22,9 +26,11 @@ class PoolError(NNCoreError):
     worker without the project, or a worker process that died."""
 
 
-def dask_client(address):
-    """A ``distributed.Client`` connected to the Dask scheduler at ``address`` ('tcp://host:8786').
-    Raises PoolError when Dask is not installed or the scheduler cannot be reached."""
+def dask_client(address, seconds=CONNECT_SECONDS):
+    """A ``distributed.Client`` connected to the Dask scheduler at ``address`` ('tcp://host:8786'),
+    within about ``seconds`` (Dask's own timeout does not cover a peer that accepts the connection
+    and then says nothing). Raises PoolError, in words, when Dask is not installed or the address
+    is not a scheduler's: unreachable, silent, or speaking something else (a dashboard's port)."""
     try:
         from distributed import Client
         from distributed.comm.addressing import get_address_host_port
@@ -32,9 +38,65 @@ def dask_client(address):
         raise PoolError("running on a Dask cluster needs Dask: pip install distributed") from None
     try:
         get_address_host_port(address)  # checked first: a Client that fails on a bad address hangs when deleted
-        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except (OSError, ValueError) as exc:  # not an address (ValueError) or unreachable (OSError, TimeoutError)
+    except ValueError as exc:  # not an address
         raise PoolError(f"cannot reach the Dask scheduler at {shorten(address)}: {shorten(exc)}") from None
+    _check_scheduler(address, seconds)
+    try:
+        return _within(seconds, lambda: Client(address, timeout=seconds, set_as_default=False),
+                       f"the Dask scheduler at {shorten(address)} did not let a client in within {seconds:g} s")
+    except OSError as exc:  # unreachable since the check (OSError, TimeoutError)
+        raise PoolError(f"cannot reach the Dask scheduler at {shorten(address)}: {shorten(exc)}") from None
+
+
+def _within(seconds, call, late):
+    """``call()``'s value or exception, from a daemon thread given ``seconds`` (and 5 more) to
+    finish; when it has not, PoolError(``late``) and the thread is left to end on its own."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="dask-connect")
+    thread.start()
+    thread.join(seconds + 5)
+    if thread.is_alive():
+        raise PoolError(late)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _check_scheduler(address, seconds):
+    """Ask ``address`` who it is (Dask's 'identity' message) with a deadline of ``seconds``; raise
+    PoolError in words unless a Dask scheduler answers."""
+    from distributed.comm import connect
+
+    async def identity():
+        comm = await connect(address, timeout=seconds)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    hint = "is that the scheduler's port (8786 unless set), not its dashboard's (8787)?"
+    where = shorten(address)
+    try:
+        reply = _within(seconds, lambda: asyncio.run(asyncio.wait_for(identity(), seconds)),
+                        f"the Dask scheduler at {where} did not answer within {seconds:g} s: {hint}")
+    except TimeoutError:
+        raise PoolError(f"the Dask scheduler at {where} did not answer within {seconds:g} s: {hint}") from None
+    except PoolError:
+        raise
+    except OSError as exc:  # refused, unreachable host, closed mid-way
+        raise PoolError(f"cannot reach the Dask scheduler at {where}: {shorten(exc)}") from None
+    except Exception:  # garbage read as a message: any error at all, even "Unable to allocate 7.84 EiB"
+        reply = None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise PoolError(f"what answers at {where} is not a Dask scheduler: {hint}")
 
 
 @contextmanager
@@ -70,8 +132,40 @@ def workers(client=None, n_jobs=None):
 def executor(client, slots):
     """The executor cells are submitted to: the Dask cluster's of ``client`` (every task run anew,
     never a result Dask remembers), else joblib's loky pool of ``slots`` processes, reused from
-    one sweep to the next and shared by the sweeps of this process."""
-    return client.get_executor(pure=False) if client is not None else get_reusable_executor(max_workers=slots)
+    one sweep to the next and shared by the sweeps of this process; each of its workers ends
+    itself once this process is gone (watch_parent)."""
+    if client is not None:
+        return client.get_executor(pure=False)
+    return get_reusable_executor(max_workers=slots, initializer=watch_parent, initargs=(os.getpid(),))
+
+
+PARENT_POLL_SECONDS = 0.5
+
+
+_parent = {}  # in a local worker: {"pid": the process whose pool it is}
+
+
+def watch_parent(parent):
+    """Run in each local worker as it starts: a daemon thread that ends the worker once ``parent``
+    (the process whose pool it is) is no longer its parent. A server killed with SIGKILL tells its
+    workers nothing; they were adopted by PID 1, finished their cell and idled on for loky's 300 s.
+    A cell in training also asks after every epoch (end_if_orphaned): on a loaded machine the
+    thread can wait long for its turn at the interpreter."""
+    _parent["pid"] = parent
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def end_if_orphaned(*_):
+    """End this process if it is a local worker whose parent is gone (else nothing: in the parent
+    itself, or on a Dask worker). Takes and ignores any arguments: a training callback."""
+    if _parent and os.getppid() != _parent["pid"]:
+        os._exit(1)
 
 
 def submit(pool, function, *args):

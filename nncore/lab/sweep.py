@@ -234,7 +234,7 @@ COLUMNS = ["cell", *(f.name for f in fields(TrainConfig)), "val_accuracy", "test
 def train_cell(index, config, keep_result=False):
     """Train one cell (on whichever process runs it). Returns a Cell."""
     with single_threaded_blas():
-        result = train(config)
+        result = train(config, callback=pools.end_if_orphaned)  # a local worker whose server died ends here
     return Cell(index, config, result.best_val_accuracy, result.test_accuracy, result.best_epoch,
                 result.epochs_run, result.ended, result.seconds, f"{socket.gethostname()}:{os.getpid()}",
                 result if keep_result else None)

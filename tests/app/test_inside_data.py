@@ -1,7 +1,10 @@
 """app.analysis.inside, app.analysis.digit and app.server.memo: the chart data of the views inside a run."""
 
+import contextlib
 import dataclasses
 import gc
+import os
+import threading
 
 import numpy as np
 import pandas as pd
@@ -211,3 +214,82 @@ def test_two_pca_directions_hold_under_a_third_of_the_pixels_spread():
     spread = inside.explained_spread(nncore.train(nncore.TrainConfig(epochs=3)))
     assert 0.2 < spread["raw pixels"] < 0.35  # about 29% (seed 0's training digits)
     assert 0 < spread["hidden layer"] < 1
+
+
+
+def test_tsne_runs_on_one_thread(monkeypatch):
+    """Issue 22, defect 3: t-SNE used every core (24-40 s of CPU per view; 1.3 s on one thread)."""
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    fit_transform = TSNE.fit_transform
+
+    def recorded(self, X, *args, **kwargs):
+        seen.append({info["user_api"]: info["num_threads"] for info in threadpool_info()})
+        return fit_transform(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(TSNE, "fit_transform", recorded)
+    inside.projection(np.random.default_rng(0).normal(size=(60, 6)), "t-SNE")
+    assert seen and set(seen[0]) >= {"openmp", "blas"} and set(seen[0].values()) == {1}, seen
+    assert {info["num_threads"] for info in threadpool_info()} != {1} or os.cpu_count() == 1  # given back after
+
+
+def test_tsne_plan_keeps_every_digit_within_the_budget_else_the_most_that_fit():
+    """Both sides of the budget: all 360 digits when they fit, else the largest sample that does."""
+    def cost(n, hidden):
+        return inside.tsne_seconds(n, 64) + inside.tsne_seconds(n, hidden)
+
+    keep, seconds = inside.tsne_plan(360, 256, cost(360, 256))
+    assert keep == 360 and seconds == pytest.approx(cost(360, 256))
+    budget = cost(200, 256)
+    keep, seconds = inside.tsne_plan(360, 256, budget)
+    assert keep == 200 and seconds <= budget < cost(201, 256)
+    assert inside.tsne_plan(360, 256, 0.0)[0] == inside.TSNE_MIN_POINTS  # the least it places
+    assert cost(360, 2048) > cost(360, 16) > cost(100, 16) > 0
+
+
+def test_a_subsample_is_seeded_ordered_and_all_rows_when_they_fit():
+    assert list(inside.subsample(5, 9)) == [0, 1, 2, 3, 4]
+    picked = inside.subsample(360, 100, seed=3)
+    assert len(set(picked)) == 100 and list(picked) == sorted(picked)
+    assert list(inside.subsample(360, 100, seed=3)) == list(picked) != list(inside.subsample(360, 100, seed=4))
+
+
+def test_projections_compute_inside_their_turn_once_per_run(run, evaluation):
+    """Issue 22, defect 3: the t-SNE ran outside the training queue; the page hands its turn in."""
+    turns = []
+
+    @contextlib.contextmanager
+    def turn():
+        turns.append("in")
+        yield
+
+    views = inside.projections(run, evaluation.X, "t-SNE", 0, 60, turn)
+    assert turns == ["in"] and views["hidden layer"].shape == (60, 2)
+    assert inside.projections(run, evaluation.X, "t-SNE", 0, 60, turn) is views and turns == ["in"]
+
+
+def test_a_value_being_computed_is_waited_for_not_computed_again():
+    """Two sessions opening one run's t-SNE at once paid for it twice."""
+    class Result:
+        pass
+
+    result, computed, entered, release, values = Result(), [], threading.Event(), threading.Event(), []
+
+    def compute():
+        computed.append(1)
+        entered.set()
+        release.wait(60)
+        return "value"
+
+    first = threading.Thread(target=lambda: values.append(memo.per_result(result, ("slow",), compute)))
+    first.start()
+    assert entered.wait(60)
+    second = threading.Thread(target=lambda: values.append(memo.per_result(result, ("slow",), compute)))
+    second.start()
+    second.join(1.0)  # gives the second ask time to reach its wait (with the old memo: its own compute)
+    release.set()
+    first.join(60)
+    second.join(60)
+    assert values == ["value", "value"] and computed == [1]

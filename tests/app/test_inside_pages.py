@@ -2,11 +2,14 @@
 
 import base64
 import json
+import threading
 
 import numpy as np
 import pytest
 
 import nncore
+from app.analysis import inside
+from app.server import trainer
 from tests.app.conftest import PAGES, errors, session_runs, train
 
 
@@ -168,6 +171,43 @@ def test_where_the_classes_live_with_tsne(trained):
     assert "gaps between clusters mean nothing" in caution and "perplexity 30" in caution
     assert "raw pixels' view scores" in caution
     assert not any("These two directions hold" in c.value for c in trained.caption)
+
+
+def test_tsne_waits_for_its_turn_in_the_training_queue(trained):
+    """Issue 22, defect 3: t-SNE ran outside the queue, beside the trainings that waited in it.
+    With every slot held by another session, the page's t-SNE waits, then runs once they are free."""
+    trained.switch_page(PAGES["classes"]).run()
+    queue = trainer.shared_queue()
+    held = [queue.join("another session", 1.0) for _ in range(queue.slots)]
+    assert all(queue.try_start(ticket) for ticket in held)
+    page = threading.Thread(target=lambda: trained.segmented_control(key="classes_method").set_value("t-SNE")
+                            .run(timeout=300))
+    page.start()
+    try:
+        while queue.status()[1] == 0 and page.is_alive():  # a state, not a time: the page queued, or ended
+            page.join(0.1)
+        assert queue.status() == (queue.slots, 1), "the t-SNE did not wait for a slot"
+    finally:
+        for ticket in held:
+            queue.leave(ticket)
+    page.join(300)
+    ok(trained)
+    assert "t-SNE of the hidden layer" in charts(trained) and queue.status() == (0, 0)
+
+
+def test_tsne_over_the_budget_places_a_sample_and_says_so(trained, monkeypatch):
+    """Issue 22, defect 3: announced as "a few seconds" whatever it cost; now its estimate decides."""
+    hidden, digits = session_runs(trained)[0].config.hidden, len(nncore.split(0).test)
+    budget = inside.tsne_seconds(150, 64) + inside.tsne_seconds(150, hidden)
+    keep, _ = inside.tsne_plan(digits, hidden, budget)
+    monkeypatch.setenv("DIGITS_TRAINING_BUDGET", str(budget))
+    trained.switch_page(PAGES["classes"]).run()
+    trained.segmented_control(key="classes_method").set_value("t-SNE").run()
+    ok(trained)
+    assert keep == 150 and any(f"t-SNE on {keep} of the {digits} test digits, drawn at random" in caption.value
+                               for caption in trained.caption)
+    placed = sum(len(array(trace["x"])) for trace in charts(trained)["t-SNE of the hidden layer"]["data"][:10])
+    assert placed == keep
 
 
 def test_curves_page_lists_the_digits_of_a_cell_and_calibration(trained):

@@ -14,6 +14,7 @@ from app.server import sweeps, trainer
 from nncore.config import BOUNDS
 from nncore.lab.sweep import Cell, Sweep
 from tests.app.conftest import PAGES, errors, session_runs
+from tests.listeners import Listener
 
 
 @pytest.fixture
@@ -178,6 +179,25 @@ def test_the_best_run_can_be_trained_beside_scikit_learn(page):
 
 
 # --- figure builders ------------------------------------------------------------------------------
+
+def test_a_scheduler_that_never_answers_leaves_the_page_usable_and_sweeps_run_here(app, monkeypatch):
+    """Issue 22, defect 4: the page waited for the Client, which never returned, holding the
+    cached call's lock, so every session's Sweep page hung (AppTest's 60 s timeout fails it)."""
+    with Listener() as silent:
+        monkeypatch.setenv(sweeps.SCHEDULER_VARIABLE, silent.address)
+        at = app.switch_page(PAGES["sweep"]).run()
+        assert not at.exception
+        said = [warning.value for warning in at.warning]
+        assert f"Connecting to the Dask cluster at {silent.address}: until it answers, sweeps run on this machine." \
+            in said
+        assert any("process" in m.value and "on this machine" in m.value for m in at.markdown)
+        assert not at.button(key="sweep_run").disabled
+        connection = sweeps._connection(silent.address)
+        connection._thread.join(120)  # the background attempt gives up after its deadline
+        said = [warning.value for warning in at.run().warning]
+    assert any(text.startswith(f"The Dask cluster at {silent.address} is unreachable, so sweeps run on this machine: "
+                               f"the Dask scheduler at {silent.address} did not answer within") for text in said), said
+
 
 def test_heatmap_writes_each_accuracy_and_outlines_the_best():
     z = np.array([[0.9, 0.95], [np.nan, 0.8]])
