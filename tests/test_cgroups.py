@@ -130,8 +130,9 @@ def test_a_real_v1_cgroup_quota_is_what_a_child_process_in_it_sees(quota, period
         folder.mkdir()
     except OSError as exc:
         pytest.skip(f"cannot create a cgroup at {folder}: {exc}")
-    child = subprocess.Popen(  # waits for a line, then says what it may use
-        [sys.executable, "-c", "import sys; sys.stdin.readline(); from nncore import pools; print(pools.available_cpus())"],
+    script = "import sys; sys.stdin.readline(); from nncore import pools; print(pools.available_cpus())"
+    child = subprocess.Popen(  # waits for a line (until it is in the cgroup), then says what it may use
+        [sys.executable, "-c", script],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         (folder / "cpu.cfs_period_us").write_text(str(period))

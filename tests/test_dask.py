@@ -24,8 +24,8 @@ from nncore.pools import PoolError
 from nncore.sweep import Sweep
 from support.appserver import free_port
 
-Client = pytest.importorskip(
-    "distributed", reason="Dask's distributed is not installed (it is in requirements-dev.txt, not requirements.txt)").Client
+Client = pytest.importorskip("distributed", reason="Dask's distributed is not installed "
+                             "(it is in requirements-dev.txt, not requirements.txt)").Client
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = Sweep.of(nncore.TrainConfig(epochs=4), hidden=(8, 16), lr=(0.05, 0.1))

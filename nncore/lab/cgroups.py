@@ -43,7 +43,8 @@ def _folders(root, controller):
         mounts += [(folder, groups[controller]) for folder in sorted(base.iterdir())
                    if controller in folder.name.split(",") and folder.is_dir()]
     if "" in groups:  # v2
-        mounts += [(folder, groups[""]) for folder in (base, base / "unified") if (folder / "cgroup.controllers").is_file()]
+        mounts += [(folder, groups[""]) for folder in (base, base / "unified")
+                   if (folder / "cgroup.controllers").is_file()]
     for mount, path in mounts:
         folder = mount / path.strip("/")
         while not folder.is_dir() and folder != mount:
