@@ -4,6 +4,7 @@ and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
 import streamlit as st
 
 from app import sidebar, trainer
+from app.server import settings as server_settings
 from nncore.errors import shorten
 
 st.set_page_config(page_title="Digits Playground", page_icon=":material/neurology:", layout="wide")
@@ -35,6 +36,8 @@ page = st.navigation(PAGES)
 shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
 for note in sidebar.restore_from_url():
     st.toast(f"Link: {shorten(note, 200)}", icon=":material/info:")
+for problem in server_settings.problems():  # for the teacher: a DIGITS_* value this server could not read
+    st.sidebar.warning(f"Server setting: {server_settings.plain(problem)}", icon=":material/settings_alert:")
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
 trainer.train_requested(st.empty())
