@@ -55,6 +55,14 @@ def _folders(root, controller):
         yield from chain
 
 
+def own_folder(controller, root="/"):
+    """The folder of this process's own cgroup for a v1 ``controller`` ('cpu', 'memory'), or None."""
+    for folder in _folders(root, controller):
+        if folder.name and (folder / "cgroup.procs").is_file() and not (folder / "cgroup.controllers").exists():
+            return folder
+    return None
+
+
 def _read(folder, name):
     try:
         return (folder / name).read_text().split()
