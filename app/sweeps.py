@@ -118,15 +118,17 @@ def _threads(slots):
     return Threads(slots)
 
 
-def pool():
+def pool(box=None):
     """Where cells run: (a Dask Client, Threads or None for worker processes; cells at once; where
-    in words). Raises PoolError when the configured scheduler cannot be reached or has no workers."""
+    in words). ``box``: the machine.Machine to fit (default this server's). Raises PoolError when the
+    configured scheduler cannot be reached or has no workers."""
+    box = machine.current() if box is None else box
     address = scheduler_address()
     client = _connection(address).client if address else None
     slots = nncore.pools.workers(client, jobs())
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
-    if machine.current().sweep_processes == 0:
+    if box.sweep_processes == 0:
         return _threads(slots), slots, (f"{slots} thread{'s' * (slots > 1)} of the server (its memory holds no "
                                         "worker process beside it)")
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
