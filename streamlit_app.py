@@ -36,8 +36,8 @@ page = st.navigation(PAGES)
 shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
 for note in sidebar.restore_from_url():
     st.toast(f"Link: {shorten(note, 200)}", icon=":material/info:")
-for problem in server_settings.problems():  # for the teacher: a DIGITS_* value this server could not read
-    st.sidebar.warning(f"Server setting: {server_settings.plain(problem)}", icon=":material/settings_alert:")
+for problem in server_settings.problems_markdown():  # for the teacher: a DIGITS_* value the server could not read
+    st.sidebar.warning(f"Server setting: {problem}", icon=":material/settings_alert:")
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
 trainer.train_requested(st.empty())

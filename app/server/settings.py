@@ -119,7 +119,7 @@ def _resolve(environ, secrets, secrets_problem):
     """(values, problems) for these raw values, each problem logged once (cached on the raw values,
     so a server reads and says each value once, and a changed secret is read anew)."""
     environ, secrets = dict(environ), dict(secrets)
-    box, values, problems = machine.current(), {}, [secrets_problem] if secrets_problem else []
+    box, values, problems = machine.current(), {}, [(secrets_problem, "")] if secrets_problem else []
     for setting in SETTINGS.values():
         default = setting.default(box) if callable(setting.default) else setting.default
         where, value = _found(setting, environ, secrets)
@@ -127,9 +127,10 @@ def _resolve(environ, secrets, secrets_problem):
             values[setting.name] = default if where is None else setting.read(value)
         except ValueError as should:
             values[setting.name] = SAFER.get(setting.name, default)
-            problems.append(f"the {where} {setting.name} is {shorten(repr(value), 60)}, which is not {should}: "
-                            f"using {values[setting.name]!r} instead")
-    for problem in problems:
+            found = shorten(repr(value), 60)
+            problems.append((f"the {where} {setting.name} is {found}, which is not {should}: "
+                             f"using {values[setting.name]!r} instead", found))
+    for problem, _ in problems:
         log.warning("Digits Playground setting: %s", problem)
     return values, tuple(problems)
 
@@ -147,9 +148,16 @@ def _current():
 
 
 def plain(text):
-    """``text`` for st.markdown and its kin, shown as the characters it is: every markdown, HTML and
-    LaTeX sign escaped (a setting's value is text from outside)."""
+    """``text`` (our own words) for st.markdown and its kin, shown as the characters it is: every
+    markdown, HTML and LaTeX sign escaped."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
+
+
+def code(text):
+    """``text`` from outside as a markdown code span: shown as it is (no link, no image, no HTML, no
+    LaTeX), fenced by more backticks than it holds in a row."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def value(name):
@@ -159,4 +167,13 @@ def value(name):
 
 def problems():
     """What was wrong with the settings found, one sentence each (empty when nothing was)."""
-    return list(_current()[1])
+    return [problem for problem, _ in _current()[1]]
+
+
+def problems_markdown():
+    """``problems()`` for st.markdown: our words escaped, each value found in a code span."""
+    shown = []
+    for problem, found in _current()[1]:
+        head, _, tail = problem.partition(found) if found else (problem, "", "")
+        shown.append(plain(head) + (code(found) if found else "") + plain(tail))
+    return shown

@@ -15,7 +15,9 @@ CPUS = machine.current().cpus
 
 
 def resolve(environ=(), secrets=()):
-    return settings._resolve(tuple(environ), tuple(secrets), None)
+    """(values, problems in words) for these raw values."""
+    values, problems = settings._resolve(tuple(environ), tuple(secrets), None)
+    return values, tuple(problem for problem, _ in problems)
 
 
 def fresh(monkeypatch, environ=None, secrets=None):
@@ -106,8 +108,16 @@ def test_a_bad_value_is_logged_once(caplog):
     assert sum("once-only" in record.getMessage() for record in caplog.records) == 1
 
 
-def test_shown_text_is_escaped():
-    assert settings.plain("[log in](https://x.invalid) `a` <b>") == r"\[log in\]\(https\://x\.invalid\) \`a\` \<b\>"
+def test_our_words_are_escaped_and_a_value_is_a_code_span_that_its_backticks_cannot_close():
+    assert settings.plain("[a](b) `c` <d> $e$") == r"\[a\]\(b\) \`c\` \<d\> \$e\$"
+    assert settings.code("[x](https://e.invalid)") == "` [x](https://e.invalid) `"
+    assert settings.code("a``b`") == "``` a``b` ```"
+
+
+def test_a_link_in_a_setting_is_shown_as_text_on_the_sidebar(monkeypatch):
+    at = fresh(monkeypatch, {"DIGITS_TRAINING_BUDGET": "[log in](https://e.invalid) ![x](http://127.0.0.1:9/t.png)"})
+    [shown] = sidebar_warnings(at)
+    assert "` '[log in](https://e.invalid) ![x](http://127.0.0.1:9/t.png)' `" in shown
 
 
 # The app: what was a traceback, a silent 'off' or a budget turned off.
