@@ -3,6 +3,7 @@ and feed it your own digits. Entry point: `streamlit run streamlit_app.py`."""
 
 import streamlit as st
 
+from app.server import settings as server_settings
 from app.server import trainer
 from app.widgets import link_notes, sidebar
 from app.widgets.text import plain
@@ -43,6 +44,8 @@ link_notes.keep(notes)
 for note in notes:
     st.toast(f"Link: {plain(shorten(note, 200))}", icon=":material/info:")
 link_notes.show()  # and kept at the top of the page, where the learner looks, until dismissed
+for problem in server_settings.problems_markdown():  # for the teacher: a DIGITS_* value the server could not read
+    st.sidebar.warning(f"Server setting: {problem}", icon=":material/settings_alert:")
 settings = sidebar.settings_controls()
 sidebar.teacher_link(settings)
 trainer.train_requested(st.empty())

@@ -5,6 +5,8 @@ how many people one server of this machine's size holds, with sweeps and a hosti
     python bench/loadtest.py --sessions 1 4 --classroom 0 --hostile 0 --timeout 120
     python bench/loadtest.py --sessions --classroom 0 --hostile 0 --tabs 8   # 8 students, then 8 + one with ten tabs
 
+    python bench/loadtest.py --box 1cpu-690mb      # the classroom only, the server in a Cloud-sized box
+
 For each row: a fresh ``streamlit run streamlit_app.py`` on a free loopback port and one headless
 Chromium holding one browser context per session, i.e. separate Streamlit sessions, each making
 a visit of support/sessions.py at the same time (its own seed, Train, every page, an upload of
@@ -18,10 +20,17 @@ peak resident memory (its process tree's VmRSS sampled every 0.1 s, and the kern
 high-water mark), the median and 95th percentile of the time from the Train click until the page
 shows the run, and of the time each single training waited in the queue (app/server/trainer.py's log
 line). The table is printed and written to its section of bench/RESULTS.md.
+
+``--box NAME`` (support/boxes.py: 1cpu-690mb, Community Cloud's smallest; 2cpu-2700mb, its largest)
+runs only the classroom, with the server and its workers inside a cgroup v1 of that CPU quota and
+memory limit (the browsers outside it), and adds what the kernel counted: the group's peak memory
+against its limit, how often usage hit the limit (failcnt) and OOM kills. Its section of RESULTS.md
+is its own.
 """
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -48,6 +57,7 @@ from support.appserver import (  # noqa: E402
     queue_waits_by_run,
     rss_mb,
 )
+from support.boxes import BOXES, Cgroup  # noqa: E402
 from support.sessions import TAB_EPOCHS, TABS, Session, drive  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -70,6 +80,9 @@ class Load:
     seconds: float  # wall time of the sessions
     cpu_s: float  # CPU time the server used meanwhile
     waits_by_run: list = ()  # (seconds, run key) of the same waits
+
+    box: dict = None  # in a --box: what the kernel counted (support.boxes.Cgroup.memory) and the server's log line
+    box_log: str = ""  # in a --box: the server's log
 
     @property
     def held(self):
@@ -98,10 +111,21 @@ def visitors(n, sweep_every=0, hostile=False, first_seed=FIRST_SEED):
     return found + [Session(0, "hostile")] if hostile else found
 
 
-def measure(label, sessions, timeout_s, log_dir=LOGS):
-    """``sessions`` at once on a fresh server: a ``Load``."""
+def measure(label, sessions, timeout_s, log_dir=LOGS, box=None):
+    """``sessions`` at once on a fresh server (inside ``box``, a support.boxes.Box, when given): a ``Load``."""
+    if box is None:
+        return _measure(label, sessions, timeout_s, log_dir)
+    with Cgroup(box) as group:
+        load = _measure(label, sessions, timeout_s, log_dir, group.folders)
+        load.box = group.memory()
+    said = re.search(r"Digits Playground server: (.*)", load.box_log)
+    load.box["server says"] = said.group(1).strip() if said else "-"
+    return load
+
+
+def _measure(label, sessions, timeout_s, log_dir, cgroups=()):
     log_dir.mkdir(parents=True, exist_ok=True)
-    server = Server(log_dir / f"server-{label.replace(' ', '')}.log")
+    server = Server(log_dir / f"server-{label.replace(' ', '')}.log", cgroups=cgroups)
     try:
         server.wait_healthy()
         time.sleep(0.5)
@@ -115,7 +139,7 @@ def measure(label, sessions, timeout_s, log_dir=LOGS):
         server.stop()
     log = server.output()
     return Load(sessions, baseline, sampler.peak_mb, sampler.peak_pss_mb, peak, after, log_errors(log),
-                queue_waits(log), seconds, cpu, queue_waits_by_run(log))
+                queue_waits(log), seconds, cpu, queue_waits_by_run(log), box_log=log if cgroups else "")
 
 
 HEADER = ["sessions", "held", "errors", "cross-talk", "server MB before", "server MB peak (sampled)",
@@ -203,6 +227,15 @@ def tabs_section(loads, timeout_s, command, load_before):
         *(["", "Errors and cross-talk:", "", *details] if details else [])])
 
 
+def box_lines(loads, box):
+    """What the kernel counted for a load run in ``box``, and what the server said it found."""
+    return [f"- {label}: in a cgroup of {box.cpus:g} CPU (quota) and {box.memory_mb} MB; the group's peak memory "
+            f"{load.box['peak_mb']:.0f} MB of its {load.box['limit_mb']:.0f} MB limit (the kernel's high-water mark, "
+            f"page cache included), usage hit the limit {load.box['failcnt']} time(s) (failcnt; the kernel then "
+            f"reclaims page cache), OOM kills: {load.box['oom_kills']}. The server's log at start: "
+            f"\"{load.box['server says']}\"" for label, load in loads.items() if load.box]
+
+
 def _load_average():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -252,7 +285,12 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds allowed for all the sessions of a row to finish (default 600)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default bench/RESULTS.md)")
+    parser.add_argument("--box", choices=sorted(BOXES), help="only the classroom, its server in a cgroup of this "
+                        "CPU quota and memory limit (support/boxes.py; needs root and cgroup v1)")
     args = parser.parse_args(argv)
+    box = BOXES.get(args.box)
+    if box is not None:
+        args.sessions, args.hostile = [], 0
     plans = {str(n): visitors(n) for n in args.sessions}
     if args.classroom:
         plans[f"{args.classroom}, sweep"] = visitors(args.classroom, sweep_every=4)
@@ -266,14 +304,17 @@ def main(argv=None):
     for found, wanted in ((loads, plans), (tabs_loads, tabs_plans)):
         for label, sessions in wanted.items():
             print(f"{label}: {len(sessions)} session(s)...", flush=True)
-            found[label] = measure(label, sessions, args.timeout)
+            found[label] = measure(label, sessions, args.timeout, box=box)
             for line in found[label].errors + found[label].crosstalk:
                 print(f"  {line}", flush=True)
     command = " ".join(["python bench/loadtest.py", *(argv if argv is not None else sys.argv[1:])])
     if loads:
         text = section(loads, args.timeout, command, load_before)
+        if box is not None:
+            text = "\n".join([f"## Load test in a Community-Cloud-sized box: {box.name}",
+                              *text.split("\n")[1:], "", *box_lines(loads, box)])
         print(text, flush=True)
-        replace_section(args.out, "bench/loadtest.py", text)
+        replace_section(args.out, "bench/loadtest.py" + (f" --box {box.name}" if box else ""), text)
     if tabs_loads:
         text = tabs_section(tabs_loads, args.timeout, command, load_before)
         print(text, flush=True)

@@ -42,21 +42,24 @@ def free_port():
 class Server:
     """`streamlit run streamlit_app.py` in its own process group, on a free loopback port, its
     output written to ``log_path``, with ``env`` added to this process's environment (settings such
-    as DIGITS_TRAINING_SLOTS). ``started`` is taken just before the process is spawned.
+    as DIGITS_TRAINING_SLOTS). ``python``: the interpreter to run it with (another Python's venv);
+    ``cgroups``: cgroup folders (v1, one per controller) the server joins before it starts, so it
+    and its worker processes run within their limits (bench/loadtest.py --box).
+    ``started`` is taken just before the process is spawned.
     ``with Server(...) as server:`` waits until it answers and stops it at the end."""
 
-    def __init__(self, log_path, env=None):
+    def __init__(self, log_path, env=None, python=sys.executable, cgroups=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            [str(python), "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
              "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, **(env or {})})
+            env={**os.environ, **(env or {})}, preexec_fn=_joiner(cgroups) if cgroups else None)
 
     def __enter__(self):
         try:
@@ -97,6 +100,15 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+def _joiner(cgroups):
+    """A function that puts the calling process into each of ``cgroups`` (run in the child before
+    it starts streamlit: everything it starts is in them too)."""
+    def join():
+        for folder in cgroups:
+            Path(folder, "cgroup.procs").write_text(str(os.getpid()))
+    return join
 
 
 def log_errors(text):

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
-from distributed import Client
 from streamlit.testing.v1 import AppTest
 
 import nncore
@@ -25,6 +24,9 @@ from app.server import sweeps
 from nncore.lab.pools import PoolError
 from nncore.lab.sweep import Sweep
 from support.appserver import free_port
+
+Client = pytest.importorskip("distributed", reason="Dask's distributed is not installed "
+                             "(it is in requirements-dev.txt, not requirements.txt)").Client
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = Sweep.of(nncore.TrainConfig(epochs=4), hidden=(8, 16), lr=(0.05, 0.1))

@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-import joblib
 import pytest
 
 from nncore.lab import pools
@@ -27,9 +26,9 @@ def test_an_error_of_the_call_itself_comes_back_as_it_is():
         pools.outcome(pools.submit(pools.executor(None, 1), divmod, 1, 0))
 
 
-def test_cells_at_once_are_n_jobs_or_the_cores():
+def test_cells_at_once_are_n_jobs_or_the_cpus_this_process_may_use():
     assert pools.workers(None, 3) == 3
-    assert pools.workers(None) == joblib.cpu_count()
+    assert pools.workers(None) == pools.available_cpus()
 
 
 def test_a_local_run_needs_no_client():

@@ -3,9 +3,11 @@ cell while they run, a Stop button, and every finished cell kept as a normal run
 session's runs (source "sweep") and in the shared training cache. The session's last sweep is
 kept (its cells' scores, not their weights) for the results.
 
-The cells run in processes of joblib's loky pool, one per core (``DIGITS_SWEEP_JOBS`` sets how
-many), or, when the environment variable ``DIGITS_DASK_SCHEDULER`` or the Streamlit secret
-``dask_scheduler`` names a Dask scheduler, as tasks on its workers. ``cells`` is the one place a
+The cells run in processes of joblib's loky pool, one per CPU the server may use
+(``DIGITS_SWEEP_JOBS`` sets how many); on a box whose memory holds no worker process beside the
+server (app.server.machine), in threads of the server process; or, when the setting
+``DIGITS_DASK_SCHEDULER`` (or the older secret ``dask_scheduler``) names a Dask scheduler, as
+tasks on its workers. ``cells`` is the one place a
 sweep's cells are handed out.
 
 Like training, a sweep runs in the script: any click (Stop, or any widget) interrupts it. No new
@@ -14,9 +16,9 @@ cell starts then; the running ones finish and are kept before the click's rerun 
 
 import dataclasses
 import io
-import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -25,14 +27,11 @@ import streamlit as st
 import nncore
 import nncore.lab.pools
 import nncore.lab.sweep
-from app.server import trainer
+from app.server import machine, settings, trainer
 from app.server.interruption import INTERRUPTIONS
 from app.state import person, runs
 from app.widgets import sidebar
 
-SCHEDULER_VARIABLE = "DIGITS_DASK_SCHEDULER"
-SCHEDULER_SECRET = "dask_scheduler"
-JOBS_VARIABLE = "DIGITS_SWEEP_JOBS"
 MAX_CELLS = 36       # runs one sweep from the app may have (the command line allows more)
 POLL_SECONDS = 0.25  # how often the status is redrawn, and a click noticed, while cells run
 
@@ -83,15 +82,8 @@ def sidebar_settings():
 
 
 def scheduler_address():
-    """The Dask scheduler to run sweeps on: DIGITS_DASK_SCHEDULER, else the secret dask_scheduler,
-    else None (run here)."""
-    address = os.environ.get(SCHEDULER_VARIABLE, "").strip()
-    if address:
-        return address
-    try:
-        return st.secrets.get(SCHEDULER_SECRET) or None
-    except FileNotFoundError:  # no secrets file at all: nothing configured
-        return None
+    """The Dask scheduler to run sweeps on (the setting DIGITS_DASK_SCHEDULER), or None (run here)."""
+    return settings.value("DIGITS_DASK_SCHEDULER")
 
 
 class _Connection:
@@ -146,9 +138,24 @@ def _connection(address):
 
 
 def jobs():
-    """Cells run at once on this machine: DIGITS_SWEEP_JOBS, else one per core."""
-    text = os.environ.get(JOBS_VARIABLE, "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    """Cells run at once on this machine: DIGITS_SWEEP_JOBS, by default one per CPU the server may use."""
+    return settings.value("DIGITS_SWEEP_JOBS")
+
+
+class Threads:
+    """Stands where a Dask Client would for ``nncore.lab.sweep.run``: its executor is a pool of threads
+    of this process, for a box whose memory holds no worker process (machine.Machine.sweep_processes)."""
+
+    def __init__(self, slots):
+        self.pool = ThreadPoolExecutor(slots, thread_name_prefix="sweep-cell")
+
+    def get_executor(self, pure=False):
+        return self.pool
+
+
+@st.cache_resource(show_spinner=False)
+def _threads(slots):
+    return Threads(slots)
 
 
 def cluster_status():
@@ -158,14 +165,20 @@ def cluster_status():
     return _connection(address).status() if address else (None, None)
 
 
-def pool():
-    """Where cells run: (Dask Client or None, cells at once, where in words). On the cluster once
-    it is connected; on this machine before that, or when it is unreachable (cluster_status says
-    so). Raises PoolError when the connected cluster has lost its workers."""
+def pool(box=None):
+    """Where cells run: (a Dask Client, Threads or None for worker processes; cells at once; where
+    in words). On the cluster once it is connected; on this machine before that, or when it is
+    unreachable (cluster_status says so): in worker processes, or in threads of the server when the
+    box's memory (``box``: a machine.Machine, by default this server's) holds no worker process.
+    Raises PoolError when the connected cluster has lost its workers."""
+    box = machine.current() if box is None else box
     client, _ = cluster_status()
     slots = nncore.lab.pools.workers(client, jobs())
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {scheduler_address()}"
+    if box.sweep_processes == 0:
+        return _threads(slots), slots, (f"{slots} thread{'s' * (slots > 1)} of the server (its memory holds no "
+                                        "worker process beside it)")
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
 
 
@@ -196,7 +209,7 @@ def cells(sweep, stop, on_start, only, owner):
     configs = sweep.configs()
 
     def admit(index):
-        if client is not None:
+        if client is not None and not isinstance(client, Threads):  # a Dask cluster: not this server's CPUs
             return True
         if index not in tickets:
             tickets[index] = queue.join(owner, trainer.estimate(configs[index]))

@@ -10,21 +10,18 @@ again -- and the request is re-raised so Streamlit reruns with the click. The re
 the interrupted training to finish storing its run before it draws anything. A session that
 disconnects stops the same way, so no training outlives its session.
 
-The server's settings come from the environment (on Streamlit Community Cloud, root-level
-secrets are environment variables): DIGITS_TRAINING_BUDGET (estimated seconds one run may take
-without asking, default 60), DIGITS_SHARED (1: refuse runs over the budget instead of asking),
-DIGITS_TRAINING_SLOTS (trainings at once, default the number of cores).
+The server's settings (DIGITS_TRAINING_BUDGET, DIGITS_SHARED, DIGITS_TRAINING_SLOTS) are read
+and checked by app.server.settings; the CPUs and memory it has by app.server.machine.
 """
 
 import dataclasses
-import os
 import time
 
 import streamlit as st
 
 import nncore
 from app.figures import run as figures
-from app.server import lock
+from app.server import lock, machine, settings
 from app.server.cache import RunCache
 from app.server.interruption import INTERRUPTIONS
 from app.server.queue import TrainingQueue
@@ -33,29 +30,32 @@ from app.state.links import result_key, run_key
 from nncore.lab.threads import single_threaded_blas
 
 CACHE_ENTRIES = 64
-CACHE_BYTES = 64 * 2**20
 REDRAW_SECONDS = 0.25
 IDLE_CORE = "on an idle core"  # what every estimate assumes: it cannot know how busy the server will be
 
 
 def budget_seconds():
-    return float(os.environ.get("DIGITS_TRAINING_BUDGET", 60))
+    """Estimated seconds one run may take without asking (DIGITS_TRAINING_BUDGET)."""
+    return settings.value("DIGITS_TRAINING_BUDGET")
 
 
 def shared_deployment():
-    return os.environ.get("DIGITS_SHARED", "").strip().lower() in ("1", "true", "yes")
+    """Whether runs over the budget are refused rather than asked about (DIGITS_SHARED)."""
+    return settings.value("DIGITS_SHARED")
 
 
 @st.cache_resource(show_spinner=False)
 def shared_cache():
-    """The runs every session of this server shares."""
-    return RunCache(CACHE_ENTRIES, CACHE_BYTES)
+    """The runs every session of this server shares, within a byte budget that shrinks on a box
+    with little memory (machine.Machine.cache_bytes)."""
+    return RunCache(CACHE_ENTRIES, machine.current().cache_bytes)
 
 
 @st.cache_resource(show_spinner=False)
 def shared_queue():
-    """The server's training queue."""
-    return TrainingQueue(int(os.environ.get("DIGITS_TRAINING_SLOTS", os.cpu_count() or 1)))
+    """The server's training queue: DIGITS_TRAINING_SLOTS trainings at once, by default one per CPU
+    this server may use."""
+    return TrainingQueue(settings.value("DIGITS_TRAINING_SLOTS"))
 
 
 def duration(seconds):

@@ -6,6 +6,7 @@ scheduler is named.
 """
 
 import asyncio
+import math
 import os
 import pickle
 import threading
@@ -13,10 +14,10 @@ import time
 from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
 
-import joblib
 from joblib.externals.loky import get_reusable_executor
 
 from ..errors import NNCoreError, shorten
+from . import cgroups
 
 CONNECT_SECONDS = 10
 
@@ -114,13 +115,29 @@ def connect(scheduler):
         client.close()
 
 
+def available_cpus(root="/"):
+    """How many CPUs this process may use: the smaller of its CPU affinity and its cgroup's CPU
+    quota (read at its own cgroup, see nncore.lab.cgroups), rounded up, at least 1. ``os.cpu_count()``
+    counts the host's CPUs, which a container's quota does not give it. ``root``: where the
+    cgroup files are read (a folder of fake ones in the tests)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux: no affinity, no cgroups
+        cpus = os.cpu_count() or 1
+    quota = cgroups.cpu_quota(root)
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)
+
+
 def workers(client=None, n_jobs=None):
     """How many cells run at once: ``n_jobs`` when given; else on the Dask cluster of ``client``
-    its worker threads (waiting CONNECT_SECONDS for a first worker), on this machine its cores."""
+    its worker threads (waiting CONNECT_SECONDS for a first worker), on this machine the CPUs it
+    may use (``available_cpus``)."""
     if n_jobs:
         return n_jobs
     if client is None:
-        return joblib.cpu_count()
+        return available_cpus()
     try:
         client.wait_for_workers(1, timeout=CONNECT_SECONDS)
     except TimeoutError:
