@@ -112,13 +112,25 @@ def jobs():
 
 def pool():
     """Where cells run: (Dask Client or None, cells at once, where in words). Raises PoolError
-    when the configured scheduler cannot be reached or has no workers."""
+    when the configured scheduler cannot be reached or has no workers. Here, the kept pool's
+    workers are started as the page asks (nncore.pools.warm_up): ready by the time Run is clicked."""
     address = scheduler_address()
     client = _connection(address).client if address else None
     slots = nncore.pools.workers(client, jobs())
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {address}"
+    nncore.pools.warm_up(slots)
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
+
+
+def placed(sweep, pool):
+    """(cells at once, where in words) for ``sweep`` on ``pool`` (from ``pool()``): one at a time in
+    the server's own process when workers would save less than they take to start
+    (nncore.sweep.in_process), else the pool's."""
+    client, slots, where = pool
+    if client is None and nncore.sweep.in_process(sweep, slots):
+        return 1, "this server's own process, one run after the other (starting workers would cost more than they save)"
+    return slots, where
 
 
 def refusal(estimate):

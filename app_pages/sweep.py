@@ -74,14 +74,14 @@ if too_many:  # said before anything is estimated: measuring the steps of a grid
     st.warning(f"These settings make {sweep.cells} runs; the app runs sweeps of at most {sweeps.MAX_CELLS} runs. The "
                "command line (`python main.py sweep`) has no such limit.", icon=":material/warning:")
 elif sweep is not None and pool is not None:
-    _, slots, where = pool
+    slots, where = sweeps.placed(sweep, pool)
     estimate = sweep.estimate(slots)
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
     seconds = nncore.sweep.seconds_text
     st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} "
-                f"({seconds(estimate.training)} of training in all, estimated from a measured step of each size; "
-                "starting the workers adds a few seconds the first time)")
+                f"({seconds(estimate.training)} of training in all, estimated from a measured step of each size "
+                "on an idle core)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
         labels = {name: sweeps.label(name) for name in sweep.names}
@@ -98,7 +98,7 @@ clicked = st.button(label, type="primary", icon=":material/grid_view:", key="swe
                     disabled=sweep is None or pool is None or too_many or bool(refused))
 area = st.empty()
 if clicked:
-    sweeps.run(sweep, area, pool[2])
+    sweeps.run(sweep, area, sweeps.placed(sweep, pool)[1])
     st.rerun()  # the sidebar and the link then list the new runs, the best one selected
 
 if record is None:
