@@ -42,17 +42,18 @@ def free_port():
 class Server:
     """`streamlit run streamlit_app.py` in its own process group, on a free loopback port, its
     output written to ``log_path``, with ``env`` added to this process's environment (settings such
-    as DIGITS_TRAINING_SLOTS). ``started`` is taken just before the process is spawned.
+    as DIGITS_TRAINING_SLOTS). ``started`` is taken just before the process is spawned. ``script``:
+    another app to serve (a path from the project's folder; the benchmarks' peer app).
     ``with Server(...) as server:`` waits until it answers and stops it at the end."""
 
-    def __init__(self, log_path, env=None):
+    def __init__(self, log_path, env=None, script="streamlit_app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
              "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -1,9 +1,9 @@
 """nncore/pools.py: where a sweep's cells run (the Dask side is tests/test_dask.py)."""
 
 import os
+import threading
 import time
 
-import threading
 import pytest
 
 from nncore import pools
