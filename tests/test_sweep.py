@@ -140,6 +140,22 @@ def test_a_sweep_whose_workers_would_save_less_than_they_take_to_start_trains_he
         assert c.config == config and c.result.history == nncore.train(config).history
 
 
+def test_in_this_process_a_held_back_cell_waits_its_turn_and_a_stop_ends_the_sweep(monkeypatch):
+    monkeypatch.setattr(nncore.pools, "start_seconds", lambda local, slots: 60.0)
+    sweep, asked, stop, items = Sweep.of(QUICK, seed=(0, 1, 2)), [], threading.Event(), []
+
+    def admit(index):
+        asked.append(index)
+        return len(asked) > 1
+
+    for item in nncore.sweep.run(sweep, n_jobs=2, poll=0.01, stop=stop, admit=admit):
+        items.append(item)
+        if item is not None:
+            stop.set()
+    assert items[0] is None and [c.index for c in items[1:]] == [0], "held back once, then one cell, then stopped"
+    assert items[1].worker.endswith(f":{os.getpid()}")
+
+
 @pytest.mark.parametrize("start, here", [(1.99, False), (2.0, False), (2.01, True)])
 def test_in_process_exactly_when_the_workers_save_less_than_their_start(monkeypatch, start, here):
     monkeypatch.setattr(nncore.sweep, "estimate_seconds", lambda config: 1.0)
