@@ -276,6 +276,17 @@ def test_sweep_prints_a_line_per_cell_a_summary_and_writes_the_csv(tmp_path):
         == float(best["val_accuracy"])
 
 
+@pytest.mark.parametrize("jobs, words", [("1", "in this process, one after the other"),
+                                         ("2", "on 2 worker processes forked from this one")])
+def test_sweep_says_where_its_runs_train_and_trains_them_there(tmp_path, jobs, words):
+    out = tmp_path / "cells.csv"
+    done = cli("sweep", "--hidden", "256,512", "--seed", "0,1", "--epochs", "40", "--jobs", jobs, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert words in done.stdout.splitlines()[1]
+    workers = {row["worker"].split(":")[1] for row in csv.DictReader(out.open())}
+    assert 1 <= len(workers) <= int(jobs), "one process here; with 2 jobs, the two forked workers"
+
+
 def test_sweep_over_seeds_summarizes_mean_and_spread():
     done = cli("sweep", "--hidden", "8,16", "--seeds", "0,1", "--epochs", "2")
     assert done.returncode == 0, done.stderr
