@@ -248,15 +248,21 @@ def sweep_cells(sweep, args, client):
     axes = " × ".join(f"{axis.name} {', '.join(map(value_text, axis.values))}" for axis in sweep.axes)
     others = sweep.base.command().removeprefix("python main.py").strip()
     print(f"sweep of {sweep.cells} runs: {axes or 'one run'}; other settings: {others or 'the defaults'}")
-    estimate = sweep.estimate(nncore.lab.pools.workers(client, args.jobs))
-    where = (f"worker thread(s) of the Dask cluster at {args.scheduler}" if client
-             else "process(es) here, once they have started (a few seconds)")
+    slots = nncore.lab.pools.workers(client, args.jobs)
+    here = client is None and nncore.lab.sweep.in_process(sweep, slots, "forked")
+    estimate = sweep.estimate(1 if here else slots)
+    if here:
+        where = "in this process, one after the other (starting workers would cost more than they save)"
+    elif client:
+        where = f"on {estimate.workers} worker thread(s) of the Dask cluster at {args.scheduler}"
+    else:
+        where = f"on {estimate.workers} worker processes forked from this one"
     seconds_text = nncore.lab.sweep.seconds_text
-    print(f"estimated {seconds_text(estimate.training)} of training: about {seconds_text(estimate.wall)} on "
-          f"{estimate.workers} {where}", flush=True)
+    print(f"estimated {seconds_text(estimate.training)} of training on an idle core: about "
+          f"{seconds_text(estimate.wall)} {where}", flush=True)
     cells, status = [], 0
     try:
-        for cell in nncore.lab.sweep.run(sweep, n_jobs=args.jobs, scheduler=client):
+        for cell in nncore.lab.sweep.run(sweep, n_jobs=args.jobs, scheduler=client, local="forked"):
             cells.append(cell)
             ended = "" if cell.ended == "completed" else f"  ({cell.ended})"
             print(f"[{len(cells)}/{sweep.cells}] {sweep.label(cell.config) or cell.config.name}  "

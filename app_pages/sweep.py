@@ -87,15 +87,14 @@ if too_many:  # said before anything is estimated: measuring the steps of a grid
     st.warning(f"These settings make {sweep.cells} runs; the app runs sweeps of at most {sweeps.MAX_CELLS} runs. The "
                "command line (`python main.py sweep`) has no such limit.", icon=":material/warning:")
 elif sweep is not None and pool is not None:
-    _, slots, where = pool
+    slots, where = sweeps.placed(sweep, pool)
     estimate = sweep.estimate(slots)
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
              + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
     seconds = nncore.lab.sweep.seconds_text
     st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} if they are "
-                f"idle ({seconds(estimate.training)} of training in all, estimated from steps measured on this server; "
-                "other people's trainings on this server add their time, and starting the workers adds a few seconds "
-                "the first time)")
+                f"idle ({seconds(estimate.training)} of training in all, estimated from steps measured on this server, "
+                "on an idle core; other people's trainings on this server add their time)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
         labels = {name: sweeps.label(name) for name in sweep.names}
@@ -112,7 +111,7 @@ clicked = st.button(label, type="primary", icon=":material/grid_view:", key="swe
                     disabled=sweep is None or pool is None or too_many or bool(refused))
 area = st.empty()
 if clicked:
-    sweeps.run(sweep, area, pool[2])
+    sweeps.run(sweep, area, sweeps.placed(sweep, pool)[1])
     st.rerun()  # the sidebar and the link then list the new runs, the best one selected
 
 if record is None:

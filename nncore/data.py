@@ -2,26 +2,79 @@
 
 All three splits are drawn with the run's seed, so runs that share a seed (the usual way to
 compare hidden sizes or learning rates) are trained, selected and tested on the same digits.
+
+The digits are scikit-learn's, read from the file scikit-learn ships, and the split is
+scikit-learn's ``train_test_split(..., stratify=y, random_state=seed)``, drawn here with the same
+random numbers (tests/test_data.py checks both against scikit-learn): importing scikit-learn
+takes about 2 s, which every fresh app server and every sweep worker would otherwise pay.
 """
 
+import gzip
+import importlib.util
+import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 TEST_SHARE = 0.2
 
 
+def digits_file():
+    """The path of scikit-learn's ``datasets/data/digits.csv.gz``, found without importing scikit-learn."""
+    spec = importlib.util.find_spec("sklearn")
+    return Path(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz")
+
+
 @lru_cache(maxsize=1)
 def digits():
-    """(X, y): the 1,797 Digits as float64 (n, 64) pixels in 0..16 and int64 labels. Read-only."""
-    bunch = load_digits()
-    X, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+    """(X, y): the 1,797 Digits as float64 (n, 64) pixels in 0..16 and int64 labels, as
+    ``sklearn.datasets.load_digits()`` gives them. Read-only."""
+    with gzip.open(digits_file(), "rt") as file:
+        rows = np.loadtxt(file, delimiter=",")             # (n, 65): 64 pixels, then the label
+    X, y = np.ascontiguousarray(rows[:, :-1]), rows[:, -1].astype(np.int64)
     X.flags.writeable = False
     y.flags.writeable = False
     return X, y
+
+
+def stratified_split(index, y, test_share, seed, test_count=None):
+    """(rest, test): ``index`` split as ``sklearn.model_selection.train_test_split(index,
+    test_size=test_share, stratify=y, random_state=seed)`` splits it, in the same order (with
+    ``test_count``: ``test_size=test_count``, a number of rows). Each class
+    gives the test part its share of rows (the rows left over go to the classes with the largest
+    remainders, ties drawn at random), the rows of each class taken in a random order."""
+    rng = np.random.RandomState(seed)                      # scikit-learn's random_state=seed
+    n_test = math.ceil(test_share * len(y)) if test_count is None else test_count
+    classes, y_class, counts = np.unique(y, return_inverse=True, return_counts=True)
+    members = np.split(np.argsort(y_class, kind="stable"), np.cumsum(counts)[:-1])  # each class's rows
+    n_rest = _share_by_class(counts, len(y) - n_test, rng)
+    n_test_by_class = _share_by_class(counts - n_rest, n_test, rng)
+    rest, test = [], []
+    for k in range(len(classes)):
+        shuffled = members[k][rng.permutation(counts[k])]
+        rest.extend(shuffled[:n_rest[k]])
+        test.extend(shuffled[n_rest[k]:n_rest[k] + n_test_by_class[k]])
+    return index[rng.permutation(rest)], index[rng.permutation(test)]
+
+
+def _share_by_class(counts, n_draws, rng):
+    """How many of ``n_draws`` rows each class gives: its share rounded down, then one more to each
+    class in order of the largest remainder (ties in a random order) until n_draws are given
+    (scikit-learn's ``_approximate_mode``, with the same draws)."""
+    exact = counts / counts.sum() * n_draws
+    given = np.floor(exact)
+    missing = int(n_draws - given.sum())
+    remainder = exact - given
+    for value in np.sort(np.unique(remainder))[::-1]:
+        if missing <= 0:
+            break
+        (tied,) = np.where(remainder == value)
+        chosen = rng.choice(tied, size=min(len(tied), missing), replace=False)
+        given[chosen] += 1
+        missing -= len(chosen)
+    return given.astype(int)
 
 
 @dataclass(frozen=True)
@@ -38,10 +91,9 @@ def split(seed=0, val_share=0.2):
     """Stratified split of ``digits()`` drawn with ``seed``: TEST_SHARE of the digits for testing,
     ``val_share`` of them for validation, the rest for training. Returns a Split of indices."""
     _, y = digits()
-    index = np.arange(len(y))
-    rest, test = train_test_split(index, test_size=TEST_SHARE, stratify=y, random_state=seed)
+    rest, test = stratified_split(np.arange(len(y)), y, TEST_SHARE, seed)
     val_of_rest = val_share / (1.0 - TEST_SHARE)
-    train, val = train_test_split(rest, test_size=val_of_rest, stratify=y[rest], random_state=seed)
+    train, val = stratified_split(rest, y[rest], val_of_rest, seed)
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 
@@ -97,7 +149,7 @@ def training_indices(seed=0, val_share=0.2, train_share=1.0):
         return train
     _, y = digits()
     count = int(round(train_share * len(train)))  # at least 27 rows (0.05 of the smallest split): every digit fits
-    kept, _ = train_test_split(train, train_size=count, stratify=y[train], random_state=seed)
+    kept, _ = stratified_split(train, y[train], None, seed, test_count=len(train) - count)
     return np.sort(kept)
 
 

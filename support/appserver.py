@@ -44,18 +44,19 @@ class Server:
     output written to ``log_path``, with ``env`` added to this process's environment (settings such
     as DIGITS_TRAINING_SLOTS). ``python``: the interpreter to run it with (another Python's venv);
     ``cgroups``: cgroup folders (v1, one per controller) the server joins before it starts, so it
-    and its worker processes run within their limits (bench/loadtest.py --box).
+    and its worker processes run within their limits (bench/loadtest.py --box). ``script``: another
+    app to serve (a path from the project's folder; the benchmarks' peer app).
     ``started`` is taken just before the process is spawned.
     ``with Server(...) as server:`` waits until it answers and stops it at the end."""
 
-    def __init__(self, log_path, env=None, python=sys.executable, cgroups=()):
+    def __init__(self, log_path, env=None, python=sys.executable, cgroups=(), script="streamlit_app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [str(python), "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            [str(python), "-m", "streamlit", "run", str(script), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
              "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

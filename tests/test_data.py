@@ -1,9 +1,16 @@
 """nncore.data: the split and the standardization."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from nncore import Standardizer, data, digits, split
+from nncore.data import stratified_split
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_digits_are_the_1797_scikit_learn_images():
@@ -86,3 +93,54 @@ def test_each_scaling_maps_raw_pixels_as_it_says(scaling, low, high):
         assert np.allclose(scaled.mean(axis=0), 0, atol=1e-9)
     else:
         assert scaled.max() == high
+
+
+
+def test_digits_are_exactly_scikit_learns():
+    from sklearn.datasets import load_digits
+
+    X, y = digits()
+    theirs = load_digits()
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    assert np.array_equal(X, theirs.data) and np.array_equal(y, theirs.target)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 41, 2**31 - 1])
+@pytest.mark.parametrize("share", [0.05, 0.2, 0.0625, 0.5])
+def test_stratified_split_is_scikit_learns_train_test_split(seed, share):
+    from sklearn.model_selection import train_test_split
+
+    _, y = digits()
+    index = np.random.default_rng(seed).permutation(len(y))[:1000]  # any order, any subset
+    ours = stratified_split(index, y[index], share, seed)
+    theirs = train_test_split(index, test_size=share, stratify=y[index], random_state=seed)
+    assert all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_split_is_scikit_learns_split_of_the_rest():
+    from sklearn.model_selection import train_test_split
+
+    _, y = digits()
+    rest, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=7)
+    train, val = train_test_split(rest, test_size=0.1 / 0.8, stratify=y[rest], random_state=7)
+    parts = split(7, 0.1)
+    assert np.array_equal(parts.test, np.sort(test))
+    assert np.array_equal(parts.val, np.sort(val)) and np.array_equal(parts.train, np.sort(train))
+
+
+def test_importing_nncore_does_not_import_scikit_learn():
+    # scikit-learn's import takes ~2 s: a fresh app server and every sweep worker would pay it
+    code = "import sys, nncore, nncore.lab.sweep; nncore.data.split(0); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("share", [0.05, 0.3, 0.77])
+def test_a_training_share_is_scikit_learns_stratified_subset_of_the_training_split(share):
+    from sklearn.model_selection import train_test_split
+
+    _, y = digits()
+    train = split(3, 0.2).train
+    expected, _ = train_test_split(train, train_size=int(round(share * len(train))), stratify=y[train],
+                                   random_state=3)
+    assert np.array_equal(data.training_indices(3, 0.2, share), np.sort(expected))

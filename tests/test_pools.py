@@ -141,3 +141,37 @@ def test_a_worker_whose_parent_lives_keeps_working():
     first = pools.outcome(pools.submit(pool, os.getpid))
     time.sleep(3 * pools.PARENT_POLL_SECONDS)  # several rounds of the watch
     assert pools.outcome(pools.submit(pool, os.getpid)) == first and alive(first)
+
+
+
+def test_a_kept_pool_is_warm_once_started_until_its_workers_would_have_left(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(pools.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(pools, "_kept_used", {})
+    assert not pools.warm(1) and pools.start_seconds("kept", 1) == pools.SPAWN_SECONDS
+    pools.warm_up(1)
+    assert pools.warm(1) and not pools.warm(2) and pools.start_seconds("kept", 1) == 0.0
+    now[0] += pools.KEEP_SECONDS - 1
+    assert pools.warm(1)
+    now[0] += 1
+    assert not pools.warm(1)
+
+
+def test_workers_are_forked_only_from_a_process_with_one_thread():
+    hold = threading.Event()
+    other = threading.Thread(target=hold.wait)
+    other.start()
+    try:
+        assert not pools.can_fork()
+        assert pools.start_seconds("forked", 2) in (0.0, pools.SPAWN_SECONDS)
+        with pools.local_pool("forked", 1) as pool:
+            assert pool is pools.kept(1), "a process with other threads gets the kept pool instead"
+    finally:
+        hold.set()
+        other.join()
+
+
+def test_a_local_pool_must_be_one_of_the_two():
+    with pytest.raises(ValueError, match="local pool must be one of kept, forked"):
+        with pools.local_pool("threads", 1):
+            pass

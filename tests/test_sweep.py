@@ -110,7 +110,13 @@ def test_the_estimate_sums_each_cells_estimate_and_spreads_them_over_the_workers
 
 # --- running --------------------------------------------------------------------------------------
 
-def test_a_sweep_trains_every_cell_in_other_processes_exactly_as_train_does():
+@pytest.fixture
+def workers_ready(monkeypatch):
+    """Workers that start at once: every sweep of more than one cell at a time goes to them."""
+    monkeypatch.setattr(nncore.lab.pools, "start_seconds", lambda local, slots: 0.0)
+
+
+def test_a_sweep_trains_every_cell_in_other_processes_exactly_as_train_does(workers_ready):
     sweep = Sweep.of(QUICK, hidden=(8, 16), lr=(0.05, 0.1))
     cells = sorted(nncore.lab.sweep.run(sweep, n_jobs=2, keep_results=True), key=lambda c: c.index)
     assert [c.index for c in cells] == [0, 1, 2, 3]
@@ -124,6 +130,55 @@ def test_a_sweep_trains_every_cell_in_other_processes_exactly_as_train_does():
         for theirs, ours in zip(c.result.models, here.models, strict=True):
             for name, array in ours.parameters().items():
                 assert np.array_equal(theirs.parameters()[name], array), name
+
+
+def test_a_sweep_whose_workers_would_save_less_than_they_take_to_start_trains_here(monkeypatch):
+    sweep = Sweep.of(QUICK, hidden=(8, 16), lr=(0.05, 0.1))
+    monkeypatch.setattr(nncore.lab.pools, "start_seconds", lambda local, slots: 60.0)
+    cells = sorted(nncore.lab.sweep.run(sweep, n_jobs=2, keep_results=True), key=lambda c: c.index)
+    assert all(c.worker.split(":")[1] == str(os.getpid()) for c in cells), "trained in this process"
+    for c, config in zip(cells, sweep.configs(), strict=True):
+        assert c.config == config and c.result.history == nncore.train(config).history
+
+
+def test_in_this_process_a_held_back_cell_waits_its_turn_and_a_stop_ends_the_sweep(monkeypatch):
+    monkeypatch.setattr(nncore.lab.pools, "start_seconds", lambda local, slots: 60.0)
+    sweep, asked, stop, items = Sweep.of(QUICK, seed=(0, 1, 2)), [], threading.Event(), []
+
+    def admit(index):
+        asked.append(index)
+        return len(asked) > 1
+
+    for item in nncore.lab.sweep.run(sweep, n_jobs=2, poll=0.01, stop=stop, admit=admit):
+        items.append(item)
+        if item is not None:
+            stop.set()
+    assert items[0] is None and [c.index for c in items[1:]] == [0], "held back once, then one cell, then stopped"
+    assert items[1].worker.endswith(f":{os.getpid()}")
+
+
+@pytest.mark.parametrize("start, here", [(1.99, False), (2.0, False), (2.01, True)])
+def test_in_process_exactly_when_the_workers_save_less_than_their_start(monkeypatch, start, here):
+    monkeypatch.setattr(nncore.lab.sweep, "estimate_seconds", lambda config: 1.0)
+    monkeypatch.setattr(nncore.lab.pools, "start_seconds", lambda local, slots: start)
+    sweep = Sweep.of(QUICK, seed=(0, 1, 2, 3))  # 4 s of training; on 2 workers 2 s: they save 2 s
+    assert nncore.lab.sweep.in_process(sweep, 2) is here
+    assert nncore.lab.sweep.in_process(sweep, 2, only=[0, 1, 2, 3]) is here
+    assert nncore.lab.sweep.in_process(sweep, 2, only=[0]) is (start > 0), "one cell: workers save nothing"
+
+
+def test_a_sweep_from_the_command_line_forks_workers_with_the_digits_read():
+    code = ("import os, nncore, nncore.lab.sweep, nncore.lab.pools as pools\n"
+            "sweep = nncore.lab.sweep.Sweep.of(nncore.TrainConfig(epochs=40, hidden=256), seed=(0, 1, 2, 3))\n"
+            "assert not nncore.lab.sweep.in_process(sweep, 2, 'forked')\n"
+            "cells = list(nncore.lab.sweep.run(sweep, n_jobs=2, local='forked'))\n"
+            "pids = {int(c.worker.split(':')[1]) for c in cells}\n"
+            "with pools.local_pool('forked', 2) as pool:\n"
+            "    parent = pool.submit(os.getppid).result()\n"
+            "    read = pool.submit(eval, '__import__(\"nncore\").data.split.cache_info().currsize').result()\n"
+            "print(len(cells), os.getpid() not in pids, parent == os.getpid(), read)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.stdout.split() == ["4", "True", "True", "4"], out.stderr  # the 4 seeds' splits, read before forking
 
 
 def test_cells_come_without_their_run_unless_asked():
@@ -146,7 +201,7 @@ def test_only_the_given_cells_are_trained():
     assert sorted(c.index for c in nncore.lab.sweep.run(sweep, n_jobs=2, only=[3, 1])) == [1, 3]
 
 
-def test_with_poll_the_caller_hears_back_while_cells_run():
+def test_with_poll_the_caller_hears_back_while_cells_run(workers_ready):
     sweep = Sweep.of(TrainConfig(epochs=60, hidden=256, batch=16), seed=(0,))
     items = list(nncore.lab.sweep.run(sweep, n_jobs=1, poll=0.01))
     assert items[-1] is not None and items.count(None) >= 1
@@ -220,6 +275,17 @@ def test_sweep_prints_a_line_per_cell_a_summary_and_writes_the_csv(tmp_path):
     best = max(rows, key=lambda row: float(row["val_accuracy"]))
     assert nncore.train(TrainConfig(epochs=3, hidden=int(best["hidden"]), lr=float(best["lr"]))).best_val_accuracy \
         == float(best["val_accuracy"])
+
+
+@pytest.mark.parametrize("jobs, words", [("1", "in this process, one after the other"),
+                                         ("2", "on 2 worker processes forked from this one")])
+def test_sweep_says_where_its_runs_train_and_trains_them_there(tmp_path, jobs, words):
+    out = tmp_path / "cells.csv"
+    done = cli("sweep", "--hidden", "256,512", "--seed", "0,1", "--epochs", "40", "--jobs", jobs, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert words in done.stdout.splitlines()[1]
+    workers = {row["worker"].split(":")[1] for row in csv.DictReader(out.open())}
+    assert 1 <= len(workers) <= int(jobs), "one process here; with 2 jobs, the two forked workers"
 
 
 def test_sweep_over_seeds_summarizes_mean_and_spread():

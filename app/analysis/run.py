@@ -1,9 +1,12 @@
-"""Chart data computed from a trained run: plain arrays in, plain arrays out (no Streamlit)."""
+"""Chart data computed from a trained run: plain arrays in, plain arrays out (no Streamlit).
+
+scikit-learn's metrics are imported where they are used: importing scikit-learn takes about 2 s,
+and the first page of a freshly started server needs none of it.
+"""
 
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 import nncore
 
@@ -27,10 +30,14 @@ class Evaluation:
 
     def confusion(self):
         """(10, 10) counts: row = true digit, column = predicted digit."""
+        from sklearn.metrics import confusion_matrix
+
         return confusion_matrix(self.y, self.predicted, labels=range(10))
 
     def per_class(self):
         """dict of arrays (10,): precision, recall, f1, support."""
+        from sklearn.metrics import precision_recall_fscore_support
+
         precision, recall, f1, support = precision_recall_fscore_support(
             self.y, self.predicted, labels=range(10), zero_division=0)
         return {"precision": precision, "recall": recall, "f1": f1, "support": support}

@@ -175,9 +175,12 @@ def difference_heatmap(difference, first, second):
 def activation_bars(H, highlighted=(), title="Hidden activations H: which units fire"):
     """Bars of one digit's hidden activations (hidden,), by unit number; ``highlighted`` units
     (the top contributors) in red."""
-    marked = set(int(u) for u in highlighted)
-    fig = go.Figure(go.Bar(x=np.arange(len(H)), y=H, marker_color=[COLORS[1] if u in marked else COLORS[0]
-                                                                   for u in range(len(H))],
+    marked = np.zeros(len(H))
+    marked[[int(u) for u in highlighted]] = 1.0
+    # 0 or 1 per bar on a two-colour scale: Plotly checks a list of colour names one by one (0.25 s
+    # for 2,048 units), numbers at once
+    fig = go.Figure(go.Bar(x=np.arange(len(H)), y=H, marker=dict(color=marked, cmin=0, cmax=1,
+                                                                 colorscale=[[0, COLORS[0]], [1, COLORS[1]]]),
                            hovertemplate="unit %{x}: H = %{y:.3f}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="hidden unit", yaxis_title="activation", height=300,
                       margin=dict(l=50, r=20, t=50, b=40), bargap=0.1)

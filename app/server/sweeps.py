@@ -179,7 +179,18 @@ def pool(box=None):
     if box.sweep_processes == 0:
         return _threads(slots), slots, (f"{slots} thread{'s' * (slots > 1)} of the server (its memory holds no "
                                         "worker process beside it)")
+    nncore.lab.pools.warm_up(slots)  # the kept pool's workers start as the page asks: ready by the click
     return None, slots, f"{slots} process{'es' * (slots > 1)} on this machine"
+
+
+def placed(sweep, pool):
+    """(cells at once, where in words) for ``sweep`` on ``pool`` (from ``pool()``): one at a time in
+    the server's own process when workers would save less than they take to start
+    (nncore.lab.sweep.in_process), else the pool's."""
+    client, slots, where = pool
+    if client is None and nncore.lab.sweep.in_process(sweep, slots):
+        return 1, "this server's own process, one run after the other (starting workers would cost more than they save)"
+    return slots, where
 
 
 def refusal(estimate):

@@ -245,8 +245,13 @@ def run_selector(top):
 
 
 def teacher_link(settings):
-    """'Share with a class': a link that opens on these settings with only the chosen ones free."""
-    with st.sidebar.expander("Share with a class", icon=":material/school:"):
+    """'Share with a class': a link that opens on these settings with only the chosen ones free.
+    Drawn only while the box is open: the link's code box would load a syntax highlighter (1.5 MB
+    of JavaScript) into every first page."""
+    with st.sidebar.expander("Share with a class", icon=":material/school:", key="share_open",
+                             on_change="rerun") as box:
+        if not box.open:
+            return
         if settings is None:
             st.caption("Fix the settings marked in red first.")
             return

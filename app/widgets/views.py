@@ -61,17 +61,35 @@ def _examples(per_class=3):
 
 
 def dataset_overview():
-    """What the data looks like: a grid of examples and the class counts."""
+    """What the data looks like: a grid of examples and the class counts (in words; their chart
+    is drawn when asked for: Plotly's 4.7 MB of JavaScript is not worth it for ten numbers on
+    the first page)."""
     X, y, counts = _examples()
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("The data: 1,797 handwritten digits, 8×8 pixels", help=tip("pixel", "standardization"))
+        st.subheader(f"The data: {len(nncore.digits()[1]):,} handwritten digits, 8×8 pixels",
+                     help=tip("pixel", "standardization"))
         st.caption("Each image is 64 numbers from 0 (paper) to 16 (ink): counts of ink in 4×4 blocks of a "
                    "32×32 scan. The network sees exactly these 64 numbers.")
         st.image(figures.digit_montage(X, columns=10, scale=6, gap=6), width="stretch",
                  caption="Three examples of each digit: 0 to 9 across, in each row.")
     with right:
-        st.plotly_chart(figures.class_counts(counts))
+        st.markdown(counts_text(counts))
+        with st.expander("Digits per class, as a chart", icon=":material/bar_chart:", key="class_counts_open",
+                         on_change="rerun") as box:
+            if box.open:
+                st.plotly_chart(figures.class_counts(counts))
+
+
+def counts_text(counts):
+    """The class counts in a sentence: how many of each digit, the fewest and the most."""
+    fewest, most = int(np.argmin(counts)), int(np.argmax(counts))
+    each = ", ".join(f"{digit}: {count}" for digit, count in enumerate(counts))
+    spread = (counts.max() - counts.min()) / counts.mean()
+    verdict = ("about as many of each digit, so accuracy treats every digit alike" if spread < 0.1 else
+               "some digits much rarer than others, so accuracy says little about the rare ones")
+    return (f"**Examples per digit**: {each}. From {counts[fewest]} (digit {fewest}) to {counts[most]} "
+            f"(digit {most}): {verdict}.")
 
 
 def no_runs_yet(what):
@@ -84,8 +102,9 @@ def run_header(run):
     """The run's name (its meaning on hover), its settings in words, and the command that trains it."""
     st.subheader(f"Run {run.name}", help=NAME_HELP)
     st.caption(f"{settings_text(run.config)} · {run.status}")
-    command = run.config.command()
-    st.code(command + ("  # the default settings" if command == "python main.py" else ""), language="bash")
+    command = run.config.command()  # inline code, not st.code: its highlighter is 1.5 MB of JavaScript
+    st.caption(f":material/terminal: Train it again: `{command}`"
+               + (" (the default settings)" if command == "python main.py" else ""))
 
 
 def run_summary(run):

@@ -3,23 +3,40 @@ cores or a Dask cluster (the executor of its ``distributed.Client``). Both are
 ``concurrent.futures`` executors, so ``nncore.lab.sweep.run`` hands cells to either with the same
 ``submit`` and waits on them the same way. Dask is optional: it is imported only when a
 scheduler is named.
+
+Starting workers costs time, and a small sweep may not earn it back. Two kinds of local pool:
+
+* "kept" (the app): joblib's loky pool, its workers started once (``warm_up``) and kept for
+  KEEP_SECONDS after their last cell, so a sweep from a page finds them ready. A fresh worker
+  starts a Python of its own and imports a cell's code (``nncore.lab.sweep``, about SPAWN_SECONDS).
+* "forked" (the command line, a process with one thread): workers forked from the caller for one
+  sweep, with its imports and loaded digits already in them (about FORK_SECONDS).
+
+``start_seconds`` is that cost; ``nncore.lab.sweep.run`` trains a sweep in the calling process when
+the estimated time parallel workers save is less. Every local worker ends itself once the process
+whose pool it is has gone (``watch_parent``).
 """
 
 import asyncio
 import math
+import multiprocessing
 import os
 import pickle
+import socket
+import sys
 import threading
 import time
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from contextlib import contextmanager
-
-from joblib.externals.loky import get_reusable_executor
 
 from ..errors import NNCoreError, shorten
 from . import cgroups
 
 CONNECT_SECONDS = 10
+KEEP_SECONDS = 3600  # a kept worker left idle this long exits (the next sweep starts it again)
+SPAWN_SECONDS = 1.5  # a fresh kept worker: a new Python importing NumPy and nncore (~0.4 s idle, more when busy)
+FORK_SECONDS = 0.05  # a forked worker: a copy of the caller
+LOCAL_POOLS = ("kept", "forked")
 
 
 class PoolError(NNCoreError):
@@ -38,8 +55,12 @@ def dask_client(address, seconds=CONNECT_SECONDS):
     except ImportError:
         raise PoolError("running on a Dask cluster needs Dask: pip install distributed") from None
     try:
-        get_address_host_port(address)  # checked first: a Client that fails on a bad address hangs when deleted
+        host, port = get_address_host_port(address)  # first: a Client that fails on a bad address hangs when deleted
     except ValueError as exc:  # not an address
+        raise PoolError(f"cannot reach the Dask scheduler at {shorten(address)}: {shorten(exc)}") from None
+    try:  # a refused port is said at once (Dask's own connect retries it until its timeout)
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as exc:
         raise PoolError(f"cannot reach the Dask scheduler at {shorten(address)}: {shorten(exc)}") from None
     _check_scheduler(address, seconds)
     try:
@@ -148,12 +169,78 @@ def workers(client=None, n_jobs=None):
 
 def executor(client, slots):
     """The executor cells are submitted to: the Dask cluster's of ``client`` (every task run anew,
-    never a result Dask remembers), else joblib's loky pool of ``slots`` processes, reused from
-    one sweep to the next and shared by the sweeps of this process; each of its workers ends
-    itself once this process is gone (watch_parent)."""
-    if client is not None:
-        return client.get_executor(pure=False)
-    return get_reusable_executor(max_workers=slots, initializer=watch_parent, initargs=(os.getpid(),))
+    never a result Dask remembers), else the kept pool of ``slots`` processes (``kept``)."""
+    return client.get_executor(pure=False) if client is not None else kept(slots)
+
+
+_kept_lock = threading.Lock()
+_kept_used = {}  # slots -> time.monotonic() when the kept pool of that size last took a cell
+
+
+def kept(slots):
+    """joblib's loky pool of ``slots`` processes, reused from one sweep to the next and shared by
+    the sweeps of this process; each worker imports a cell's code as it starts and ends itself
+    once this process is gone."""
+    from joblib.externals.loky import get_reusable_executor  # joblib's import alone takes ~0.6 s
+
+    with _kept_lock:
+        for size in [size for size in _kept_used if size != slots]:  # asking for another size replaces the pool
+            del _kept_used[size]
+        _kept_used[slots] = time.monotonic()
+    return get_reusable_executor(max_workers=slots, timeout=KEEP_SECONDS, initializer=_start_worker,
+                                 initargs=(os.getpid(),))
+
+
+def _start_worker(parent):
+    watch_parent(parent)
+    import nncore.lab.sweep  # noqa: F401  (what every cell runs: nncore.lab.sweep.train_cell)
+
+
+def warm_up(slots):
+    """Start the kept pool's ``slots`` workers now, in the background (a page that may sweep
+    calls this as it is shown). Returns at once."""
+    pool = kept(slots)
+    for _ in range(slots):
+        pool.submit(os.getpid)
+
+
+def warm(slots):
+    """Whether the kept pool of ``slots`` workers has been started and has not been idle long
+    enough for its workers to exit."""
+    with _kept_lock:
+        used = _kept_used.get(slots)
+    return used is not None and time.monotonic() - used < KEEP_SECONDS
+
+
+def start_seconds(local, slots):
+    """About how long ``slots`` workers of the local pool ``local`` ('kept' or 'forked') take to
+    be ready for a first cell: 0 for a warm kept pool."""
+    if local == "forked" and can_fork():
+        return FORK_SECONDS
+    return 0.0 if warm(slots) else SPAWN_SECONDS
+
+
+def can_fork():
+    """Whether forked workers are safe here: on Linux, from a process with one thread (forking a
+    process whose other threads hold locks, a server's, can deadlock the copy)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+@contextmanager
+def local_pool(local, slots):
+    """Context manager: the local pool ``local`` of ``slots`` workers. 'forked' (when ``can_fork``,
+    else as 'kept') is this sweep's own, shut down at the end; 'kept' is ``kept(slots)``."""
+    if local not in LOCAL_POOLS:
+        raise ValueError(f"local pool must be one of {', '.join(LOCAL_POOLS)}, got {local!r}")
+    if local == "kept" or not can_fork():
+        yield kept(slots)
+        return
+    pool = ProcessPoolExecutor(max_workers=slots, mp_context=multiprocessing.get_context("fork"),
+                               initializer=watch_parent, initargs=(os.getpid(),))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 PARENT_POLL_SECONDS = 0.5

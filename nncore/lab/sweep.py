@@ -2,8 +2,9 @@
 
 A Sweep is a base TrainConfig and the axes that vary (setting -> values); its cells are the
 configs of every combination, first axis slowest. ``run`` hands the cells, a few at a time, to a
-pool of processes (nncore.lab.pools: joblib's loky pool on this machine's cores or, given a
-scheduler, a Dask cluster): the same loop either way, each cell one task. Cells come back as
+pool of processes (nncore.lab.pools: workers on this machine's cores or, given a scheduler, a Dask
+cluster): the same loop either way, each cell one task; a sweep too small to earn back the
+workers' start trains in the calling process. Cells come back as
 they finish, as small ``Cell`` rows (with the full TrainResult when asked); a ``stop`` event ends
 the sweep after the cells already running. Training a config is deterministic, so a cell is the
 same run wherever it was trained. The summaries (best cell, mean over seeds, grid, CSV) follow.
@@ -21,10 +22,12 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from .. import data
 from ..config import BOUNDS, TrainConfig, check_setting, number_text
 from ..errors import NNCoreError, shorten
 from ..training import TrainResult, train
@@ -241,19 +244,23 @@ def train_cell(index, config, keep_result=False):
 
 
 def run(sweep, n_jobs=None, scheduler=None, keep_results=False, stop=None, on_start=None, only=None, poll=None,
-        admit=None):
+        admit=None, local="kept"):
     """Train the cells of ``sweep``; yields each Cell as it finishes (in any order).
 
     ``n_jobs``: cells trained at once (None: one per core here, every worker thread on Dask).
     ``scheduler``: a Dask scheduler's address ('tcp://host:8786') or a ``distributed.Client``: each
-    cell is then a task on its workers; otherwise a process of joblib's loky pool here. Either way
-    the cells are handed out by this one loop, ``n_jobs`` at a time.
+    cell is then a task on its workers. Otherwise the cells run here: in processes of the local pool
+    ``local`` (nncore.lab.pools: 'kept', the app's warm workers, or 'forked', copies of a one-thread
+    caller such as the command line), or in this process, one after the other, when the time the
+    workers would save (``in_process``) is less than they take to start. Either way the cells are
+    handed out by this one loop, ``n_jobs`` at a time.
     ``keep_results``: give each Cell its TrainResult. ``stop``: a threading.Event; once set, no
     further cell starts, and the ones running finish and are yielded. ``on_start(index)`` is called
     as each cell is handed out. ``only``: the indices to train (default all). ``poll``: seconds;
     when given, None is yielded whenever that long passes without a cell finishing (the caller's
-    chance to draw, or to set ``stop``). ``admit(index)``: asked before each cell starts, False
-    to hold it back for now (a shared server's fair queue); it is asked again after ``poll``.
+    chance to draw, or to set ``stop``; in this process, between cells). ``admit(index)``: asked
+    before each cell starts, False to hold it back for now (a shared server's fair queue); it is
+    asked again after ``poll``.
     Raises PoolError (nncore.lab.pools) when the scheduler cannot be reached or has no workers, a
     worker cannot import nncore, or a worker process dies.
     """
@@ -262,28 +269,64 @@ def run(sweep, n_jobs=None, scheduler=None, keep_results=False, stop=None, on_st
     stop = threading.Event() if stop is None else stop
     with pools.connect(scheduler) as client:
         slots = pools.workers(client, n_jobs)
-        pool, running = pools.executor(client, slots), set()
-        try:
-            while running or (waiting and not stop.is_set()):
-                while waiting and len(running) < slots and not stop.is_set():
-                    if admit is not None and not admit(waiting[0]):
-                        break
-                    index = waiting.popleft()
-                    if on_start is not None:
-                        on_start(index)
-                    running.add(pools.submit(pool, train_cell, index, configs[index], keep_results))
-                if not running:  # held back by ``admit``: nothing to wait for but time
-                    time.sleep(poll or 0.1)
-                    yield None
-                    continue
-                done, running = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
-                if not done:
-                    yield None
-                for future in done:
-                    yield pools.outcome(future)
-        finally:  # stopped early (an error, or the caller let go): what has not started never will
-            for future in running:
-                future.cancel()
+        if client is None and in_process(sweep, slots, local, waiting):
+            yield from _run_here(configs, waiting, keep_results, stop, on_start, poll, admit)
+            return
+        if client is None and local == "forked":  # forked workers start with the digits and splits already read
+            for seed, val_share in dict.fromkeys((c.seed, c.val_share) for c in configs):
+                data.split(seed, val_share)
+        with (pools.local_pool(local, slots) if client is None else nullcontext(pools.executor(client, slots))) as pool:
+            yield from _run_on(pool, slots, configs, waiting, keep_results, stop, on_start, poll, admit)
+
+
+def in_process(sweep, slots, local="kept", only=None):
+    """Whether the cells ``only`` (default all) of ``sweep`` train faster one after the other in
+    this process than on ``slots`` workers of the local pool ``local``: the estimated training
+    time the workers save (all of it, less the time until the last of them ends) is less than
+    they take to start (``pools.start_seconds``; a warm kept pool takes none)."""
+    estimate = sweep.estimate(slots)
+    per_cell = estimate.per_cell if only is None else [estimate.per_cell[i] for i in only]
+    busy = [0.0] * max(1, min(slots, len(per_cell)))
+    for seconds in per_cell:
+        busy[busy.index(min(busy))] += seconds
+    return sum(per_cell) - max(busy) < pools.start_seconds(local, slots)
+
+
+def _run_here(configs, waiting, keep_results, stop, on_start, poll, admit):
+    while waiting and not stop.is_set():
+        if admit is not None and not admit(waiting[0]):
+            time.sleep(poll or 0.1)
+            yield None
+            continue
+        index = waiting.popleft()
+        if on_start is not None:
+            on_start(index)
+        yield train_cell(index, configs[index], keep_results)
+
+
+def _run_on(pool, slots, configs, waiting, keep_results, stop, on_start, poll, admit):
+    running = set()
+    try:
+        while running or (waiting and not stop.is_set()):
+            while waiting and len(running) < slots and not stop.is_set():
+                if admit is not None and not admit(waiting[0]):
+                    break
+                index = waiting.popleft()
+                if on_start is not None:
+                    on_start(index)
+                running.add(pools.submit(pool, train_cell, index, configs[index], keep_results))
+            if not running:  # held back by ``admit``: nothing to wait for but time
+                time.sleep(poll or 0.1)
+                yield None
+                continue
+            done, running = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
+            if not done:
+                yield None
+            for future in done:
+                yield pools.outcome(future)
+    finally:  # stopped early (an error, or the caller let go): what has not started never will
+        for future in running:
+            future.cancel()
 
 
 def best(cells):

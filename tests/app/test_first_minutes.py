@@ -159,7 +159,7 @@ def test_a_run_stopped_half_way_says_so_in_its_name_not_as_fewer_epochs():
 def test_every_run_page_shows_the_command_that_reproduces_it(app, page):
     train(app, hidden=32, activation="tanh")
     app.switch_page(PAGES["overview" if page == "home" else page]).run()
-    assert any(code.value.startswith("python main.py --hidden 32 --activation tanh") for code in app.code)
+    assert any("`python main.py --hidden 32 --activation tanh" in text for text in texts(app, "caption"))
     assert not errors(app)
 
 
@@ -185,6 +185,8 @@ def test_a_teachers_link_locks_or_hides_the_chosen_settings(app):
 
 
 def test_the_share_box_writes_a_link_with_only_the_chosen_settings_free(app):
+    app.session_state["share_open"] = True  # what opening the box does
+    app.run()
     app.multiselect(key="teacher_free").set_value(["lr", "hidden"]).run()
     link = next(code.value for code in app.sidebar.code)
     assert "lock=epochs,batch,seed" in link and "hide=" not in link
@@ -259,3 +261,41 @@ def test_the_new_settings_are_in_the_sidebar_train_into_the_run_and_its_curves_s
     dead = run.result.history["dead_units"][-1]
     assert f"In the last epoch (5), {dead:.0%} of the 64 hidden units were dead" in health and dead > 0.5
     assert "no blame reaches its weights" in health
+
+
+
+# --- a light first page (issue 24) ---------------------------------------------------------
+
+def test_the_first_page_needs_neither_plotly_nor_the_code_highlighter(app):
+    # st.code loads a 1.5 MB highlighter and a Plotly chart 4.7 MB of JavaScript into the browser
+    assert app.get("plotly_chart") == [] and app.code == [] and app.sidebar.code == []
+    assert not app.sidebar.get("multiselect"), "the closed share box draws nothing"
+    train(app)
+    app.switch_page(PAGES["overview"]).run()
+    assert app.code == [] and app.sidebar.code == [], "nor once a run is shown"
+
+
+def test_the_class_counts_are_said_at_once_and_drawn_when_asked_for(app):
+    assert any(text.startswith("**Examples per digit**: 0: 178, 1: 182") for text in texts(app, "markdown"))
+    app.session_state["class_counts_open"] = True
+    app.run()
+    assert [spec["layout"]["title"]["text"] for spec in chart_specs(app)] == ["Digits per class"]
+
+
+def test_the_share_box_draws_its_link_only_while_open(app):
+    app.session_state["share_open"] = True
+    app.run()
+    assert len(app.sidebar.code) == 1
+    app.session_state["share_open"] = False
+    app.run()
+    assert app.sidebar.code == []
+
+
+@pytest.mark.parametrize("counts, balanced", [([95, 104] + [100] * 8, True), ([95, 105] + [100] * 8, False)])
+def test_the_counts_sentence_calls_classes_balanced_when_they_differ_by_less_than_a_tenth(counts, balanced):
+    import numpy as np
+
+    text = views.counts_text(np.array(counts))
+    assert "From 95 (digit 0) to 10" in text
+    assert ("about as many of each digit" in text) is balanced
+    assert ("much rarer" in text) is not balanced

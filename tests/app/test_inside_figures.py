@@ -110,7 +110,8 @@ def test_a_replays_loss_axis_spans_the_whole_run():
 def test_small_builders_draw_their_values():
     assert list(fig.logit_bars(np.arange(10.0) - 5).data[0].y) == list(np.arange(10.0) - 5)
     bars = fig.activation_bars(np.array([0.0, 2.0, 1.0]), highlighted=[1]).data[0]
-    assert bars.marker.color[1] != bars.marker.color[0]
+    assert list(bars.marker.color) == [0, 1, 0] and (bars.marker.cmin, bars.marker.cmax) == (0, 1)
+    assert [stop[1] for stop in bars.marker.colorscale] == [fig.COLORS[0], fig.COLORS[1]]
     assert np.asarray(fig.matrix_heatmap(np.ones((3, 2)), "W").data[0].z).shape == (3, 2)
     assert len(fig.response_bars(np.arange(10.0), 4).data[0].y) == 10
     detail = fig.unit_detail(np.ones((8, 8)), np.arange(10.0), 4, 1.0, 3)

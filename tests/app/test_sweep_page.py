@@ -4,6 +4,7 @@
 import csv
 import io
 import math
+import os
 
 import numpy as np
 import pytest
@@ -54,6 +55,29 @@ def test_before_running_the_page_says_how_many_runs_and_how_long(page):
     assert " on 2 processes on this machine" in summary or "process" in summary
     assert any("Estimated seconds of each run" in spec for spec in figures(page))
     assert not page.button(key="sweep_run").disabled
+
+
+@pytest.mark.parametrize("start, words", [(0.0, " on 2 processes on this machine"),
+                                           (60.0, " on this server's own process, one run after the other")])
+def test_the_page_says_where_the_sweep_will_run_small_ones_in_the_servers_process(page, monkeypatch, start, words):
+    monkeypatch.setattr(nncore.lab.pools, "start_seconds", lambda local, slots: start)
+    monkeypatch.setattr(sweeps, "jobs", lambda: 2)
+    grid(page, second_values="0.01, 0.05, 0.1")
+    (summary,) = [m.value for m in page.markdown if m.value.startswith("**")]
+    assert words in summary
+    run_sweep(page)
+    workers = {cell.worker.split(":")[1] for cell in record(page).finished}
+    assert (workers == {str(os.getpid())}) is (start > 0), "in this process exactly when it says so"
+
+
+def test_the_page_starts_the_workers_as_it_is_shown(app, monkeypatch):
+    started = []
+    monkeypatch.setattr(nncore.lab.pools, "warm_up", started.append)
+    monkeypatch.setattr(sweeps, "jobs", lambda: 2)
+    app.run()
+    assert started == [], "the first page starts no workers"
+    app.switch_page(PAGES["sweep"]).run()
+    assert started and set(started) == {2}
 
 
 @pytest.mark.parametrize("values, words", [("0, 16", "hidden must be 1 to 2048"), ("16, x", "'x' is not a whole")])
