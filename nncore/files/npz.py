@@ -8,6 +8,7 @@ anything is allocated, and values that training can give.
 """
 
 import io
+import json
 import math
 import zipfile
 import zlib
@@ -17,37 +18,39 @@ try:
 except ImportError:  # a Python built without lzma: zipfile then refuses such entries itself
     lzma = None
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..config import BOUNDS
+from ..config import BOUNDS, TrainConfig
 from ..data import digits
-from ..errors import WeightsFileError, shorten
+from ..errors import ConfigError, WeightsFileError, shorten
 from ..training import HEALTH_KEYS, HISTORY_KEYS, SNAPSHOT_BYTES
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20
-_WEIGHTS = ("W1", "b1", "W2", "b2")
+WEIGHTS = ("W1", "b1", "W2", "b2")
 _SCALARS = ("format_version", "best_epoch", "test_accuracy", "diverged_epoch", "seconds")
-_KEYS = set(_WEIGHTS) | set(_SCALARS) | set(HISTORY_KEYS) | {"mean", "std", "config"}
+_KEYS = set(WEIGHTS) | set(_SCALARS) | set(HISTORY_KEYS) | {"mean", "std", "config"}
 _MAX_ENSEMBLE = BOUNDS["ensemble"].high
-_MEMBER_KEYS = {f"{name}_{k}": k for k in range(2, _MAX_ENSEMBLE + 1) for name in _WEIGHTS}
+MEMBER_KEYS = {f"{name}_{k}": k for k in range(2, _MAX_ENSEMBLE + 1) for name in WEIGHTS}
 # Entries a run may add: how it ended, the batch losses of the epoch it diverged in, and (when
 # saved with them) the weights it kept of earlier epochs, stacked: (epochs kept, networks, ...).
 # Files written before training health was recorded lack its histories (HEALTH_KEYS).
-_OPTIONAL = {"ended", "diverged_losses", "snapshot_epochs", *(f"snapshot_{name}" for name in _WEIGHTS), *HEALTH_KEYS}
+_OPTIONAL = {"ended", "diverged_losses", "snapshot_epochs", *(f"snapshot_{name}" for name in WEIGHTS), *HEALTH_KEYS}
 ENDINGS = ("completed", "stopped", "early stopping", "diverged")
-_MAX_ENTRIES = len(_KEYS) + len(_MEMBER_KEYS) + len(_OPTIONAL)
+_MAX_ENTRIES = len(_KEYS) + len(MEMBER_KEYS) + len(_OPTIONAL)
 # The most bytes each entry may declare: its array at the largest settings BOUNDS allows, in
 # float64 (the widest type a saved run uses); the config's JSON text as NumPy's 4-byte characters.
 _HIDDEN, _EPOCHS, CONFIG_CHARS = BOUNDS["hidden"].high, BOUNDS["epochs"].high, 4096
 _MAX_BYTES = {"W1": 64 * _HIDDEN * 8, "b1": _HIDDEN * 8, "W2": _HIDDEN * 10 * 8, "b2": 10 * 8,
               "mean": 64 * 8, "std": 64 * 8, "config": CONFIG_CHARS * 4,
               **{key: _EPOCHS * 8 for key in HISTORY_KEYS}, **{key: 8 for key in _SCALARS}}
-_MAX_BYTES |= {key: _MAX_BYTES[name] for key, name in ((k, k.split("_")[0]) for k in _MEMBER_KEYS)}
+_MAX_BYTES |= {key: _MAX_BYTES[name] for key, name in ((k, k.split("_")[0]) for k in MEMBER_KEYS)}
 _MAX_BATCHES = 40_000  # batches in one epoch at batch 1 with 20 augmented copies: about 30,000
 _MAX_SNAPSHOT = 4 * SNAPSHOT_BYTES  # training keeps at most SNAPSHOT_BYTES and one epoch, float32; 2x for float64
 _MAX_BYTES |= {"ended": 16 * 4, "diverged_losses": _MAX_BATCHES * 8, "snapshot_epochs": (_EPOCHS + 1) * 8,
-               **{f"snapshot_{name}": _MAX_SNAPSHOT for name in _WEIGHTS}, **{key: _EPOCHS * 8 for key in HEALTH_KEYS}}
+               **{f"snapshot_{name}": _MAX_SNAPSHOT for name in WEIGHTS}, **{key: _EPOCHS * 8 for key in HEALTH_KEYS}}
 # Weights beyond this are refused with a sentence. The largest of 664 runs trained to measure it
 # (lr 1.5 to 100, hidden 1 to 2048, batch 8 to 4096, diverging ones keeping their best epoch)
 # was 5.4e18; float32 ends at 3.4e38. Whether the values give finite probabilities is then
@@ -59,9 +62,9 @@ STALE_SECONDS = 60  # a temporary file older than this was left by a killed save
 _DECOMPRESSION_ERRORS = (zlib.error, EOFError, OSError) + ((lzma.LZMAError,) if lzma else ())  # bz2: OSError
 
 
-def _member_keys(ensemble):
+def member_keys(ensemble):
     """The entries holding networks 2..ensemble of an ensemble."""
-    return {key for key, k in _MEMBER_KEYS.items() if k <= ensemble}
+    return {key for key, k in MEMBER_KEYS.items() if k <= ensemble}
 
 
 def _read_bytes(source):
@@ -104,7 +107,7 @@ def _check_directory(payload):
 
 def _check_names(names):
     """Refuse entries a saved run never has, and a file missing one it always has."""
-    unexpected = names - _KEYS - set(_MEMBER_KEYS) - _OPTIONAL
+    unexpected = names - _KEYS - set(MEMBER_KEYS) - _OPTIONAL
     if unexpected:
         raise WeightsFileError(f"unexpected entries in the file: {shorten(', '.join(sorted(unexpected)))}")
     if _KEYS - names:
@@ -286,7 +289,7 @@ def check_snapshots(arrays, ensemble, shapes, dtype, epochs_run):
     entries ``snapshot_*`` ((epochs kept, networks, *shape) each), or {} when the file has none:
     epochs between 0 and ``epochs_run``, each once, shapes and dtype as the run's weights, values
     finite and within WEIGHT_LIMIT."""
-    names = [f"snapshot_{name}" for name in _WEIGHTS]
+    names = [f"snapshot_{name}" for name in WEIGHTS]
     present = [name for name in ["snapshot_epochs", *names] if name in arrays]
     if not present:
         return {}
@@ -297,11 +300,84 @@ def check_snapshots(arrays, ensemble, shapes, dtype, epochs_run):
     if epochs.ndim != 1 or epochs.dtype.kind not in "iu" or len(set(epochs.tolist())) != len(epochs) \
             or not all(0 <= e <= epochs_run for e in epochs.tolist()):
         raise WeightsFileError(f"'snapshot_epochs' should list distinct epochs between 0 and {epochs_run}")
-    for name, entry in zip(_WEIGHTS, names, strict=True):
+    for name, entry in zip(WEIGHTS, names, strict=True):
         value = arrays[entry]
         if value.shape != (len(epochs), ensemble, *shapes[name]) or value.dtype != dtype:
             raise WeightsFileError(f"'{entry}' should be {dtype} of shape {(len(epochs), ensemble, *shapes[name])}")
         if not np.all(np.isfinite(value)) or float(np.abs(value).max(initial=0.0)) > WEIGHT_LIMIT:
             raise WeightsFileError(f"'{entry}' holds values that are not finite or beyond {WEIGHT_LIMIT:g}")
-    return {int(e): [{name: arrays[f"snapshot_{name}"][i, k] for name in _WEIGHTS} for k in range(ensemble)]
+    return {int(e): [{name: arrays[f"snapshot_{name}"][i, k] for name in WEIGHTS} for k in range(ensemble)]
             for i, e in enumerate(epochs.tolist())}
+
+
+@dataclass(frozen=True)
+class CheckedRun:
+    """What ``check_run`` found in a saved run's arrays, beyond the arrays themselves."""
+
+    config: TrainConfig
+    epochs_run: int
+    best_epoch: int
+    diverged_epoch: int  # 0: it did not diverge
+    ended: str
+    diverged_losses: list
+    snapshots: dict
+    health: dict
+
+
+def check_run(arrays):
+    """Every check a saved run's ``arrays`` (from ``read_arrays``) must pass to load, after those
+    made while reading: format version, settings, which networks, shapes, dtypes, finite values and
+    their ranges, history, scores, how it ended, snapshots and health. Returns a CheckedRun; raises
+    WeightsFileError naming the first problem."""
+    version = scalar(arrays, "format_version", "iu")
+    if version > FORMAT_VERSION:
+        raise WeightsFileError(f"the file has format version {version}, newer than this program's "
+                               f"{FORMAT_VERSION}: update Digits Playground to read it")
+    if version < 1:
+        raise WeightsFileError(f"format version {version} is not valid")
+    config_text = arrays["config"]
+    if config_text.shape != () or config_text.dtype.kind != "U":
+        raise WeightsFileError("'config' should be JSON text")
+    try:
+        config = TrainConfig.from_dict(json.loads(config_text.item()))
+    except ConfigError as exc:
+        raise WeightsFileError(f"'config' is not valid: {shorten(exc)}") from None
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        raise WeightsFileError(f"'config' is not a valid settings record: {shorten(exc)}") from None
+
+    members = member_keys(config.ensemble)
+    present = set(arrays) & set(MEMBER_KEYS)
+    if present - members:
+        raise WeightsFileError(f"the settings say {config.ensemble} averaged network(s), but the file also holds "
+                               f"{shorten(', '.join(sorted(present - members)))}")
+    if members - present:
+        raise WeightsFileError(f"entries missing from the file: {shorten(', '.join(sorted(members - present)))}")
+    weights = [*WEIGHTS, *sorted(members)]
+    shapes = {"W1": (64, config.hidden), "b1": (config.hidden,), "W2": (config.hidden, 10), "b2": (10,)}
+    expected = {name: shapes[name.split("_")[0]] for name in weights} | {"mean": (64,), "std": (64,)}
+    for name, shape in expected.items():
+        if arrays[name].shape != shape:
+            raise WeightsFileError(f"'{name}' should have shape {shape}, got {arrays[name].shape}")
+    for name in (*weights, "mean", "std", *HISTORY_KEYS):
+        value = arrays[name]
+        if value.dtype.kind != "f":
+            raise WeightsFileError(f"'{name}' should hold floating-point numbers, got {value.dtype}")
+        if not np.all(np.isfinite(value)):
+            raise WeightsFileError(f"'{name}' contains NaN or infinite values")
+    dtypes = {arrays[name].dtype for name in weights}
+    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
+        raise WeightsFileError("the weights should all be float32 or all float64")
+    check_ranges(arrays, weights)
+    epochs_run = check_history(arrays, config.epochs)
+    best_epoch = scalar(arrays, "best_epoch", "iu")
+    if not 0 <= best_epoch <= epochs_run:
+        raise WeightsFileError(f"'best_epoch' {best_epoch} is not between 0 and {epochs_run}")
+    diverged_epoch = scalar(arrays, "diverged_epoch", "iu")
+    if not 0 <= diverged_epoch <= epochs_run + 1:
+        raise WeightsFileError(f"'diverged_epoch' {diverged_epoch} is not between 0 and {epochs_run + 1}")
+    check_scores(arrays)
+    ended, diverged_losses = check_ending(arrays, diverged_epoch)
+    snapshots = check_snapshots(arrays, config.ensemble, shapes, arrays["W1"].dtype, epochs_run)
+
+    return CheckedRun(config, epochs_run, int(best_epoch), int(diverged_epoch), ended, diverged_losses, snapshots,
+                      check_health(arrays, epochs_run))

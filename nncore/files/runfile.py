@@ -16,24 +16,16 @@ import time
 
 import numpy as np
 
-from ..config import TrainConfig
 from ..data import Standardizer
-from ..errors import ConfigError, WeightsFileError, shorten
+from ..errors import WeightsFileError, shorten
 from ..model import MLP, Ensemble
 from ..training import HEALTH_KEYS, HISTORY_KEYS, TrainResult
 from .npz import (
-    _MEMBER_KEYS,
-    _WEIGHTS,
     FORMAT_VERSION,
     STALE_SECONDS,
-    _member_keys,
-    check_ending,
-    check_health,
-    check_history,
+    WEIGHTS,
     check_predictions,
-    check_ranges,
-    check_scores,
-    check_snapshots,
+    check_run,
     read_arrays,
     scalar,
 )
@@ -136,67 +128,18 @@ def load(source):
 
 
 def _result_of(arrays):
-    """The TrainResult of a saved run's ``arrays``, after checking each is what ``save`` writes."""
-    version = scalar(arrays, "format_version", "iu")
-    if version > FORMAT_VERSION:
-        raise WeightsFileError(f"the file has format version {version}, newer than this program's "
-                               f"{FORMAT_VERSION}: update Digits Playground to read it")
-    if version < 1:
-        raise WeightsFileError(f"format version {version} is not valid")
-    config_text = arrays["config"]
-    if config_text.shape != () or config_text.dtype.kind != "U":
-        raise WeightsFileError("'config' should be JSON text")
-    try:
-        config = TrainConfig.from_dict(json.loads(config_text.item()))
-    except ConfigError as exc:
-        raise WeightsFileError(f"'config' is not valid: {shorten(exc)}") from None
-    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
-        raise WeightsFileError(f"'config' is not a valid settings record: {shorten(exc)}") from None
-
-    members = _member_keys(config.ensemble)
-    present = set(arrays) & set(_MEMBER_KEYS)
-    if present - members:
-        raise WeightsFileError(f"the settings say {config.ensemble} averaged network(s), but the file also holds "
-                               f"{shorten(', '.join(sorted(present - members)))}")
-    if members - present:
-        raise WeightsFileError(f"entries missing from the file: {shorten(', '.join(sorted(members - present)))}")
-    weights = [*_WEIGHTS, *sorted(members)]
-    shapes = {"W1": (64, config.hidden), "b1": (config.hidden,), "W2": (config.hidden, 10), "b2": (10,)}
-    expected = {name: shapes[name.split("_")[0]] for name in weights} | {"mean": (64,), "std": (64,)}
-    for name, shape in expected.items():
-        if arrays[name].shape != shape:
-            raise WeightsFileError(f"'{name}' should have shape {shape}, got {arrays[name].shape}")
-    for name in (*weights, "mean", "std", *HISTORY_KEYS):
-        value = arrays[name]
-        if value.dtype.kind != "f":
-            raise WeightsFileError(f"'{name}' should hold floating-point numbers, got {value.dtype}")
-        if not np.all(np.isfinite(value)):
-            raise WeightsFileError(f"'{name}' contains NaN or infinite values")
-    dtypes = {arrays[name].dtype for name in weights}
-    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
-        raise WeightsFileError("the weights should all be float32 or all float64")
-    check_ranges(arrays, weights)
-    epochs_run = check_history(arrays, config.epochs)
-    best_epoch = scalar(arrays, "best_epoch", "iu")
-    if not 0 <= best_epoch <= epochs_run:
-        raise WeightsFileError(f"'best_epoch' {best_epoch} is not between 0 and {epochs_run}")
-    diverged_epoch = scalar(arrays, "diverged_epoch", "iu")
-    if not 0 <= diverged_epoch <= epochs_run + 1:
-        raise WeightsFileError(f"'diverged_epoch' {diverged_epoch} is not between 0 and {epochs_run + 1}")
-    check_scores(arrays)
-    ended, diverged_losses = check_ending(arrays, diverged_epoch)
-    snapshots = check_snapshots(arrays, config.ensemble, shapes, arrays["W1"].dtype, epochs_run)
-
+    """The TrainResult of a saved run's ``arrays``, once ``npz.check_run`` has found each of them
+    to be what ``save`` writes."""
+    run = check_run(arrays)
+    config = run.config
     suffixes = ["", *(f"_{k}" for k in range(2, config.ensemble + 1))]
     return TrainResult(
         config=config,
-        ensemble=Ensemble(MLP.from_arrays(*(arrays[name + suffix] for name in _WEIGHTS), activation=config.activation)
+        ensemble=Ensemble(MLP.from_arrays(*(arrays[name + suffix] for name in WEIGHTS), activation=config.activation)
                           for suffix in suffixes),
         standardizer=Standardizer(arrays["mean"].astype(np.float64), arrays["std"].astype(np.float64)),
-        history={key: [float(v) for v in arrays[key]] for key in HISTORY_KEYS} | check_health(arrays, epochs_run),
-        best_epoch=int(best_epoch), test_accuracy=float(scalar(arrays, "test_accuracy", "f")),
-        diverged_epoch=int(diverged_epoch) or None, seconds=float(scalar(arrays, "seconds", "f")),
-        ended=ended, diverged_losses=diverged_losses, snapshots=snapshots,
+        history={key: [float(v) for v in arrays[key]] for key in HISTORY_KEYS} | run.health,
+        best_epoch=run.best_epoch, test_accuracy=float(scalar(arrays, "test_accuracy", "f")),
+        diverged_epoch=run.diverged_epoch or None, seconds=float(scalar(arrays, "seconds", "f")),
+        ended=run.ended, diverged_losses=run.diverged_losses, snapshots=run.snapshots,
     )
-
-
