@@ -54,7 +54,7 @@ def test_typing_a_grid_of_huge_sizes_measures_no_step_of_those_sizes(monkeypatch
 def test_a_model_measures_its_grid_once_and_reads_any_size_off_it():
     measure = Counted()
     model = cost.StepModel(measure=measure, clock=measure.clock)
-    for hidden, batch in ((64, 64), (50, 300), (2048, 4096), (1, 1), (1024, 16)):
+    for hidden, batch in ((64, 64), (50, 300), (2048, 4096), (1024, 16)):
         assert model(hidden, batch) == pytest.approx(power_law(hidden, batch, "relu", "sgd"), rel=1e-9)
     assert measure.calls == len(cost.GRID) ** 2
 
@@ -108,3 +108,12 @@ def test_an_estimate_takes_a_trainconfig_and_refuses_anything_else_with_the_libr
     with pytest.raises(ConfigError, match="takes a TrainConfig, got dict"):
         estimate_seconds({"epochs": 1})
 
+
+
+def test_a_step_smaller_than_the_grid_costs_what_the_smallest_measured_step_does():
+    """Below the grid a step's fixed cost dominates: a batch of 1 is not 16 times cheaper than a
+    batch of 16 (an estimate that said so let an hour-long run of batch 1 start without asking)."""
+    model = cost.StepModel(measure=power_law, grid=(16, 128, 1024))
+    smallest = model(16, 16)
+    assert model(16, 1) == pytest.approx(smallest) and model(1, 1) == pytest.approx(smallest)
+    assert model(16, 17) > smallest  # just above the grid's start it grows again

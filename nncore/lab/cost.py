@@ -53,15 +53,17 @@ def measured_step(hidden, batch, activation="relu", optimizer="sgd"):
 
 
 def _along(x, xs, ys):
-    """ys (at the increasing xs) read at x, linearly between points and, outside them, along the
-    nearest segment with its slope kept within [0, 1]: in log-log terms, a step never costs less
-    when it grows, nor more than in proportion (its work grows linearly with rows and units)."""
-    if xs[0] <= x <= xs[-1]:
+    """ys (at the increasing xs) read at x: linearly between points; below them, the smallest
+    size's value (a smaller step still pays the fixed cost of its NumPy calls, which dominates
+    there: a batch of 1 costs about what a batch of 16 does); above them, along the last segment
+    with its slope kept within [0, 1]: in log-log terms, a step never costs less when it grows, nor
+    more than in proportion (its work grows linearly with rows and units)."""
+    if x < xs[0]:
+        return float(ys[0])
+    if x <= xs[-1]:
         return float(np.interp(x, xs, ys))
-    i = 0 if x < xs[0] else len(xs) - 2
-    slope = min(max((ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]), 0.0), 1.0)
-    edge = xs[0] if x < xs[0] else xs[-1]
-    return float(ys[0 if x < xs[0] else -1] + slope * (x - edge))
+    slope = min(max((ys[-1] - ys[-2]) / (xs[-1] - xs[-2]), 0.0), 1.0)
+    return float(ys[-1] + slope * (x - xs[-1]))
 
 
 class StepModel:

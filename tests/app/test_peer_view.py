@@ -13,7 +13,8 @@ from app.widgets import peer as peer_view
 
 SCRIPT = """
 import nncore
-from app import peer_view, runs
+from app.state import runs
+from app.widgets import peer as peer_view
 
 if not runs.all_runs():
     runs.add(nncore.train(nncore.TrainConfig(epochs=5, activation="leaky_relu")))

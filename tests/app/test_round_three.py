@@ -93,7 +93,7 @@ EIGHT = [f"epochs:1,hidden:{8 * i}" for i in range(1, 9)]
 
 
 def eight_runs_seconds():
-    return [nncore.estimate_seconds(links.config_from_token(token)[0]) for token in EIGHT]
+    return [nncore.estimate_seconds(links.linked_run_from_token(token)[0].config) for token in EIGHT]
 
 
 def test_a_links_runs_each_under_the_budget_but_over_it_together_wait_for_a_click(monkeypatch):
@@ -161,6 +161,8 @@ def test_a_sweep_of_a_locked_setting_is_refused_by_any_caller(monkeypatch):
 
 
 def test_the_share_dialog_says_the_lock_is_guidance_not_security(app):
+    app.session_state["share_open"] = True  # what opening the box does
+    app.run()
     assert any("guidance, not security" in caption.value and "DIGITS_LOCK" in caption.value
                for caption in app.sidebar.caption)
 
