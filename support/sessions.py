@@ -27,6 +27,7 @@ from playwright.async_api import async_playwright
 import nncore
 import nncore.lab.sweep
 from app.state.links import config_token
+from nncore.config import BOUNDS
 from support import hostile
 from support.appserver import chromium_options
 
@@ -38,7 +39,6 @@ NAV = "[data-testid=stSidebarNav] a"
 ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 SETTLE_MS = 200  # after an action, time for its script run to start before waiting for it to end
 SWEEP_AXES = (nncore.lab.sweep.Axis("hidden", (16, 32)), nncore.lab.sweep.Axis("lr", (0.05, 0.1)))  # 4 quick runs
-SWEEP_LABELS = {"hidden": "Hidden units", "lr": "Learning rate"}  # as the Sweep page names them
 TABS = 10          # the tabs of a "tabs" session: one student, one browser, ten tabs
 TAB_EPOCHS = 300   # each tab's runs: about ten times the default run (under the budget, so no click asks)
 
@@ -174,7 +174,7 @@ async def run_sweep(page, session):
     """On the Sweep page: SWEEP_AXES's values typed in, Run sweep, until its runs are finished."""
     await _visit(page, "Sweep settings", lambda p: p.get_by_role("button", name="Run sweep"))
     for axis in SWEEP_AXES:
-        box = page.get_by_label(f"{SWEEP_LABELS[axis.name]}: values", exact=True)
+        box = page.get_by_label(f"{BOUNDS[axis.name].label}: values", exact=True)
         await box.fill(", ".join(str(value) for value in axis.values))
         await box.press("Enter")
         await settle(page)
