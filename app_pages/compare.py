@@ -143,7 +143,7 @@ if chosen:
         st.caption(f"Not drawn (no epoch finished): {', '.join(empty)}.")
 
 st.subheader("Manage runs")
-target = st.selectbox("Run", names, key="manage_run")
+target = st.selectbox("Run", names, key="manage_run", format_func={run.name: run.choice() for run in all_runs}.get)
 run = runs.get(target)
 st.code(run.config.command(), language="bash")
 with_epochs = st.checkbox("With the weights of the epochs it kept", key="download_snapshots",

@@ -160,9 +160,20 @@ async def selected_run_options(page):
     await box.press("ArrowDown")
     options = page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]")
     await options.first.wait_for()
-    names = [text.strip() for text in await options.all_inner_texts()]
+    names = [run_code(text.strip()) for text in await options.all_inner_texts()]
     await box.press("Escape")
     return names
+
+
+def run_code(option):
+    """The short code in a "Showing run" option, which reads 'learning rate 1, Adam (h64 lr1 b64 e30 s0 adam)'."""
+    match = re.search(r"\(([^()]*)\)$", option)
+    return match.group(1) if match else option
+
+
+def run_heading(name):
+    """The run header of the run named ``name``: 'Default settings (h64 lr0.1 b64 e30 s0)'."""
+    return re.compile(rf"\({re.escape(name)}\)$")
 
 
 def url_runs(url):
@@ -204,12 +215,12 @@ async def use_app(page, session, png):
     session.begin("train")
     started = time.perf_counter()
     await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
-    await page.get_by_role("heading", name=f"Run {name}", exact=True).wait_for()
+    await page.get_by_role("heading", name=run_heading(name)).wait_for()
     session.train_seconds = time.perf_counter() - started
     await settle(page)
     await _check_page(page, session, "overview")
     session.begin("curves")
-    await _visit(page, "Curves & confusion", lambda p: p.get_by_role("heading", name=f"Run {name}", exact=True))
+    await _visit(page, "Curves & confusion", lambda p: p.get_by_role("heading", name=run_heading(name)))
     await _check_page(page, session, "curves")
     session.begin("compare")
     await _visit(page, "Compare runs", lambda p: p.locator("[data-testid=stDataFrame]"))
@@ -273,7 +284,7 @@ async def _tab(page, session, tab, others_done, clicked):
         await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
         if not round_:
             clicked.append(tab)
-        await page.get_by_role("heading", name=f"Run {tab_config(seed).name}", exact=True).wait_for()
+        await page.get_by_role("heading", name=run_heading(tab_config(seed).name)).wait_for()
         session.trained_seeds.append(seed)
         await settle(page)
 

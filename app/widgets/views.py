@@ -65,7 +65,7 @@ def no_runs_yet(what):
 def run_header(run):
     """The run in words (its short code and the code's meaning on hover), its settings in words, and the
     command that trains it."""
-    st.subheader(run.label[0].upper() + run.label[1:], help=f"Short code: {run.name}. {NAME_HELP}")
+    st.subheader(f"{run.label[0].upper()}{run.label[1:]} :gray[({run.name})]", help=NAME_HELP)
     st.caption(f"{settings_text(run.config)} · {run.status}")
     command = run.config.command()
     st.code(command + ("  # the default settings" if command == "python main.py" else ""), language="bash")

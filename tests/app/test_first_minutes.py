@@ -274,7 +274,6 @@ def test_runs_are_offered_and_headed_in_words_with_their_short_code_beside(train
     assert trained.selectbox(key="selected_run").value == "h16 lr0.3 b64 e30 s0", "the value stays the run's name"
     trained.selectbox(key="selected_run").set_value("h64 lr0.1 b64 e30 s0").run()
     trained.switch_page(PAGES["curves"]).run()
-    header = next(h for h in trained.subheader if h.value == "Default settings")
-    assert "h64 lr0.1 b64 e30 s0" in header.help
+    assert "Default settings :gray[(h64 lr0.1 b64 e30 s0)]" in [h.value for h in trained.subheader]
     compare = trained.switch_page(PAGES["compare"]).run()
     assert compare.multiselect(key="compare_runs").options[0].startswith("h"), "chips keep the short code"
