@@ -18,6 +18,7 @@ import nncore.lab.pools
 import nncore.lab.sweep
 from nncore.config import BOUNDS, check_setting
 from nncore.errors import shorten
+from nncore.lab.cost import duration
 from nncore.lab.threads import single_threaded_blas
 
 DEFAULT_OUT = os.path.join("runs", "best.npz")
@@ -61,7 +62,7 @@ def train_parser():
     for name, setting in BOUNDS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=bounded(name),
                             default=getattr(defaults, name), metavar="{" + ",".join(setting.choices) + "}"
-                            if setting.choices else None, help=f"{setting.help} (default %(default)s)")
+                            if setting.choices else None, help=f"{setting.label}: {setting.help} (default %(default)s)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="where to save the best weights (default %(default)s)")
     parser.add_argument("--compare-sklearn", action="store_true", help="also train scikit-learn's MLPClassifier "
                         "with the closest settings on the same split and show it beside the run")
@@ -151,7 +152,7 @@ def notebook_parser():
     for name, setting in BOUNDS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=bounded(name), default=argparse.SUPPRESS,
                             metavar="{" + ",".join(setting.choices) + "}" if setting.choices else None,
-                            help=f"{setting.help} (default {getattr(nncore.TrainConfig(), name)})")
+                            help=f"{setting.label}: {setting.help} (default {getattr(nncore.TrainConfig(), name)})")
     parser.add_argument("--weights", help="a .npz written by training: the notebook trains that run's settings and "
                         "says whether it got the same best epoch and test accuracy")
     parser.add_argument("--exercise", action="store_true", help="blank the gradient lines of backward for the "
@@ -213,7 +214,8 @@ def sweep_parser():
     for name, setting in BOUNDS.items():
         flags = [f"--{name.replace('_', '-')}", *(["--seeds"] if name == "seed" else [])]
         parser.add_argument(*flags, dest=name, type=listed(name), default=(getattr(defaults, name),),
-                            metavar="VALUES", help=f"{setting.help} (default {getattr(defaults, name)})")
+                            metavar="VALUES",
+                            help=f"{setting.label}: {setting.help} (default {getattr(defaults, name)})")
     parser.add_argument("--jobs", type=jobs, help="cells trained at once (default: one per core here; every "
                         "worker thread of a Dask cluster)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://HOST:PORT): train every "
@@ -257,9 +259,8 @@ def sweep_cells(sweep, args, client):
         where = f"on {estimate.workers} worker thread(s) of the Dask cluster at {args.scheduler}"
     else:
         where = f"on {estimate.workers} worker processes forked from this one"
-    seconds_text = nncore.lab.sweep.seconds_text
-    print(f"estimated {seconds_text(estimate.training)} of training on an idle core: about "
-          f"{seconds_text(estimate.wall)} {where}", flush=True)
+    print(f"estimated {duration(estimate.training)} of training on an idle core: about "
+          f"{duration(estimate.wall)} {where}", flush=True)
     cells, status = [], 0
     try:
         for cell in nncore.lab.sweep.run(sweep, n_jobs=args.jobs, scheduler=client, local="forked"):

@@ -9,6 +9,7 @@ from app.figures import run as figures
 from app.server import trainer
 from app.state import runs
 from app.widgets.controls import network_choice, new_click, remember, remembered, selected_run
+from nncore.lab.cost import duration
 from nncore.lab.glossary import tip
 
 st.title("Where the classes live")
@@ -32,8 +33,8 @@ if method == "t-SNE":
     budget, owner = trainer.budget_seconds(), str(id(runs.current()))
     keep, seconds = inside.tsne_plan(len(shown), result.config.hidden, budget)
     sample = (f" on {keep} of the {len(shown)} test digits, drawn at random: all of them would take longer than "
-              f"this server's budget of {trainer.duration(budget)}" if keep < len(shown) else " on the test digits")
-    with st.spinner(f"Running t-SNE{sample} (about {trainer.duration(seconds)}, once per run, in its turn in the "
+              f"this server's budget of {duration(budget)}" if keep < len(shown) else " on the test digits")
+    with st.spinner(f"Running t-SNE{sample} (about {duration(seconds)}, once per run, in its turn in the "
                     "training queue)…"):
         views_xy = inside.projections(result, evaluation.X, method, index, keep,
                                       lambda: trainer.shared_queue().turn(owner, seconds))

@@ -79,28 +79,28 @@ def percent(value):
     return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
 
 
-SETTINGS = {"hidden": "hidden (h)", "lr": "rate (lr)", "batch": "batch (b)", "seed": "seed (s)",
-            "activation": "activation", "optimizer": "optimizer", "momentum": "momentum", "l2": "L2",
-            "schedule": "schedule", "patience": "patience", "val_share": "validation share",
-            "augment": "augmented copies", "ensemble": "networks"}
-varying = [name for name in SETTINGS if len({getattr(run.config, name) for run in all_runs}) > 1]  # what differs
+# the settings that differ between the runs get a column each (epochs have theirs, with the epochs trained)
+varying = [name for name in nncore.BOUNDS
+           if name != "epochs" and len({getattr(run.config, name) for run in all_runs}) > 1]
 rows = []
 for run in all_runs:
     r = run.result
-    # the results first, then the settings that differ: a narrow window cuts the table at the right, and
-    # test accuracy was the column it hid
-    row = {"run": run.name, "test acc": percent(r.test_accuracy),
+    # the results first, then the settings that differ: a narrow window cuts the table at the right
+    row = {"run": run.label, "test acc": percent(r.test_accuracy),
            "best val acc (epoch)": f"{percent(r.best_val_accuracy)} ({r.best_epoch})" if r.best_epoch else "—",
            "status": run.status}
-    row |= {SETTINGS[name]: str(getattr(run.config, name)) for name in varying}
-    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}", "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned}
+    row |= {nncore.BOUNDS[name].label: nncore.BOUNDS[name].text(getattr(run.config, name)) for name in varying}
+    row |= {"epochs (e)": f"{r.epochs_run}/{r.config.epochs}", "time (s)": f"{r.seconds:.2f}", "pinned": run.pinned,
+            "code": run.name}
     rows.append(row)
 st.caption("One row per run, newest first; the settings columns are those that differ between your runs.")
 st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-    "run": st.column_config.TextColumn("run", width=175, help=views.NAME_HELP),
+    "run": st.column_config.TextColumn("run", width=175, help="What the run changed from the default settings"),
+    "code": st.column_config.TextColumn("code", width=150, help=views.NAME_HELP),
     "status": st.column_config.TextColumn("status", width=125),
-    **{SETTINGS[name]: st.column_config.TextColumn(SETTINGS[name], width=80,
-                                                   help=nncore.BOUNDS[name].help.capitalize()) for name in varying},
+    **{nncore.BOUNDS[name].label: st.column_config.TextColumn(nncore.BOUNDS[name].label, width=80,
+                                                              help=nncore.BOUNDS[name].help.capitalize())
+       for name in varying},
     "epochs (e)": st.column_config.TextColumn("epochs (e)", width=75, help="Epochs trained / epochs asked for"),
     "best val acc (epoch)": st.column_config.TextColumn(
         "best val acc (epoch)", width=130, help=f"Validation accuracy of the {figures.KEPT}"),
@@ -143,7 +143,7 @@ if chosen:
         st.caption(f"Not drawn (no epoch finished): {', '.join(empty)}.")
 
 st.subheader("Manage runs")
-target = st.selectbox("Run", names, key="manage_run")
+target = st.selectbox("Run", names, key="manage_run", format_func={run.name: run.choice() for run in all_runs}.get)
 run = runs.get(target)
 st.code(run.config.command(), language="bash")
 with_epochs = st.checkbox("With the weights of the epochs it kept", key="download_snapshots",

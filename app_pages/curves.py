@@ -4,16 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from app.figures import run as figures
-from app.state import runs
 from app.widgets import sections as inside_sections
 from app.widgets import views
+from app.widgets.controls import selected_run
 
 st.title("Curves & confusion")
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("this page then shows its loss and accuracy per epoch, its confusion matrix and its mistakes.")
-    views.dataset_overview()
-    st.stop()
+run = selected_run("this page then shows its loss and accuracy per epoch, its confusion matrix and its mistakes.")
 
 views.run_header(run)
 views.run_summary(run)

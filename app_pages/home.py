@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from app.state import runs
 from app.widgets import notebook, views
 from app.widgets import peer as peer_view
+from app.widgets.controls import selected_run
 
 st.title("Digits Playground")
 st.markdown(
@@ -13,10 +13,8 @@ st.markdown(
     "press **Train**, and watch it learn. Then look at its mistakes (*Curves & confusion*), compare runs "
     "(*Compare runs*) and feed it your own digits (*Probe a digit*).")
 
-run = runs.selected()
-if run is None:
-    views.no_runs_yet("the default settings train in well under a second.")
-else:
+run = selected_run("the default settings train in well under a second.", stop=False)
+if run is not None:
     views.run_header(run)
     notebook.download(run, "overview")
     views.run_summary(run)

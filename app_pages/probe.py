@@ -11,7 +11,7 @@ import nncore
 from app.analysis import run as analysis
 from app.figures import run as figures
 from app.state import runs
-from app.widgets import sidebar, views
+from app.widgets import controls, sidebar, views
 
 st.title("Probe a digit")
 all_runs = list(reversed(runs.all_runs()))
@@ -145,7 +145,7 @@ with right:
             "Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
 
 if sample is not None:
-    st.session_state["probe_sample"] = {"pixels": np.asarray(sample).tolist(), "truth": truth, "source": source}
+    controls.probed(sample, truth, source)
 if steps is not None:
     if selected is not None and selected.config.augment == 0:
         st.info(f"**{selected.name}** was trained on the Digits scans only. Digits drawn with a mouse or "

@@ -9,6 +9,7 @@ from app.server import sweeps
 from app.state import runs
 from app.widgets import peer as peer_view
 from nncore.config import BOUNDS
+from nncore.lab.cost import duration
 
 # What a list starts as, per setting (the others start from their default and twice it)
 LISTS = {"epochs": "10, 30, 100", "hidden": "16, 64, 256", "lr": "0.01, 0.1, 0.5", "batch": "16, 64, 256",
@@ -27,11 +28,11 @@ def values_of(name, where):
     """The values of setting ``name`` from widgets drawn in ``where``; raises NNCoreError."""
     setting, key = BOUNDS[name], f"sweep_{name}"
     if setting.choices:
-        return tuple(where.multiselect(f"{sweeps.label(name)}: values", setting.choices, default=setting.choices,
+        return tuple(where.multiselect(f"{BOUNDS[name].label}: values", setting.choices, default=setting.choices,
                                        key=f"{key}_choices"))
     if where.radio("Values as", ["a list", "a range"], horizontal=True, key=f"{key}_mode") == "a list":
         default = getattr(nncore.TrainConfig(), name)
-        text = where.text_input(f"{sweeps.label(name)}: values", LISTS.get(name, f"{default}, {default * 2}"),
+        text = where.text_input(f"{BOUNDS[name].label}: values", LISTS.get(name, f"{default}, {default * 2}"),
                                 key=f"{key}_list", help=f"Separated by commas; allowed: {setting.allowed()}.")
         return nncore.lab.sweep.parse_values(name, text)
     kind, cells = setting.kind, where.columns(4, vertical_alignment="bottom")
@@ -48,17 +49,17 @@ def values_of(name, where):
 locked = sweeps.locked()
 names = [name for name in BOUNDS if name not in locked]  # a sweep changes what it sweeps: never a locked one
 if locked:
-    fixed = ", ".join(sweeps.label(name) for name in sorted(locked))
+    fixed = ", ".join(BOUNDS[name].label for name in sorted(locked))
     st.caption(f":material/lock: Fixed for this class, so not swept: {fixed}.")
 for key in ("sweep_first", "sweep_second"):
     if st.session_state.get(key) in locked:  # chosen before the lock came (a link opened in this session)
         del st.session_state[key]
 left, right = st.columns(2)
 first = left.selectbox("First setting", names, index=names.index("hidden") if "hidden" in names else 0,
-                       format_func=sweeps.label, key="sweep_first")
+                       format_func=lambda name: BOUNDS[name].label, key="sweep_first")
 others = [NONE, *(name for name in names if name != first)]
 second = right.selectbox("Second setting", others, index=others.index("lr") if "lr" in others else 0,
-                         format_func=lambda name: "(none)" if name == NONE else sweeps.label(name), key="sweep_second")
+                         format_func=lambda name: "(none)" if name == NONE else BOUNDS[name].label, key="sweep_second")
 axes, sweep, pool = [], None, None
 for name, where in ((first, left), (second, right)):
     if name != NONE:
@@ -90,14 +91,13 @@ elif sweep is not None and pool is not None:
     slots, where = sweeps.placed(sweep, pool)
     estimate = sweep.estimate(slots)
     shape = (" × ".join(str(len(axis.values)) for axis in sweep.axes) + ": "
-             + " × ".join(sweeps.label(axis.name).lower() for axis in sweep.axes))
-    seconds = nncore.lab.sweep.seconds_text
-    st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{seconds(estimate.wall)}** on {where} if they are "
-                f"idle ({seconds(estimate.training)} of training in all, estimated from steps measured on this server, "
-                "on an idle core; other people's trainings on this server add their time)")
+             + " × ".join(BOUNDS[axis.name].label.lower() for axis in sweep.axes))
+    st.markdown(f"**{sweep.cells} runs** ({shape}) · about **{duration(estimate.wall)}** on {where} if they are "
+                f"idle ({duration(estimate.training)} of training in all, estimated from steps measured on this "
+                "server, on an idle core; other people's trainings on this server add their time)")
     st.caption(f"Fixed settings, from the sidebar: `{base.name}` (the swept settings replace theirs).")
     with st.expander("Estimated seconds of each run", icon=":material/timer:"):
-        labels = {name: sweeps.label(name) for name in sweep.names}
+        labels = {name: BOUNDS[name].label for name in sweep.names}
         st.plotly_chart(sweep_figures.estimate_chart(sweep, estimate.per_cell, labels))
     refused = sweeps.refusal(estimate)
     if refused:
@@ -119,11 +119,11 @@ if record is None:
             "the sidebar).", icon=":material/grid_view:")
     st.stop()
 
-done, axes_text = record.finished, " × ".join(sweeps.label(n).lower() for n in record.sweep.names)
+done, axes_text = record.finished, " × ".join(BOUNDS[n].label.lower() for n in record.sweep.names)
 st.subheader(f"Results: {axes_text}")
 rest = "; press the button above to train the rest" if record.state == "stopped" and record.missing else ""
 st.caption(f"{record.state.capitalize()}: {len(done)} of {record.sweep.cells} runs in "
-           f"{nncore.lab.sweep.seconds_text(record.seconds)} on "
+           f"{duration(record.seconds)} on "
            f"{record.where}{rest}. Fixed settings: `{record.sweep.base.name}`.")
 if record.error:
     st.error(record.error, icon=":material/error:")
@@ -134,7 +134,7 @@ if record.dropped:
 if not done:
     st.stop()
 
-labels = {name: sweeps.label(name) for name in record.sweep.names}
+labels = {name: BOUNDS[name].label for name in record.sweep.names}
 charts = sweep_figures.accuracy_charts(record.sweep, done, labels)
 for column, figure in zip(st.columns(len(charts)), charts, strict=True):
     column.plotly_chart(figure)

@@ -41,7 +41,7 @@ def _rendered(page):
 
 def _train_seed(page, seed):
     """Type ``seed`` into the sidebar, click Train and wait until the overview shows the run
-    ("Run h64 lr0.1 b64 e30 s<seed>"); returns the seconds from the click."""
+    ("Seed <seed> (h64 lr0.1 b64 e30 s<seed>)"); returns the seconds from the click."""
     sidebar = page.locator('[data-testid="stSidebar"]')
     field = sidebar.get_by_role("spinbutton", name="Seed")
     field.fill(str(seed))
@@ -49,7 +49,7 @@ def _train_seed(page, seed):
     _wait_idle(page)
     started = time.perf_counter()
     sidebar.get_by_role("button", name="Train").click()
-    page.get_by_role("heading", name=re.compile(rf"^Run .* e30 s{seed}$")).wait_for(state="visible", timeout=60_000)
+    page.get_by_role("heading", name=re.compile(rf"\(h.* e30 s{seed}\)$")).wait_for(state="visible", timeout=60_000)
     _wait_idle(page)
     return time.perf_counter() - started
 

@@ -7,21 +7,44 @@ for each setting, what it may be and what it means; all of those read it.
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from .errors import ConfigError, shorten
 
 
 @dataclass(frozen=True)
 class Setting:
-    """What one setting may be: numbers of ``kind`` (int or float) in [low, high], or one of
-    ``choices`` (kind str); ``help`` says what it does, in a phrase."""
+    """What one setting may be and how it is written for people: numbers of ``kind`` (int or
+    float) in [low, high], or one of ``choices`` (kind str). ``label`` names it ('Hidden units'),
+    ``help`` says what it does, in a phrase; ``choice_names`` writes each choice for people
+    ('adam' -> 'Adam'); ``words`` is a value in a sentence ('{} hidden units', formatted with the
+    value or its choice name); ``step`` and ``format`` are its number box's step and format."""
 
     kind: type
     low: float = None
     high: float = None
     help: str = ""
     choices: tuple = ()
+    label: str = ""
+    choice_names: dict = field(default_factory=dict, hash=False)
+    words: str = "{}"
+    step: float = 1
+    format: str = None
+    percent: bool = False
+    term: str = ""
+
+    def choice_name(self, choice):
+        """A choice as a person reads it: 'adam' -> 'Adam', 'leaky_relu' -> 'leaky ReLU'."""
+        return self.choice_names.get(choice, choice)
+
+    def text(self, value):
+        """A value as a person writes it: its choice name ('Adam'), or the number (0.00001, 64)."""
+        return self.choice_name(value) if self.choices else number_text(value)
+
+    def describe(self, value):
+        """A value of this setting in a phrase: '128 hidden units', 'learning rate 0.05', 'Adam',
+        '25% validation' (a ``percent`` setting is written in percent)."""
+        return self.words.format(number_text(round(value * 100, 8)) if self.percent else self.text(value))
 
     def allowed(self):
         """The allowed values in words: '1 to 500', '0.00001 to 100', 'relu, tanh, ...'."""
@@ -50,7 +73,7 @@ def number_text(value):
 # best and at 3 it diverges; momentum 0.9 shifts the range ten times lower (0.2: validation loss 2.2x);
 # Adam rescales every step by the gradient's own size (0.03: validation loss 2.3x).
 SUGGESTED_LR = {"sgd": (0.05, 1.0), "momentum": (0.005, 0.1), "adam": (0.001, 0.01)}
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"}
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}  # BOUNDS' choice names
 
 
 def lr_advice(optimizer, lr):
@@ -67,42 +90,63 @@ def lr_advice(optimizer, lr):
 
 
 BOUNDS = {
-    "epochs": Setting(int, 1, 500, "passes over the training split"),
-    "hidden": Setting(int, 1, 2048, "units in the hidden layer"),
+    "epochs": Setting(int, 1, 500, "passes over the training split", label="Epochs", words="{} epochs",
+                      term="epoch"),
+    "hidden": Setting(int, 1, 2048, "units in the hidden layer", label="Hidden units", words="{} hidden units",
+                      step=8, term="hidden unit"),
     "lr": Setting(float, 1e-5, 100.0, "learning rate (step size); " + ", ".join(
         f"{OPTIMIZER_NAMES[name]} learns well at {number_text(low)}-{number_text(high)}"
-        for name, (low, high) in SUGGESTED_LR.items()) + "; too large and training diverges"),
-    "batch": Setting(int, 1, 4096, "examples per gradient step (larger than the split = full batch)"),
+        for name, (low, high) in SUGGESTED_LR.items()) + "; too large and training diverges",
+        label="Learning rate", words="learning rate {}", step=0.01, format="%g", term="learning rate"),
+    "batch": Setting(int, 1, 4096, "examples per gradient step (larger than the split = full batch)",
+                     label="Batch size", words="batches of {}", step=8, term="batch"),
     "seed": Setting(int, 0, 2**31 - 1, "seeds the weights, the shuffling, the validation and test splits, the "
-                                        "training share and the noisy labels"),
-    "val_share": Setting(float, 0.05, 0.5, "share of all digits held out for validation"),
+                                        "training share and the noisy labels", label="Seed", words="seed {}"),
+    "val_share": Setting(float, 0.05, 0.5, "share of all digits held out for validation", label="Validation share",
+                         words="{}% validation", percent=True, step=0.05, format="%.2f", term="validation split"),
     "augment": Setting(int, 0, 20, "distorted copies of each training digit (rotated, slanted, stretched, "
                                    "thinner or thicker) added to training; helps with drawn and uploaded digits; "
-                                   "0 = off"),
+                                   "0 = off", label="Augmented copies", words="{} augmented copies",
+                       term="augmentation"),
     "ensemble": Setting(int, 1, 5, "networks trained side by side (each with its own initial weights and "
                                    "shuffling) whose softmax outputs are averaged; steadier on new handwriting, "
-                                   "N times the training"),
+                                   "N times the training", label="Averaged networks", words="{} networks averaged",
+                        term="ensemble"),
     "activation": Setting(str, help="the hidden layer's nonlinearity f in H = f(X W1 + b1)",
-                          choices=("relu", "leaky_relu", "tanh", "sigmoid")),
+                          choices=("relu", "leaky_relu", "tanh", "sigmoid"), label="Activation",
+                          choice_names={"relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh",
+                                        "sigmoid": "sigmoid"}, words="{} units", term="activation"),
     "optimizer": Setting(str, help="how the gradient moves the weights: plain SGD, SGD with momentum, or Adam "
                                    "(wants a learning rate near 0.001-0.01)",
-                         choices=("sgd", "momentum", "adam")),
+                         choices=("sgd", "momentum", "adam"), label="Optimizer", choice_names=OPTIMIZER_NAMES,
+                         term="optimizer"),
     "momentum": Setting(float, 0.0, 0.999, "share of the previous step kept in the next (momentum optimizer "
-                                           "only): v = momentum * v + gradient"),
+                                           "only): v = momentum * v + gradient", label="Momentum",
+                        words="momentum {}", step=0.05, format="%g"),
     "l2": Setting(float, 0.0, 1.0, "weight decay: adds l2/2 * (|W1|^2 + |W2|^2) to the loss, pulling weights "
-                                   "towards 0; 0.0001-0.01 is typical; 0 = off"),
+                                   "towards 0; 0.0001-0.01 is typical; 0 = off", label="L2 weight decay",
+                  words="L2 {}", step=0.0001, format="%g", term="L2 weight decay"),
     "schedule": Setting(str, help="the learning rate over the epochs: constant, halved every third of the run "
-                                  "(step), or falling to 0 along a cosine", choices=("constant", "step", "cosine")),
+                                  "(step), or falling to 0 along a cosine", choices=("constant", "step", "cosine"),
+                        label="Learning-rate schedule", words="{} schedule",
+                        choice_names={"constant": "constant", "step": "step", "cosine": "cosine"}),
     "patience": Setting(int, 0, 500, "early stopping: stop when the validation loss has not improved for this "
-                                     "many epochs; 0 = off"),
+                                     "many epochs; 0 = off", label="Early-stopping patience",
+                        words="early-stopping patience {}", term="early stopping"),
     "scaling": Setting(str, help="how pixels are scaled before the network sees them: standardized per pixel "
                                  "((x - mean) / std over the training rows), divided by 16 (0 to 1), or left raw "
-                                 "(0 to 16)", choices=("standardize", "divide", "none")),
+                                 "(0 to 16)", choices=("standardize", "divide", "none"), label="Pixel scaling",
+                       choice_names={"standardize": "standardized pixels", "divide": "pixels divided by 16 (0-1)",
+                                     "none": "raw pixels (0-16)"}, term="standardization"),
     "train_share": Setting(float, 0.05, 1.0, "share of the training split trained on (a seeded subset with every "
-                                             "digit in proportion); validation and test are unchanged; 1 = all"),
+                                             "digit in proportion); validation and test are unchanged; 1 = all",
+                           label="Share of training digits used", words="{}% of the training digits",
+                           percent=True, step=0.05, format="%.2f"),
     "label_noise": Setting(float, 0.0, 0.5, "share of training labels replaced by a wrong digit before training "
                                             "(seeded); validation and test labels are never changed and every "
-                                            "accuracy is against the true labels; 0 = off"),
+                                            "accuracy is against the true labels; 0 = off",
+                           label="Share of wrong training labels", words="{}% of training labels wrong",
+                           percent=True, step=0.05, format="%.2f", term="overfitting"),
 }
 
 
@@ -178,6 +222,21 @@ class TrainConfig:
             self.label_noise and f"noise{_short(self.label_noise)}",
         ]
         return " ".join([text, *(extra for extra in extras if extra)])
+
+    def describe(self):
+        """The run in words, by what differs from the defaults: 'learning rate 1, Adam', or
+        'default settings'. (``name`` is the short code, for where space is tight.)"""
+        defaults = TrainConfig()
+        words = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(defaults, f.name):
+                continue
+            phrase = BOUNDS[f.name].describe(value)
+            if f.name == "momentum" and self.optimizer != "momentum":
+                phrase += f" (unused by {BOUNDS['optimizer'].choice_name(self.optimizer)})"
+            words.append(phrase)
+        return ", ".join(words) or "default settings"
 
     def command(self):
         """The command line that trains this run: 'python main.py --hidden 128 --lr 0.05' (the

@@ -27,6 +27,7 @@ from playwright.async_api import async_playwright
 import nncore
 import nncore.lab.sweep
 from app.state.links import config_token
+from nncore.config import BOUNDS
 from support import hostile
 from support.appserver import chromium_options
 
@@ -38,7 +39,6 @@ NAV = "[data-testid=stSidebarNav] a"
 ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 SETTLE_MS = 200  # after an action, time for its script run to start before waiting for it to end
 SWEEP_AXES = (nncore.lab.sweep.Axis("hidden", (16, 32)), nncore.lab.sweep.Axis("lr", (0.05, 0.1)))  # 4 quick runs
-SWEEP_LABELS = {"hidden": "Hidden units", "lr": "Learning rate"}  # as the Sweep page names them
 TABS = 10          # the tabs of a "tabs" session: one student, one browser, ten tabs
 TAB_EPOCHS = 300   # each tab's runs: about ten times the default run (under the budget, so no click asks)
 
@@ -160,9 +160,20 @@ async def selected_run_options(page):
     await box.press("ArrowDown")
     options = page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]")
     await options.first.wait_for()
-    names = [text.strip() for text in await options.all_inner_texts()]
+    names = [run_code(text.strip()) for text in await options.all_inner_texts()]
     await box.press("Escape")
     return names
+
+
+def run_code(option):
+    """The short code in a "Showing run" option, which reads 'learning rate 1, Adam (h64 lr1 b64 e30 s0 adam)'."""
+    match = re.search(r"\(([^()]*)\)$", option)
+    return match.group(1) if match else option
+
+
+def run_heading(name):
+    """The run header of the run named ``name``: 'Default settings (h64 lr0.1 b64 e30 s0)'."""
+    return re.compile(rf"\({re.escape(name)}\)$")
 
 
 def url_runs(url):
@@ -174,7 +185,7 @@ async def run_sweep(page, session):
     """On the Sweep page: SWEEP_AXES's values typed in, Run sweep, until its runs are finished."""
     await _visit(page, "Sweep settings", lambda p: p.get_by_role("button", name="Run sweep"))
     for axis in SWEEP_AXES:
-        box = page.get_by_label(f"{SWEEP_LABELS[axis.name]}: values", exact=True)
+        box = page.get_by_label(f"{BOUNDS[axis.name].label}: values", exact=True)
         await box.fill(", ".join(str(value) for value in axis.values))
         await box.press("Enter")
         await settle(page)
@@ -204,12 +215,12 @@ async def use_app(page, session, png):
     session.begin("train")
     started = time.perf_counter()
     await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
-    await page.get_by_role("heading", name=f"Run {name}", exact=True).wait_for()
+    await page.get_by_role("heading", name=run_heading(name)).wait_for()
     session.train_seconds = time.perf_counter() - started
     await settle(page)
     await _check_page(page, session, "overview")
     session.begin("curves")
-    await _visit(page, "Curves & confusion", lambda p: p.get_by_role("heading", name=f"Run {name}", exact=True))
+    await _visit(page, "Curves & confusion", lambda p: p.get_by_role("heading", name=run_heading(name)))
     await _check_page(page, session, "curves")
     session.begin("compare")
     await _visit(page, "Compare runs", lambda p: p.locator("[data-testid=stDataFrame]"))
@@ -273,7 +284,7 @@ async def _tab(page, session, tab, others_done, clicked):
         await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
         if not round_:
             clicked.append(tab)
-        await page.get_by_role("heading", name=f"Run {tab_config(seed).name}", exact=True).wait_for()
+        await page.get_by_role("heading", name=run_heading(tab_config(seed).name)).wait_for()
         session.trained_seeds.append(seed)
         await settle(page)
 

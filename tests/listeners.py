@@ -1,5 +1,5 @@
 """Sockets on 127.0.0.1 that are not Dask schedulers, for the tests of a scheduler address that
-never answers or answers garbage (issue 22, defect 4): a real listening socket that accepts every
+never answers or answers garbage: a real listening socket that accepts every
 connection and then stays silent, or sends bytes that are no Dask message."""
 
 import socket

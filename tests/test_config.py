@@ -1,10 +1,11 @@
 """nncore.config: TrainConfig validation and its lenient form for URLs."""
 
 import math
+from dataclasses import fields
 
 import pytest
 
-from nncore import ConfigError, TrainConfig
+from nncore import BOUNDS, ConfigError, TrainConfig
 
 
 @pytest.mark.parametrize("setting, value", [
@@ -119,3 +120,41 @@ def test_lr_advice_is_silent_on_the_measured_range_and_speaks_just_outside_it(op
     assert lr_advice(optimizer, low) is None and lr_advice(optimizer, high) is None
     assert "slow" in lr_advice(optimizer, low * 0.99)
     assert "usually learns well" in lr_advice(optimizer, high * 1.01)
+
+
+def test_every_setting_has_its_label_help_words_and_a_name_for_each_choice():
+    for f in fields(TrainConfig):
+        setting = BOUNDS[f.name]
+        assert setting.label and setting.label[0].isupper(), f.name
+        assert setting.help, f.name
+        assert setting.describe(getattr(TrainConfig(), f.name)), f.name
+        assert set(setting.choice_names) == set(setting.choices), f.name
+        assert all(setting.choice_names[choice] for choice in setting.choices), f.name
+    assert len({setting.label for setting in BOUNDS.values()}) == len(BOUNDS), "two settings share a label"
+    from nncore.lab.glossary import GLOSSARY
+    assert all(setting.term in GLOSSARY for setting in BOUNDS.values() if setting.term)
+
+
+def test_a_runs_label_says_in_words_what_differs_from_the_defaults():
+    assert TrainConfig().describe() == "default settings"
+    assert TrainConfig(lr=1, optimizer="adam").describe() == "learning rate 1, Adam"
+    assert TrainConfig(hidden=128, lr=0.00001).describe() == "128 hidden units, learning rate 0.00001"
+    assert TrainConfig(val_share=0.125, label_noise=0.1).describe() == "12.5% validation, 10% of training labels wrong"
+    assert TrainConfig(scaling="none", activation="leaky_relu").describe() == "leaky ReLU units, raw pixels (0-16)"
+    # a setting back at its default says nothing; one just off it says its value
+    assert TrainConfig(seed=0, epochs=30).describe() == "default settings"
+    assert TrainConfig(seed=1, epochs=31).describe() == "31 epochs, seed 1"
+
+
+def test_momentum_the_optimizer_does_not_use_is_said_so_and_two_configs_never_share_a_label():
+    assert TrainConfig(optimizer="momentum", momentum=0.5).describe() == "SGD with momentum, momentum 0.5"
+    assert TrainConfig(momentum=0.5).describe() == "momentum 0.5 (unused by SGD)"
+    configs = [TrainConfig(**{name: value}) for name, values in (
+        ("lr", (0.1, 0.05, 1)), ("momentum", (0.9, 0.5)), ("val_share", (0.2, 0.125, 0.13)),
+        ("optimizer", ("sgd", "momentum", "adam")), ("scaling", ("standardize", "divide", "none")),
+        ("schedule", ("constant", "step", "cosine")), ("seed", (0, 1, 10))) for value in values]
+    assert len({c.describe() for c in configs}) == len(set(configs))
+
+
+def test_the_short_code_stays_the_name():
+    assert TrainConfig(lr=1, optimizer="adam").name == "h64 lr1 b64 e30 s0 adam"

@@ -32,8 +32,8 @@ class Counted:
 
 
 def test_typing_a_grid_of_huge_sizes_measures_no_step_of_those_sizes(monkeypatch):
-    """Defect 2: the Sweep page's estimate timed a step of every new size (10-14 s of CPU for this
-    grid); now only the model's few sizes are ever measured, once."""
+    """The Sweep page's estimate must not time a step of every new size typed: only the model's few
+    sizes are ever measured, once."""
     forwarded = set()
     forward = nncore.model.MLP.forward
 
@@ -73,7 +73,8 @@ def test_beyond_its_grid_a_step_grows_at_most_in_proportion_and_never_shrinks():
 
 @pytest.mark.parametrize("age, measured_again", [(cost.MAX_AGE, False), (cost.MAX_AGE + 0.001, True)])
 def test_a_fit_is_used_until_max_age_then_measured_again(age, measured_again):
-    """Defect 14: steps timed while three tabs opened were the server's timings for good."""
+    """Steps timed in a busy moment are not the server's timings for good: a fit is measured again
+    once it is MAX_AGE old."""
     measure = Counted()
     model = cost.StepModel(measure=measure, clock=measure.clock)
     model(64, 64)
@@ -83,7 +84,7 @@ def test_a_fit_is_used_until_max_age_then_measured_again(age, measured_again):
 
 
 def test_steps_are_timed_in_the_threads_cpu_seconds(monkeypatch):
-    """Defect 14: a wall clock counts the time other processes held the core; the thread's CPU
+    """A wall clock counts the time other processes held the core; the thread's CPU
     clock does not. A wall clock that jumps a second mid-step changes nothing."""
     wall = iter(range(0, 1000))
     monkeypatch.setattr(cost.time, "perf_counter", lambda: float(next(wall)))
@@ -117,3 +118,12 @@ def test_a_step_smaller_than_the_grid_costs_what_the_smallest_measured_step_does
     smallest = model(16, 16)
     assert model(16, 1) == pytest.approx(smallest) and model(1, 1) == pytest.approx(smallest)
     assert model(16, 17) > smallest  # just above the grid's start it grows again
+
+
+
+@pytest.mark.parametrize("seconds, text", [(0.04, "0.04 s"), (0.4, "0.4 s"), (1, "1.0 s"), (9.94, "9.9 s"),
+                                           (10, "10 s"), (59.4, "59 s"), (60, "1 min 0 s"), (569, "9 min 29 s"),
+                                           (571, "10 min"), (3569, "59 min"), (3571, "1 h 0 min"),
+                                           (7500, "2 h 5 min")])
+def test_a_duration_is_written_as_a_person_reads_it_on_both_sides_of_each_step(seconds, text):
+    assert cost.duration(seconds) == text

@@ -1,4 +1,4 @@
-"""Hostile input (issues 4 and "round two"): whatever a visitor uploads, the image path and the
+"""Hostile input: whatever a visitor uploads, the image path and the
 weights loader either give a valid result or raise the library's own error with a sentence.
 Work is bounded by counting what a file declares (pixels, JPEG scans and segments, zip entries,
 array sizes) before decoding it; no test asserts a time (the machine is shared and noisy)."""

@@ -126,7 +126,7 @@ def test_an_ensemble_file_with_wrong_networks_is_refused(ensemble_run, make, mes
         load(make(ensemble_run))
 
 
-# --- hostile input, round two ------------------------------------------------------------------
+# --- hostile input -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("compression", sorted(COMPRESSIONS))
 def test_a_corrupt_compressed_entry_is_refused(run, compression):
@@ -343,7 +343,7 @@ def test_training_health_that_no_run_gives_is_refused(run, changes, message):
 
 
 def test_save_refuses_to_replace_a_device_node_a_pipe_or_a_folder(run, tmp_path):
-    """Issue 22, defect 1: the final rename replaced whatever stood at the path, /dev/null included
+    """The final rename must not replace whatever stood at the path, /dev/null included
     (a private node made with mknod here, never the real one)."""
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "folder").mkdir()

@@ -84,7 +84,7 @@ def special_file(tmp_path, kind):
 
 @pytest.mark.parametrize("kind", ["fakenull", "fifo"])
 def test_an_out_that_is_a_device_or_a_pipe_is_refused_in_one_line_before_training(tmp_path, kind):
-    """Issue 22, defect 1: the save's rename turned the device node into a regular file."""
+    """The save's rename turned the device node into a regular file."""
     path = special_file(tmp_path, kind)
     before = path.lstat()
     done = cli("--epochs", "1", "--hidden", "8", "--out", str(path))

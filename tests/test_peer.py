@@ -118,7 +118,7 @@ def test_the_estimate_of_scikit_learns_run_is_its_epochs_of_measured_steps():
 
 
 def test_a_stop_asked_after_each_epoch_ends_scikit_learns_training_there():
-    """A closed tab's comparison trained on to its last epoch (issue 22, defect 12)."""
+    """A closed tab's comparison trained on to its last epoch."""
     asked = []
     assert train_sklearn(TrainConfig(epochs=10, hidden=16), stop=lambda epoch, epochs: asked.append(epoch) or
                          epoch >= 3) is None

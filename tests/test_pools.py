@@ -61,7 +61,7 @@ def connect_in_a_thread(address, seconds):
 
 
 def test_a_scheduler_address_that_accepts_and_stays_silent_is_given_up_in_words():
-    """Issue 22, defect 4: Client(address, timeout=10) never returned for such a socket."""
+    """Client(address, timeout=10) alone never returns for such a socket: the probe must."""
     with Listener() as silent:
         finished, error = connect_in_a_thread(silent.address, 2)
         assert finished, "connecting to a silent port did not return"
@@ -71,7 +71,7 @@ def test_a_scheduler_address_that_accepts_and_stays_silent_is_given_up_in_words(
 
 
 def test_a_scheduler_address_that_sends_garbage_is_refused_in_words_not_an_allocation_error():
-    """Issue 22, defect 4: garbage read as a frame length gave 'Unable to allocate 7.84 EiB'."""
+    """Garbage read as a frame length must give a sentence, not an attempt to allocate exabytes."""
     with Listener(GARBAGE) as garbage:
         finished, error = connect_in_a_thread(garbage.address, 5)
     assert finished
@@ -105,8 +105,8 @@ def loky_workers(pid):
 
 
 def test_the_workers_of_a_server_killed_mid_sweep_end_themselves():
-    """Issue 22, defect 13: after SIGKILL of the server, its loky workers were adopted by PID 1,
-    finished their cell and were still alive 90 s later. Counted: the server's processes."""
+    """After SIGKILL of the server, its loky workers must not be adopted by PID 1 and finish their
+    cell: they end with it. Counted: the server's processes."""
     server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                               start_new_session=True)
     tree = []

@@ -31,6 +31,7 @@ from app.server import machine, settings, trainer
 from app.server.interruption import INTERRUPTIONS
 from app.state import person, runs
 from app.widgets import sidebar
+from nncore.lab.cost import duration
 
 MAX_CELLS = 36       # runs one sweep from the app may have (the command line allows more)
 POLL_SECONDS = 0.25  # how often the status is redrawn, and a click noticed, while cells run
@@ -199,8 +200,8 @@ def refusal(estimate):
     budget = trainer.budget_seconds()
     if estimate.training <= budget or not trainer.shared_deployment():
         return None
-    return (f"This server is shared, so a sweep may take at most {trainer.duration(budget)} of training in all; "
-            f"these {len(estimate.per_cell)} runs would take about {trainer.duration(estimate.training)}. Sweep "
+    return (f"This server is shared, so a sweep may take at most {duration(budget)} of training in all; "
+            f"these {len(estimate.per_cell)} runs would take about {duration(estimate.training)}. Sweep "
             "fewer values or smaller runs (fewer epochs or hidden units, larger batches), or run it on your own "
             "machine with `python main.py sweep` and the same settings.")
 
@@ -343,11 +344,6 @@ def status_rows(record):
     return rows
 
 
-def label(name):
-    """A setting's name as the sidebar writes it: 'Hidden units'."""
-    return sidebar.WIDGETS[name][0]
-
-
 def best_cells(record):
     """Indices of the cells to mark best: the cell with the highest validation accuracy; with
     seeds swept, the cells of the settings best on average over the seeds."""
@@ -372,7 +368,8 @@ def table(record):
     marked = best_cells(record)
     return pd.DataFrame([{
         "best": "★" if c.index in marked else "", "cell": c.index + 1,
-        **{label(name): nncore.lab.sweep.value_text(getattr(c.config, name)) for name in record.sweep.names},
+        **{nncore.BOUNDS[name].label: nncore.lab.sweep.value_text(getattr(c.config, name))
+           for name in record.sweep.names},
         "validation accuracy": c.val_accuracy, "test accuracy": c.test_accuracy, "best epoch": c.best_epoch,
         "ended": c.ended, "seconds": c.seconds, "command": c.config.command()} for c in record.finished])
 

@@ -27,6 +27,7 @@ from app.server.interruption import INTERRUPTIONS
 from app.server.queue import TrainingQueue
 from app.state import person, runs
 from app.state.links import result_key, run_key
+from nncore.lab.cost import duration
 from nncore.lab.threads import single_threaded_blas
 
 CACHE_ENTRIES = 64
@@ -56,18 +57,6 @@ def shared_queue():
     """The server's training queue: DIGITS_TRAINING_SLOTS trainings at once, by default one per CPU
     this server may use."""
     return TrainingQueue(settings.value("DIGITS_TRAINING_SLOTS"))
-
-
-def duration(seconds):
-    """'0.4 s', '35 s', '4 min 10 s', '2 h 5 min'."""
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{int(seconds // 60)} min {int(seconds % 60)} s" if minutes < 10 else f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def estimate(config):

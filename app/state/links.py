@@ -54,6 +54,12 @@ def run_name(config, stop_at=None):
     return f"{config.name} · stopped at {stop_at}/{config.epochs}" if stop_at else config.name
 
 
+def run_label(config, stop_at=None):
+    """A run in words, for people: what differs from the defaults, with the stop when there was
+    one ('learning rate 1, Adam · stopped at 12/30'). ``run_name`` is the short code."""
+    return f"{config.describe()} · stopped at {stop_at}/{config.epochs}" if stop_at else config.describe()
+
+
 def run_key(config, stop_at=None):
     """A run's identity, the one key of the shared cache, the session's runs and a link: its
     settings' token, plus ',stopped:N' when it was stopped after epoch N."""

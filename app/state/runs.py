@@ -14,7 +14,7 @@ import streamlit as st
 
 from app.analysis import run as analysis
 from app.server.memory import SESSION_BYTES, megabytes
-from app.state.links import MAX_LINKED_RUNS, result_key, run_name
+from app.state.links import MAX_LINKED_RUNS, result_key, run_label, run_name
 
 MAX_RUNS = MAX_LINKED_RUNS  # whatever a session holds, its link brings back
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -44,6 +44,16 @@ class Run:
     def name(self):
         """The settings' short name, with the stop when there was one: 'h64 lr0.1 b64 e500 s0 · stopped at 37/500'."""
         return run_name(self.result.config, self.result.epochs_run if self.result.stopped_early else None)
+
+    @property
+    def label(self):
+        """The run in words, by what differs from the defaults: 'learning rate 1, Adam'."""
+        return run_label(self.result.config, self.result.epochs_run if self.result.stopped_early else None)
+
+    def choice(self):
+        """How a list of runs offers this one: its label, then its short code ('default settings (h64 lr0.1
+        b64 e30 s0)'), so runs told apart by the code read in words too."""
+        return f"{self.label} ({self.name})"
 
     @property
     def status(self):

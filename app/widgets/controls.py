@@ -15,18 +15,25 @@ from app.state import runs
 from app.widgets import views
 
 MEMORY = "inside_memory"
-PROBED = "probe_sample"  # set by Probe a digit: {"pixels": [64 values], "truth": digit or None, "source": str}
+PROBED = "probe_sample"  # set by probed(): {"pixels": [64 values], "truth": digit or None, "source": str}
 
 
-def selected_run(what):
-    """The selected run; before anything is trained, says what the page will show (``what``), shows
-    the data instead and stops the page."""
+def selected_run(what, stop=True):
+    """The selected run; before anything is trained, says what the page will show (``what``) and,
+    with ``stop``, shows the data instead and stops the page (else returns None: the page goes on)."""
     run = runs.selected()
     if run is None:
         views.no_runs_yet(what)
-        views.dataset_overview()
-        st.stop()
+        if stop:
+            views.dataset_overview()
+            st.stop()
     return run  # the command that trains it again is on the run's own panel (Train & overview), not here
+
+
+def probed(pixels, truth, source):
+    """Remember the digit Probe a digit shows (raw pixels, 64 values in 0..16; the true digit or None;
+    where it came from), for the views inside a run to follow."""
+    st.session_state[PROBED] = {"pixels": np.asarray(pixels).tolist(), "truth": truth, "source": source}
 
 
 def remembered(widget, label, key, default, valid=lambda value: True, **kwargs):

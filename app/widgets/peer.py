@@ -15,6 +15,7 @@ from app.figures.run import COLORS
 from app.server import trainer
 from app.server.interruption import INTERRUPTIONS
 from app.state import person, runs
+from nncore.lab.cost import duration
 
 PEER_ENTRIES = 64  # scikit-learn's runs kept for everyone (a few KB each: scores and curves)
 
@@ -117,14 +118,14 @@ def sklearn_beside(run):
     refused = seconds > budget and trainer.shared_deployment()
     if refused:
         shown.discard(run.name)
-        st.error(f"This server is shared, so a training may take at most {trainer.duration(budget)}; scikit-learn's "
-                 f"run of these settings would take about {trainer.duration(seconds)}. Compare a smaller run (fewer "
+        st.error(f"This server is shared, so a training may take at most {duration(budget)}; scikit-learn's "
+                 f"run of these settings would take about {duration(seconds)}. Compare a smaller run (fewer "
                  "epochs, hidden units or augmented copies, a larger batch), or on your own machine: "
                  f"`{run.config.command()} --compare-sklearn`.", icon=":material/block:")
     elif seconds > budget:
-        st.warning(f"scikit-learn's run of these settings would take about **{trainer.duration(seconds)}** of this "
+        st.warning(f"scikit-learn's run of these settings would take about **{duration(seconds)}** of this "
                    "server's time.", icon=":material/timer:")
-    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {trainer.duration(seconds)} "
+    if st.button(f"Train scikit-learn's MLPClassifier beside it (about {duration(seconds)} "
                  f"{trainer.IDLE_CORE})",
                  icon=":material/balance:", key=f"sklearn-beside-{run.name}", disabled=refused,
                  help="The same split, standardization, network size, optimizer, batch, epochs and learning rate, in "

@@ -13,34 +13,13 @@ from app.widgets import views
 from app.widgets.text import plain
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
+from nncore.lab.cost import duration
 from nncore.lab.glossary import define
 from nncore.lab.lessons import BY_KEY as LESSONS
 
-# setting -> (label, step, format); the bounds, choices and help come from nncore's BOUNDS.
-WIDGETS = {
-    "epochs": ("Epochs", 1, None),
-    "hidden": ("Hidden units", 8, None),
-    "lr": ("Learning rate", 0.01, "%g"),
-    "batch": ("Batch size", 8, None),
-    "seed": ("Seed", 1, None),
-    "optimizer": ("Optimizer", None, None),
-    "activation": ("Activation", None, None),
-    "momentum": ("Momentum", 0.05, "%g"),
-    "l2": ("L2 weight decay", 0.0001, "%g"),
-    "schedule": ("Learning-rate schedule", None, None),
-    "patience": ("Early-stopping patience", 1, None),
-    "val_share": ("Validation share", 0.05, "%.2f"),
-    "augment": ("Augmented copies", 1, None),
-    "ensemble": ("Averaged networks", 1, None),
-    "scaling": ("Pixel scaling", None, None),
-    "train_share": ("Share of training digits used", 0.05, "%.2f"),
-    "label_noise": ("Share of wrong training labels", 0.05, "%.2f"),
-}
-# setting -> the glossary's term it is named for: its sentence follows the setting's help (where learners meet it)
-TERMS = {"epochs": "epoch", "hidden": "hidden unit", "lr": "learning rate", "batch": "batch",
-         "optimizer": "optimizer", "activation": "activation", "l2": "L2 weight decay", "patience": "early stopping",
-         "val_share": "validation split", "augment": "augmentation", "ensemble": "ensemble",
-         "scaling": "standardization", "label_noise": "overfitting"}
+# the order of the boxes: these first, the rest under "More settings"; each box's label, step, format, choices
+# and help come from nncore's BOUNDS
+MAIN = ("epochs", "hidden", "lr", "batch", "seed", "optimizer", "activation")
 MORE = ("momentum", "l2", "schedule", "patience", "val_share", "augment", "ensemble", "scaling", "train_share",
         "label_noise")
 
@@ -51,7 +30,7 @@ def _key(name):
 
 def _put(config):
     """Put a config's values into the setting widgets (before they are drawn)."""
-    for name in WIDGETS:
+    for name in BOUNDS:
         st.session_state[_key(name)] = getattr(config, name)
 
 
@@ -107,11 +86,11 @@ def settings_controls():
             st.caption(f":material/lock: This server fixes {plain(lock.words(fixed))}.")
         for problem in lock_problems:
             st.caption(f":orange[:material/warning: {lock.VARIABLE}: {plain(problem)}]")
-        for name in sorted(WIDGETS, key=lambda name: name in MORE):  # the main ones, then "More settings"
-            label, step, fmt = WIDGETS[name]
+        for name in MAIN + MORE:
             if name == MORE[0]:
                 more = st.expander("More settings", icon=":material/tune:")
             setting = BOUNDS[name]
+            label = setting.label
             st.session_state.setdefault(_key(name), getattr(defaults, name))
             if name in hidden:
                 values[name] = st.session_state[_key(name)]
@@ -119,19 +98,20 @@ def settings_controls():
             where = more if name in MORE else st
             help_text = (f"{setting.help[0].upper()}{setting.help[1:]}. Allowed: {setting.allowed()}; "
                          f"default {getattr(defaults, name)}.")
-            if name in TERMS:
-                help_text = f"{help_text}\n\n**{TERMS[name]}**: {define(TERMS[name])}"
+            if setting.term:  # the glossary's sentence follows the setting's help (where learners meet it)
+                help_text = f"{help_text}\n\n**{setting.term}**: {define(setting.term)}"
             # The value a box holds is also given as its default: the browser can draw a new box from its
-            # default before the value arrives (an Epochs box read 0 after a link opened), and a click
+            # default before the value arrives (an Epochs box opened from a link would read 0), and a click
             # in that moment would send the default back as the setting.
             current = st.session_state[_key(name)]
             if setting.choices:
                 values[name] = where.selectbox(label, setting.choices, key=_key(name), help=help_text,
                                                index=setting.choices.index(current) if current in setting.choices
-                                               else 0, disabled=name in locked, format_func=views.choice_name)
+                                               else 0, disabled=name in locked, format_func=setting.choice_name)
                 continue
             # no min/max on the box: a value out of range stays as typed and is explained below it
-            values[name] = where.number_input(label, value=setting.kind(current), step=setting.kind(step), format=fmt,
+            values[name] = where.number_input(label, value=setting.kind(current), step=setting.kind(setting.step),
+                                              format=setting.format,
                                               key=_key(name), help=help_text, disabled=name in locked)
             try:
                 check_setting(name, values[name])
@@ -153,7 +133,7 @@ def settings_controls():
             st.button("Handwriting preset", width="stretch", icon=":material/draw:", on_click=use_preset,
                       help="Settings that read digits people draw or upload far better: "
                            f"{nncore.handwriting_config().name} (about "
-                           f"{trainer.duration(trainer.estimate(nncore.handwriting_config()))} to train on an "
+                           f"{duration(trainer.estimate(nncore.handwriting_config()))} to train on an "
                            "idle core). Fills in the settings; then train them here or with Train.")
             _preset_filled(config)
     return config
@@ -188,7 +168,7 @@ def preset_config():
     them; returns (config, names of the locked settings that differ from the preset). Raises
     ConfigError when the locked values and the preset do not go together."""
     preset, locked = nncore.handwriting_config(), st.session_state.get("locked", [])
-    kept = {name: st.session_state.get(_key(name), getattr(preset, name)) for name in locked if name in WIDGETS}
+    kept = {name: st.session_state.get(_key(name), getattr(preset, name)) for name in locked if name in BOUNDS}
     differs = [name for name, value in kept.items() if value != getattr(preset, name)]
     return dataclasses.replace(preset, **kept), differs
 
@@ -202,7 +182,7 @@ def use_preset(train=False):
         st.session_state["preset_filled"] = False
         return
     locked = set(st.session_state.get("locked", []))
-    for name in WIDGETS:
+    for name in BOUNDS:
         if name not in locked:
             st.session_state[_key(name)] = getattr(config, name)
     st.session_state["preset_filled"] = not train
@@ -214,7 +194,7 @@ def load_settings(config):
     """Button callback: ``config``'s settings into the boxes (a teacher's locked ones stay), to
     train it or a variation of it."""
     locked = locked_settings()
-    for name in WIDGETS:
+    for name in BOUNDS:
         if name not in locked:
             st.session_state[_key(name)] = getattr(config, name)
 
@@ -235,7 +215,8 @@ def run_selector(top):
             return
         if st.session_state.get("selected_run") not in names:
             st.session_state["selected_run"] = names[0]
-        st.selectbox("Showing run", names, key="selected_run",
+        choices = {run.name: run.choice() for run in runs.all_runs()}
+        st.selectbox("Showing run", names, key="selected_run", format_func=choices.get,
                      help="The run every page shows, newest first. " + views.NAME_HELP)
         run = runs.selected()
         st.caption(f"{views.settings_text(run.config)} · {run.status}")
@@ -255,14 +236,14 @@ def teacher_link(settings):
         if settings is None:
             st.caption("Fix the settings marked in red first.")
             return
-        free = st.multiselect("Settings students may change", list(WIDGETS), default=["lr"], key="teacher_free",
-                              format_func=lambda name: WIDGETS[name][0])
+        free = st.multiselect("Settings students may change", list(MAIN + MORE), default=["lr"], key="teacher_free",
+                              format_func=lambda name: BOUNDS[name].label)
         hide = st.checkbox("Hide the fixed ones", key="teacher_hide")
         lesson = LESSONS.get(st.session_state.get("lesson"))
         on_lesson = lesson is not None and st.checkbox(f"Open on the lesson “{lesson.title}”", key="teacher_lesson",
                                                        help="The link opens Start here on this lesson, "
                                                             "before any guess.")
-        fixed = [name for name in WIDGETS if name not in free]
+        fixed = [name for name in MAIN + MORE if name not in free]
         params = links.to_params(settings, [], lock=fixed, hide=fixed if hide else (),
                                  lesson=lesson.key if on_lesson else None)
         query = "&".join(f"{k}={v}" for k, v in params.items() if k != "run")

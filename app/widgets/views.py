@@ -12,35 +12,17 @@ NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning r
              "s = seed; then any other setting that differs from the defaults.")
 
 
-# how a choice is written for people (the value itself stays the key the URL and the CLI use)
-CHOICE_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "relu": "ReLU",
-                "leaky_relu": "leaky ReLU", "standardize": "standardized", "divide": "divided by 16 (0-1)",
-                "none": "raw pixels (0-16)"}
-
-
-def choice_name(choice):
-    """A setting's choice as a person reads it: 'adam' -> 'Adam', 'leaky_relu' -> 'leaky ReLU'."""
-    return CHOICE_NAMES.get(choice, choice)
-
-
 probability_text = figures.probability_text  # the headline and the bars say the same
 
 
 def settings_text(config):
-    """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0'."""
+    """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0',
+    then each other setting that differs from the defaults (momentum only for the momentum optimizer)."""
     defaults = nncore.TrainConfig()
-    words = [f"{config.hidden} hidden units", f"learning rate {config.lr:g}", f"batches of {config.batch}",
-             f"{config.epochs} epochs", f"seed {config.seed}"]
-    extras = {"activation": f"{choice_name(config.activation)} units", "optimizer": f"{choice_name(config.optimizer)}",
-              "momentum": f"momentum {config.momentum:g}", "l2": f"L2 {config.l2:g}",
-              "schedule": f"{config.schedule} schedule", "patience": f"early-stopping patience {config.patience}",
-              "val_share": f"{config.val_share:.0%} validation", "augment": f"{config.augment} augmented copies",
-              "ensemble": f"{config.ensemble} networks averaged", "scaling": f"pixels {choice_name(config.scaling)}",
-              "train_share": f"{config.train_share:.0%} of the training digits",
-              "label_noise": f"{config.label_noise:.0%} of training labels wrong"}
-    words += [text for name, text in extras.items() if getattr(config, name) != getattr(defaults, name)
+    always = ("hidden", "lr", "batch", "epochs", "seed")
+    others = [name for name in nncore.BOUNDS if name not in always and getattr(config, name) != getattr(defaults, name)
               and (name != "momentum" or config.optimizer == "momentum")]
-    return " · ".join(words)
+    return " · ".join(nncore.BOUNDS[name].describe(getattr(config, name)) for name in always + tuple(others))
 
 
 def digit_gallery(pixels, captions, columns=10, scale=8):
@@ -99,8 +81,9 @@ def no_runs_yet(what):
 
 
 def run_header(run):
-    """The run's name (its meaning on hover), its settings in words, and the command that trains it."""
-    st.subheader(f"Run {run.name}", help=NAME_HELP)
+    """The run in words (its short code and the code's meaning on hover), its settings in words, and the
+    command that trains it."""
+    st.subheader(f"{run.label[0].upper()}{run.label[1:]} :gray[({run.name})]", help=NAME_HELP)
     st.caption(f"{settings_text(run.config)} · {run.status}")
     command = run.config.command()  # inline code, not st.code: its highlighter is 1.5 MB of JavaScript
     st.caption(f":material/terminal: Train it again: `{command}`"

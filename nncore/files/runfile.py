@@ -20,15 +20,7 @@ from ..data import Standardizer
 from ..errors import WeightsFileError, shorten
 from ..model import MLP, Ensemble
 from ..training import HEALTH_KEYS, HISTORY_KEYS, TrainResult
-from .npz import (
-    FORMAT_VERSION,
-    STALE_SECONDS,
-    WEIGHTS,
-    check_predictions,
-    check_run,
-    read_arrays,
-    scalar,
-)
+from .npz import FORMAT_VERSION, STALE_SECONDS, WEIGHTS, check_predictions, check_run, read_arrays, scalar
 
 
 def to_bytes(result, snapshots=False):

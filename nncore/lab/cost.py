@@ -6,7 +6,7 @@ step on a batch, plus a validation pass per epoch and the building of augmented 
 seconds of a step of any size come from a StepModel: steps of a few sizes (a 3 x 3 grid of hidden
 units and batch rows, the largest 1,024 x 1,024) are measured once, on one BLAS thread as
 training runs, and any other size is read off that grid. An estimate then costs microseconds,
-whatever sizes are typed (timing each new size cost a grid of large ones 13 s of CPU).
+whatever sizes are typed: no step of a typed size is ever timed.
 
 A step is timed in the CPU seconds of the thread that runs it, not on the wall clock, so steps
 measured while other sessions train are not counted slow; and a model is measured again once
@@ -28,6 +28,20 @@ from .threads import single_threaded_blas
 AUGMENT_SECONDS_PER_DIGIT = 35e-6  # distorting one training digit (bench/handwriting.py: ~0.35 s for 10,770)
 GRID = (16, 128, 1024)  # hidden units and batch rows measured: 9 sizes in all
 MAX_AGE = 600.0         # seconds a fitted model is used before its steps are measured again
+
+
+def duration(seconds):
+    """Seconds as a person reads them: '0.04 s', '3.2 s', '35 s', '4 min 10 s', '12 min', '2 h 5 min'."""
+    if seconds < 1:
+        return f"{seconds:.2g} s"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s" if minutes < 10 else f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def measured_step(hidden, batch, activation="relu", optimizer="sgd"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import data
-from ..config import TrainConfig, number_text
+from ..config import OPTIMIZER_NAMES, TrainConfig, number_text
 from ..imaging import augment
 from . import inside as inspect
 
@@ -386,7 +386,6 @@ ACTIVATION = Lesson(
 # --- 7. Optimizers -----------------------------------------------------------------------------------------------
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
 OPTIMIZER_RATES = (0.1, 0.003)
 def explain_optimizers(results):
     """Runs of OPTIMIZERS at two learning rates; the answer is about the first rate."""

@@ -115,11 +115,6 @@ def _distinct(name, values):
     return distinct
 
 
-def seconds_text(seconds):
-    """Seconds as a person reads them: '0.04 s', '3.2 s', '75 s'."""
-    return f"{seconds:.2f} s" if seconds < 1 else f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
-
-
 def value_text(value):
     """A setting's value as a person writes it: 64, 0.001, tanh."""
     return value if isinstance(value, str) else number_text(value)

@@ -85,7 +85,7 @@ def test_a_run_whose_kept_epoch_is_its_last_is_not_told_to_stop_earlier():
 ])
 def test_real_runs_get_the_note_their_history_shows(config, overfitting):
     """Noisy labels: accuracy falls with the rising loss; Adam at 0.01: the loss creeps up while the
-    kept epoch is the last and best (issue 18); SGD at lr 1, the sweep's best, and the default: no note."""
+    kept epoch is the last and best; SGD at lr 1, the sweep's best, and the default: no note."""
     result = nncore.train(config)
     note = analysis.validation_loss_note(result)
     assert (note and note["overfitting"]) == overfitting

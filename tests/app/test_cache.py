@@ -51,7 +51,7 @@ def test_training_records_go_when_their_last_user_is_done():
 
 
 def test_memory_levels_off_over_hundreds_of_distinct_trainings():
-    """Issue 13: the server grew ~0.23 MB per distinct training with no plateau."""
+    """The cache's memory stays within its limit however many distinct trainings pass through it."""
     cache = RunCache(entries=64, limit=2 * 2**20)
     nncore.train(TrainConfig(epochs=1, hidden=4))  # first-use allocations (data, splits) before measuring
     tracemalloc.start()

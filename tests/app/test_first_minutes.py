@@ -1,4 +1,4 @@
-"""What a new learner trips over in the first ten minutes (issue 12), driven headless with AppTest."""
+"""What a new learner trips over in the first ten minutes, driven headless with AppTest."""
 
 import json
 
@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.widgets import views
+from nncore import BOUNDS
 from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
@@ -127,7 +128,10 @@ def test_the_compare_table_shows_dashes_not_none_and_explains_its_headers(app):
     table = app.dataframe[0].value
     assert "None" not in table.astype(str).to_string()
     assert "—" in table["best val acc (epoch)"].tolist()
-    assert {"hidden (h)", "rate (lr)", "epochs (e)"} & set(table.columns) == {"rate (lr)", "epochs (e)"}
+    assert {"Hidden units", "Learning rate", "epochs (e)"} & set(table.columns) == {"Learning rate", "epochs (e)"}
+    assert table["Learning rate"].tolist() == ["0.1", "50"], "the setting that differs, as people write it"
+    assert table["run"].tolist() == ["default settings", "learning rate 50"], "each run in words"
+    assert table["code"].tolist() == ["h64 lr0.1 b64 e30 s0", "h64 lr50 b64 e30 s0"], "and by its short code"
 
 
 def test_pinned_runs_cannot_be_deleted_and_a_delete_can_be_undone(trained):
@@ -228,14 +232,16 @@ def test_a_rising_validation_loss_from_too_large_adam_steps_is_not_called_overfi
 
 
 def test_the_sidebar_writes_optimizers_and_activations_as_people_do():
-    from app.widgets import views
-    assert [views.choice_name(c) for c in ("sgd", "momentum", "adam", "relu", "leaky_relu", "tanh")] == [
-        "SGD", "SGD with momentum", "Adam", "ReLU", "leaky ReLU", "tanh"]
+    names = [BOUNDS[name].choice_name(c) for name, c in (("optimizer", "sgd"), ("optimizer", "momentum"),
+                                                            ("optimizer", "adam"), ("activation", "relu"),
+                                                            ("activation", "leaky_relu"), ("activation", "tanh"))]
+    assert names == ["SGD", "SGD with momentum", "Adam", "ReLU", "leaky ReLU", "tanh"]
+    assert fresh_with({}).selectbox(key="setting_optimizer").options == ["SGD", "SGD with momentum", "Adam"]
 
 
 def test_each_settings_box_is_drawn_with_the_value_it_holds_as_its_default():
     """A browser can draw a new box from its default before its value arrives: with a default of 0,
-    an Epochs box opened from a link read 0, and a click in that moment trained 0 (caught in Chromium)."""
+    an Epochs box opened from a link would read 0, and a click in that moment would train 0."""
     at = fresh_with({"epochs": "12", "hidden": "24", "lr": "0.05", "optimizer": "adam"})
     boxes = {box.key: box.proto.default for box in at.number_input}
     assert boxes["setting_epochs"] == 12 and boxes["setting_hidden"] == 24 and boxes["setting_lr"] == 0.05
@@ -253,7 +259,7 @@ def test_the_new_settings_are_in_the_sidebar_train_into_the_run_and_its_curves_s
     assert not app.exception
     run = session_runs(app)[0]
     assert (run.config.scaling, run.config.train_share, run.config.label_noise) == ("none", 0.5, 0.1)
-    assert any("pixels raw pixels (0-16) · 50% of the training digits · 10% of training labels wrong" in c
+    assert any("· raw pixels (0-16) · 50% of the training digits · 10% of training labels wrong" in c
                for c in texts(app, "caption"))
     app.switch_page(PAGES["curves"]).run()
     titles = [spec["layout"]["title"]["text"] for spec in chart_specs(app)]
@@ -300,3 +306,16 @@ def test_the_counts_sentence_calls_classes_balanced_when_they_differ_by_less_tha
     assert "From 95 (digit 0) to 10" in text
     assert ("about as many of each digit" in text) is balanced
     assert ("much rarer" in text) is not balanced
+
+
+
+def test_runs_are_offered_and_headed_in_words_with_their_short_code_beside(trained):
+    train(trained, hidden=16, lr=0.3)
+    assert trained.selectbox(key="selected_run").options == [
+        "16 hidden units, learning rate 0.3 (h16 lr0.3 b64 e30 s0)", "default settings (h64 lr0.1 b64 e30 s0)"]
+    assert trained.selectbox(key="selected_run").value == "h16 lr0.3 b64 e30 s0", "the value stays the run's name"
+    trained.selectbox(key="selected_run").set_value("h64 lr0.1 b64 e30 s0").run()
+    trained.switch_page(PAGES["curves"]).run()
+    assert "Default settings :gray[(h64 lr0.1 b64 e30 s0)]" in [h.value for h in trained.subheader]
+    compare = trained.switch_page(PAGES["compare"]).run()
+    assert compare.multiselect(key="compare_runs").options[0].startswith("h"), "chips keep the short code"

@@ -218,7 +218,7 @@ def test_two_pca_directions_hold_under_a_third_of_the_pixels_spread():
 
 
 def test_tsne_runs_on_one_thread(monkeypatch):
-    """Issue 22, defect 3: t-SNE used every core (24-40 s of CPU per view; 1.3 s on one thread)."""
+    """t-SNE runs on one BLAS thread, not on every core of a shared server."""
     from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_info
 
@@ -257,7 +257,7 @@ def test_a_subsample_is_seeded_ordered_and_all_rows_when_they_fit():
 
 
 def test_projections_compute_inside_their_turn_once_per_run(run, evaluation):
-    """Issue 22, defect 3: the t-SNE ran outside the training queue; the page hands its turn in."""
+    """The t-SNE waits its turn in the training queue; the page hands its turn in."""
     turns = []
 
     @contextlib.contextmanager

@@ -174,7 +174,7 @@ def test_where_the_classes_live_with_tsne(trained):
 
 
 def test_tsne_waits_for_its_turn_in_the_training_queue(trained):
-    """Issue 22, defect 3: t-SNE ran outside the queue, beside the trainings that waited in it.
+    """t-SNE must not run outside the queue, beside the trainings that wait in it.
     With every slot held by another session, the page's t-SNE waits, then runs once they are free."""
     trained.switch_page(PAGES["classes"]).run()
     queue = trainer.shared_queue()
@@ -196,7 +196,7 @@ def test_tsne_waits_for_its_turn_in_the_training_queue(trained):
 
 
 def test_tsne_over_the_budget_places_a_sample_and_says_so(trained, monkeypatch):
-    """Issue 22, defect 3: announced as "a few seconds" whatever it cost; now its estimate decides."""
+    """Its announced duration comes from its estimate, not a fixed "a few seconds"."""
     hidden, digits = session_runs(trained)[0].config.hidden, len(nncore.split(0).test)
     budget = inside.tsne_seconds(150, 64) + inside.tsne_seconds(150, hidden)
     keep, _ = inside.tsne_plan(digits, hidden, budget)

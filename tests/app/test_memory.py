@@ -1,6 +1,6 @@
 """app/server/memory.py and the budgets it sets: a session's runs, an upload's snapshots, every
-session's uploads (issue 22, defect 11: a 20 KB file of zeros became an 11.7 MB run, twelve of them
-in one tab)."""
+session's uploads (a small file that declares a large run must not become a large run in memory, nor
+twelve of them in one tab)."""
 
 import gc
 

@@ -108,7 +108,7 @@ def test_the_chart_has_both_curves_per_epoch():
 
 
 def test_while_it_waits_for_a_slot_it_shows_its_place_and_trains_once_the_slot_frees(monkeypatch):
-    """The comparison waited in the queue with a spinner only: no place in line, no Stop (issue 22, defect 12)."""
+    """The comparison waited in the queue with a spinner only: no place in line, no Stop."""
     from app.server import trainer
 
     monkeypatch.setenv("DIGITS_TRAINING_SLOTS", "1")

@@ -1,4 +1,4 @@
-"""app/state/person.py: the training queue counts a person (a browser), not a tab (issue 22, defect 6)."""
+"""app/state/person.py: the training queue counts a person (a browser), not a tab."""
 
 import binascii
 

@@ -1,5 +1,5 @@
-"""Issue 22, round three of hostile input, app side: links that crashed (8), link text shown as
-markdown (9), a link's runs against one budget (5), the teacher's lock (7), uploads and memory (11)."""
+"""Hostile input, app side: links that must not crash, link text shown as text (not markdown), a
+link's runs against one budget, the teacher's lock, uploads and memory."""
 
 import re
 
@@ -13,6 +13,7 @@ from app.server import lock, sweeps, trainer
 from app.server.cache import RunCache
 from app.state import links, runs
 from app.widgets.text import plain
+from nncore.lab.cost import duration
 from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
@@ -210,11 +211,11 @@ def test_the_sweep_page_offers_no_setting_the_server_locks(server_lock):
     assert "Hidden units" not in at.selectbox(key="sweep_first").options
 
 
-# Issue 18, "Estimates under load": an estimate says what it assumes -----------------------------
+# Estimates under load: an estimate says what it assumes ------------------------------------------
 
 def test_the_presets_estimate_is_computed_and_says_it_assumes_an_idle_core(app):
     (preset,) = [b for b in app.sidebar.button if b.label == "Handwriting preset"]
-    seconds = trainer.duration(nncore.estimate_seconds(nncore.handwriting_config()))
+    seconds = duration(nncore.estimate_seconds(nncore.handwriting_config()))
     assert f"(about {seconds} to train on an idle core)" in preset.help
 
 

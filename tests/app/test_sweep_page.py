@@ -205,8 +205,8 @@ def test_the_best_run_can_be_trained_beside_scikit_learn(page):
 # --- figure builders ------------------------------------------------------------------------------
 
 def test_a_scheduler_that_never_answers_leaves_the_page_usable_and_sweeps_run_here(app, monkeypatch):
-    """Issue 22, defect 4: the page waited for the Client, which never returned, holding the
-    cached call's lock, so every session's Sweep page hung (AppTest's 60 s timeout fails it)."""
+    """The page must not wait for a Client that never returns while it holds the cached call's lock:
+    every session's Sweep page would hang (AppTest's 60 s timeout fails it)."""
     with Listener() as silent:
         monkeypatch.setenv(sweeps.SCHEDULER_VARIABLE, silent.address)
         at = app.switch_page(PAGES["sweep"]).run()

@@ -1,4 +1,4 @@
-"""What one visitor can cost the server, app side (issue 13): links that broke the page, training over
+"""What one visitor can cost the server, app side: links that broke the page, training over
 the budget, messages hidden by the page itself."""
 
 import pytest

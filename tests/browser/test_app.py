@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from support.sessions import run_code, run_heading
 from tests.drawn import MOUSE_STROKES, photo_of_digit
 
 PAGES = ["Start here", "Train & overview", "Curves & confusion", "Probe a digit", "Hidden units",
@@ -56,11 +57,11 @@ def train(page):
 
 
 def selected_runs(page):
-    """The options of the sidebar's "Showing run" box."""
+    """The short codes of the options of the sidebar's "Showing run" box."""
     page.get_by_role("combobox", name="Showing run").click()
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
-    return options
+    return [run_code(option) for option in options]
 
 
 def no_errors(page):
@@ -82,7 +83,7 @@ def test_every_page_opens_directly_with_our_navigation_and_something_to_show(pag
 def test_train_watch_and_switch_pages_keeps_the_run(page, server, shot):
     open_app(page, server)
     train(page)
-    expect(page.get_by_role("heading", name="Run h64 lr0.1 b64 e30 s0")).to_be_visible()
+    expect(page.get_by_role("heading", name=run_heading("h64 lr0.1 b64 e30 s0"))).to_be_visible()
     expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible()
     assert selected_runs(page) == ["h64 lr0.1 b64 e30 s0"]
     shot(page, "overview")

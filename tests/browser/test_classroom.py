@@ -56,12 +56,12 @@ def test_one_slot_three_people(browser, one_slot_server):
 
     first.get_by_role("button", name="Stop", exact=True).click()  # the slot frees: the third trains
     settle(first)
-    expect(first.get_by_role("heading", name=re.compile(r"Run h1024 lr0\.1 b64 e500 s0 a10 n2 · stopped at \d+.500"))
+    expect(first.get_by_role("heading", name=re.compile(r"\(h1024 lr0\.1 b64 e500 s0 a10 n2 · stopped at \d+.500\)$"))
            ).to_be_visible()
     expect(progress(third)).to_contain_text(re.compile(r"epoch \d+/500"), timeout=60_000)
     third.get_by_role("button", name="Stop", exact=True).click()
     settle(third)
-    expect(third.get_by_role("heading", name=re.compile(r"Run h512 .* stopped at \d+.500"))).to_be_visible()
+    expect(third.get_by_role("heading", name=re.compile(r"\(h512 .* stopped at \d+.500\)$"))).to_be_visible()
     for page in (first, second, third):
         expect(page.locator("[data-testid=stException]")).to_have_count(0)
         page.context.close()

@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from support.sessions import run_code
 from tests.browser.test_app import go, no_errors, open_app, settle
 
 CHARTS = """title => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
@@ -76,7 +77,7 @@ def pick(page, box, option):
 
 
 def shown_run(page):
-    return page.get_by_role("combobox", name="Showing run", exact=True).input_value()
+    return run_code(page.get_by_role("combobox", name="Showing run", exact=True).input_value())
 
 
 def test_a_reload_brings_back_all_twelve_runs_with_the_selected_one_and_their_colours(page, server, shot):
@@ -86,7 +87,7 @@ def test_a_reload_brings_back_all_twelve_runs_with_the_selected_one_and_their_co
              + "&overlay=" + ",".join(str(s) for s in seeds))
     expect(overlay_tags(page)).to_have_count(12)
     # a session whose colours are not in order: delete a run, train another (it takes the free colour)
-    pick(page, "Run", "h64 lr0.1 b64 e3 s5")
+    pick(page, "Run", "3 epochs, seed 5 (h64 lr0.1 b64 e3 s5)")
     page.get_by_role("button", name="Delete", exact=True).click()
     settle(page)
     box = page.locator("[data-testid=stSidebar]").get_by_role("spinbutton", name="Seed", exact=True)
@@ -96,7 +97,7 @@ def test_a_reload_brings_back_all_twelve_runs_with_the_selected_one_and_their_co
     page.get_by_role("button", name="Train", exact=True).click()
     settle(page)
     pick(page, "Runs to overlay", "h64 lr0.1 b64 e3 s50")
-    pick(page, "Showing run", "h64 lr0.1 b64 e3 s3")
+    pick(page, "Showing run", "3 epochs, seed 3 (h64 lr0.1 b64 e3 s3)")
     expect(overlay_tags(page)).to_have_count(12)
     before = colours(page, 12)
     assert len(before) == 12 and len(set(before.values())) == 12, before
@@ -143,7 +144,7 @@ def test_the_preset_then_a_drawn_digit_probe_remembers_and_how_it_learns_asks_fo
     expect(page.get_by_text(re.compile(r"^Filled in the handwriting preset: 256 hidden units"))).to_be_visible()
     page.get_by_role("button", name="Train the preset now").click()
     settle(page)
-    expect(page.get_by_role("combobox", name="Showing run")).to_have_value(re.compile(r"^h256 "))
+    expect(page.get_by_role("combobox", name="Showing run")).to_have_value(re.compile(r"\(h256 "))
     expect(page.get_by_text(re.compile(r"^Filled in the handwriting preset"))).to_have_count(0)
 
     go(page, "Probe a digit")

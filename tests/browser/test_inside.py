@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from support.sessions import run_heading
 from tests.browser.test_app import go, no_errors, open_app, settle
 
 LONG = 300_000  # ms: the ceiling for waiting on work (training, a whole replay) on a loaded machine
@@ -32,7 +33,7 @@ def trained_page(page, server):
     generous ceiling: on a loaded 2-core machine training it can take minutes."""
     page.set_viewport_size({"width": 1400, "height": 1000})
     open_app(page, server, "?run=default")
-    expect(page.get_by_role("heading", name="Run h64 lr0.1 b64 e30 s0")).to_be_visible(timeout=LONG)
+    expect(page.get_by_role("heading", name=run_heading("h64 lr0.1 b64 e30 s0"))).to_be_visible(timeout=LONG)
     settle(page)
     return page
 

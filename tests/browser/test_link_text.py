@@ -1,4 +1,4 @@
-"""A link's text is shown as text in the browser (issue 22, defect 9): a note quoting
+"""A link's text is shown as text in the browser: a note quoting
 ``[log in again](https://example.invalid)`` was a clickable outside link in a toast, and
 ``![x](http://127.0.0.1:PORT/t.png)`` made every visitor's browser fetch that image."""
 

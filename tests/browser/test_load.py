@@ -1,4 +1,4 @@
-"""Many users at once (issue 4): people using the app together each keep to their own runs, with
+"""Many users at once: people using the app together each keep to their own runs, with
 no error, and a person who leaves while training does not leave the training running.
 
 The sessions make support/sessions.py's visit, as in bench/loadtest.py (this is its smaller

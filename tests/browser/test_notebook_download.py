@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 import nncore
 from support.notebooks import ending, execute, text
+from support.sessions import run_heading
 from tests.browser.test_app import go, no_errors, open_app, set_setting, train
 
 
@@ -26,7 +27,7 @@ def test_the_downloaded_notebook_executes_and_ends_with_the_runs_test_accuracy(p
     open_app(page, server)
     set_setting(page, "Epochs", 4)
     train(page)
-    expect(page.get_by_role("heading", name="Run h64 lr0.1 b64 e4 s0")).to_be_visible()
+    expect(page.get_by_role("heading", name=run_heading("h64 lr0.1 b64 e4 s0"))).to_be_visible()
     expect(page.get_by_role("button", name="Download as a notebook")).to_be_visible()
     no_errors(page)
     shot(page, "overview-1400")
