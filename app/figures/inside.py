@@ -11,8 +11,8 @@ from plotly.subplots import make_subplots
 from app.figures.run import COLORS, Curve, confusion_heatmap, log_ticks, training_curves
 
 DIVERGING = "RdBu_r"
-PITCH = 12  # a tile of the unit grid: 8 pixels and, above them, a BAND for its label (and gaps between tiles)
-BAND = 4  # pixel rows: a label of LABEL_SIZE px fits in it down to a phone's width (2 rows overlapped the tiles)
+PITCH = 13  # a tile of the unit grid: 8 pixels and, above them, a BAND for its label (and gaps between tiles)
+BAND = 5  # pixel rows: a label of LABEL_SIZE px fits in it down to a phone's width (2 rows overlapped the tiles)
 LABEL_SIZE = 12  # px; 10 was hard to read
 _MARGIN = dict(l=20, r=20, t=50, b=20)
 _DIGITS = [str(d) for d in range(10)]
