@@ -5,7 +5,7 @@ import streamlit as st
 
 from app.server import settings as server_settings
 from app.server import trainer
-from app.widgets import link_notes, sidebar
+from app.widgets import link_notes, narrow, sidebar
 from app.widgets.text import plain
 from nncore.errors import shorten
 
@@ -37,6 +37,7 @@ PAGES = {
 # Streamlit to its older folder-based navigation as well, which answers a page's URL opened directly
 # with a "Page not found" dialog (and makes AppTest skip this script on reruns).
 page = st.navigation(PAGES)
+narrow.fit()  # a phone: the sidebar closes after navigation, the chart toolbar sits above the chart
 
 shown_run = st.sidebar.container()  # first in the sidebar, filled once this run's trainings are done
 notes = sidebar.restore_from_url()

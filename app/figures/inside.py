@@ -11,7 +11,9 @@ from plotly.subplots import make_subplots
 from app.figures.run import COLORS, Curve, confusion_heatmap, log_ticks, training_curves
 
 DIVERGING = "RdBu_r"
-PITCH = 10  # a tile of the unit grid: 8 pixels and, above them, a 2-pixel band for its label
+PITCH = 13  # a tile of the unit grid: 8 pixels and, above them, a BAND for its label (and gaps between tiles)
+BAND = 5  # pixel rows: a label of LABEL_SIZE px fits in it down to a phone's width (2 rows overlapped the tiles)
+LABEL_SIZE = 12  # px; 10 was hard to read
 _MARGIN = dict(l=20, r=20, t=50, b=20)
 _DIGITS = [str(d) for d in range(10)]
 
@@ -43,9 +45,9 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
     xs, ys, names, hovers = [], [], [], []
     for position, (image, votes, unit) in enumerate(zip(grid.images, grid.votes, grid.units, strict=True)):
         r, c = divmod(position, columns)
-        z[r * PITCH + 2:(r + 1) * PITCH, c * PITCH:c * PITCH + 8] = image
+        z[r * PITCH + BAND:(r + 1) * PITCH, c * PITCH:c * PITCH + 8] = image
         xs.append(c * PITCH + 3.5)
-        ys.append(r * PITCH + 5.5)
+        ys.append(r * PITCH + BAND + 3.5)
         best, worst = int(np.argmax(votes)), int(np.argmin(votes))
         names.append(f"{unit}→{best}")
         hovers.append(f"<b>unit {unit}</b>: its weights to the digits (W2 row)<br>{_votes(votes, range(5))}<br>"
@@ -55,7 +57,8 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
                                colorbar=dict(title="weight", thickness=12, len=min(1.0, 0.3 * rows))))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=[int(u) for u in grid.units], hovertext=hovers,
                              hoverinfo="text", marker=dict(size=30, opacity=0), showlegend=False))
-    fig.add_trace(go.Scatter(x=xs, y=[y - 4.6 for y in ys], mode="text", text=labels or names, textfont=dict(size=10),
+    label_ys = [y - 3.5 - BAND + (BAND - 1) / 2 for y in ys]  # the middle of the band above each tile
+    fig.add_trace(go.Scatter(x=xs, y=label_ys, mode="text", text=labels or names, textfont=dict(size=LABEL_SIZE),
                              hoverinfo="skip", showlegend=False))
     if grid.blank is not None and grid.blank.any():  # last: the click handler counts on the points being trace 1
         fig.add_trace(_blank_layer(z, grid.blank, rows, columns))
@@ -64,7 +67,7 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
                       hoverdistance=-1, dragmode=False)
     if chosen in list(grid.units):
         r, c = divmod(list(grid.units).index(chosen), columns)
-        _outline(fig, c * PITCH + 3.5, r * PITCH + 5.5, 4.3)
+        _outline(fig, c * PITCH + 3.5, r * PITCH + BAND + 3.5, 4.3)
     _square(fig).update_xaxes(range=[-1, columns * PITCH - 1])
     return fig
 
@@ -79,8 +82,8 @@ def _blank_layer(z, blank, rows, columns):
     tile = np.where(blank.reshape(8, 8), 1.0, np.nan)
     for r in range(rows):
         for c in range(columns):
-            if not np.all(np.isnan(z[r * PITCH + 2:(r + 1) * PITCH, c * PITCH:c * PITCH + 8])):
-                marks[r * PITCH + 2:(r + 1) * PITCH, c * PITCH:c * PITCH + 8] = tile
+            if not np.all(np.isnan(z[r * PITCH + BAND:(r + 1) * PITCH, c * PITCH:c * PITCH + 8])):
+                marks[r * PITCH + BAND:(r + 1) * PITCH, c * PITCH:c * PITCH + 8] = tile
     return go.Heatmap(z=marks, colorscale=[[0, BLANK_GREY], [1, BLANK_GREY]], showscale=False, hoverinfo="skip",
                       name="blank in every training digit")
 

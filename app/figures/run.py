@@ -156,6 +156,10 @@ def batch_losses(losses, epoch, title=None):
     return fig
 
 
+RIGHT_BLUES = [[0, "#eff3ff"], [1, "#9ecae1"]]  # the confusion matrix's diagonal: light blues...
+RIGHT_TEXT = "#08306b"  # ...under dark navy counts (contrast at least 7:1 on every blue of the scale)
+
+
 def confusion_heatmap(counts, percentages, title="Confusion matrix on the test split"):
     """Heatmap of a (10, 10) confusion matrix, counts in the cells and row percentages on hover:
     correct answers (the diagonal) in blue, mistakes in red on their own scale, so that a cell
@@ -168,13 +172,13 @@ def confusion_heatmap(counts, percentages, title="Confusion matrix on the test s
     hover = "true %{y}, predicted %{x}<br>%{text} digits (%{customdata:.1f}% of the true %{y}s)<extra></extra>"
     top = max(1.0, float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 1.0)
     # zmax as well as zmin: Plotly ignores a zmin given alone and stretches the scale over the diagonal's
-    # own range, so 32 right of 35 would look as pale as an empty cell beside 37 of 37; the blue stops at a
-    # mid tone so the counts written on it stay readable
+    # own range, so 32 right of 35 would look as pale as an empty cell beside 37 of 37. The blues stay light
+    # and the counts on them dark navy: Plotly's automatic white-or-black text on a mid blue was hard to read.
     most_right = max(1.0, float(np.diag(counts).max()))
     fig = go.Figure([
-        go.Heatmap(z=right, x=labels, y=labels, colorscale=[[0, "#eff3ff"], [1, "#4292c6"]], zmin=0, zmax=most_right,
-                   text=counts, texttemplate="%{text}", customdata=percentages, showscale=False,
-                   hovertemplate=hover, hoverongaps=False),
+        go.Heatmap(z=right, x=labels, y=labels, colorscale=RIGHT_BLUES, zmin=0, zmax=most_right,
+                   text=counts, texttemplate="%{text}", textfont=dict(color=RIGHT_TEXT), customdata=percentages,
+                   showscale=False, hovertemplate=hover, hoverongaps=False),
         go.Heatmap(z=mistakes, x=labels, y=labels, colorscale=[[0, "#fcbba1"], [1, "#a50f15"]], zmin=0.5,
                    zmax=top, text=counts, texttemplate="%{text}", customdata=percentages, showscale=False,
                    hovertemplate=hover, hoverongaps=False),

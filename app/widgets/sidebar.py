@@ -79,7 +79,11 @@ def settings_controls():
     for name, value in fixed.items():  # whatever a link or a click put there
         st.session_state[_key(name)] = value
     with st.sidebar:
-        st.subheader("Train a new run")
+        # Train sits beside the heading, above the settings: below them it fell under the fold of a
+        # 1400x1000 screen (the page list and the run shown come first); the button is drawn once the
+        # boxes' values are read, into this place.
+        heading, train_place = st.columns([3, 2], vertical_alignment="center")
+        heading.subheader("Train a new run")
         if locked - set(fixed):
             st.caption(f":material/lock: Your teacher fixed {', '.join(sorted(locked - set(fixed)))}.")
         if fixed:
@@ -125,8 +129,9 @@ def settings_controls():
         st.session_state["sidebar_settings"] = config
         # read as the button's return value, not in a callback: a callback would get the settings of the
         # previous script run, and a value typed just before the click would not be the one trained
-        if st.button("Train", type="primary", width="stretch", icon=":material/play_arrow:", disabled=config is None,
-                     help="Fix the settings marked in red first" if config is None else "Train these settings"):
+        if train_place.button("Train", type="primary", width="stretch", icon=":material/play_arrow:",
+                              disabled=config is None, help="Fix the settings marked in red first" if config is None
+                              else "Train the settings below"):
             _request(config)
             st.session_state["preset_filled"] = False
         if not locked:
@@ -271,3 +276,4 @@ def write_url(settings):
     current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
     if current != params:
         st.query_params.from_dict(params)
+

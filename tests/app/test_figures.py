@@ -77,6 +77,31 @@ def test_confusion_heatmap_shades_right_answers_from_zero_not_from_the_weakest_d
     assert right.zmin == 0 and right.zmax == 37
 
 
+def contrast(first, second):
+    """WCAG's contrast ratio of two '#rrggbb' colours: 1 (the same) to 21 (black on white)."""
+    def luminance(colour):
+        channels = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+        linear = np.where(channels <= 0.03928, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_is_wcag_s_ratio():
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0 and contrast("#4292c6", "#4292c6") == 1.0
+    # the diagonal's old mid blue: Plotly's automatic white text on it is under WCAG's 4.5, black just over it
+    assert contrast("#ffffff", "#4292c6") < 4.5 < contrast("#000000", "#4292c6")
+
+
+def test_confusion_heatmap_writes_the_right_answers_in_a_colour_readable_on_every_blue():
+    counts = np.diag([37, 0, 18])
+    right = figures.confusion_heatmap(counts, 100 * np.eye(3)).data[0]
+    assert right.textfont.color is not None  # not Plotly's white-or-black guess
+    blues = [colour for _, colour in right.colorscale]
+    assert len(blues) == 2  # the ends: a blend of two colours lies between their luminances
+    assert all(contrast(right.textfont.color, blue) >= 7 for blue in blues)  # WCAG AAA, for small numbers
+
+
 def test_per_class_bars_are_precision_and_recall_from_zero_with_their_values():
     fig = figures.per_class_bars(np.linspace(0.9, 1, 10), np.linspace(1, 0.875, 10))
     assert [t.name for t in fig.data] == ["precision", "recall"] and len(fig.data[0].y) == 10

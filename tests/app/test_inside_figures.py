@@ -18,15 +18,33 @@ def test_unit_mosaic_tiles_every_unit_on_one_scale_with_gaps():
     heat, points, labels = figure.data
     z = np.asarray(heat.z, dtype=float)
     assert z.shape == (3 * fig.PITCH, 4 * fig.PITCH)
-    np.testing.assert_array_equal(z[2:10, 0:8], g.images[0])
-    P = fig.PITCH
-    np.testing.assert_array_equal(z[P + 2:2 * P, P:P + 8], g.images[5])  # the sixth unit: row 1, column 1
-    assert np.isnan(z[0, 0]) and np.isnan(z[2, 8])  # label band and gap
+    P, B = fig.PITCH, fig.BAND
+    np.testing.assert_array_equal(z[B:P, 0:8], g.images[0])
+    np.testing.assert_array_equal(z[P + B:2 * P, P:P + 8], g.images[5])  # the sixth unit: row 1, column 1
+    assert np.isnan(z[0:B, 0:8]).all() and np.isnan(z[B, 8])  # label band and gap
     assert (heat.zmin, heat.zmid, heat.zmax) == (-1.5, 0, 1.5) and heat.hoverinfo == "skip"
     assert list(points.customdata) == list(range(100, 110))
     best = int(np.argmax(g.votes[2]))
     assert labels.text[2] == f"102→{best}" and f"{g.votes[2][best]:+.2f}" in points.hovertext[2]
     assert "Hidden units after epoch 7" in figure.layout.title.text
+
+
+# the pages' grids as drawn at 1400 px, and on a 390 px phone (where the colour bar and margins leave the tiles
+# about 260 px)
+@pytest.mark.parametrize("columns, width", [(8, 400), (10, 900), (8, 260)])
+def test_unit_mosaic_labels_sit_in_their_band_above_the_tiles_and_fit_it(columns, width):
+    figure = fig.unit_mosaic(grid(2 * columns), columns=columns, width=width)
+    heat, _, labels = figure.data
+    z = np.asarray(heat.z, dtype=float)
+    size = labels.textfont.size
+    assert size >= 12  # 10 px was too small to read
+    pixel = width / (columns * fig.PITCH)  # screen px per tile pixel (the tiles are square)
+    for x, y in zip(labels.x, labels.y, strict=True):
+        top = int(np.floor(y - size / 2 / pixel + 0.5))  # the rows the label's text covers
+        bottom = int(np.ceil(y + size / 2 / pixel - 0.5))
+        assert top >= int(y) // fig.PITCH * fig.PITCH  # not above its own band (into the tile above)
+        assert np.isnan(z[max(top, 0):bottom + 1, int(x - 3.5):int(x - 3.5) + 8]).all()  # over no tile pixel
+        assert not np.isnan(z[bottom + 1:bottom + 1 + fig.PITCH, int(x - 3.5)]).all()  # and its tile right below
 
 
 def test_unit_mosaic_outlines_the_chosen_unit_and_takes_labels():
@@ -126,7 +144,7 @@ def test_unit_images_grey_out_the_pixels_blank_in_every_training_digit_and_say_w
                              columns=3)
     layer = np.array(marked.data[-1].z, dtype=float)
     assert marked.data[1].customdata is not None  # the clickable points stay trace 1
-    assert np.count_nonzero(~np.isnan(layer)) == 2 * 3 and layer[2, 0] == 1 and np.isnan(layer[2, 1])
+    assert np.count_nonzero(~np.isnan(layer)) == 2 * 3 and layer[fig.BAND, 0] == 1 and np.isnan(layer[fig.BAND, 1])
     assert len(fig.unit_mosaic(units, columns=3).data) == len(marked.data) - 1
     detail = fig.unit_detail(units.images[0], units.votes[0], 5, 1.0, 3, blank)
     assert np.count_nonzero(~np.isnan(np.array(detail.data[1].z, dtype=float))) == 2

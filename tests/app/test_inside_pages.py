@@ -9,6 +9,7 @@ import pytest
 
 import nncore
 from app.analysis import inside
+from app.figures.inside import BAND, PITCH
 from app.server import trainer
 from tests.app.conftest import PAGES, errors, session_runs, train
 
@@ -82,7 +83,7 @@ def test_hidden_units_at_epoch_0_are_the_initial_weights(trained):
     result = session_runs(trained)[0].result
     z = array(chart(trained, "Hidden units after epoch 0")["data"][0]["z"])
     first = int(chart(trained, "Hidden units after epoch 0")["data"][1]["customdata"][0])
-    np.testing.assert_allclose(z[2:10, 0:8].ravel(), result.snapshots[0][0]["W1"][:, first], rtol=1e-6)
+    np.testing.assert_allclose(z[BAND:PITCH, 0:8].ravel(), result.snapshots[0][0]["W1"][:, first], rtol=1e-6)
 
 
 def test_replay_plays_from_epoch_0_to_the_end_and_stops(trained):
