@@ -86,7 +86,7 @@ RECORD_FRAMES = """() => { window.frames_seen = []; let last = null;
         const head = [...document.querySelectorAll('[data-testid=stMain] strong')].map(e => e.innerText)
             .find(t => /^After epoch \\d+/.test(t)) || null;
         const charts = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
-            .map(g => g.layout && g.layout.title ? String(g.layout.title.text || '') : '');
+            .map(g => (g.querySelector('.gtitle') || {}).textContent || '');  // the title as drawn
         const row = [bar ? bar.innerText : null, head, charts];
         const text = JSON.stringify(row);
         if (text !== last) { last = text; window.frames_seen.push(row); }
@@ -118,42 +118,78 @@ def slider_epoch(page):
     return int(page.locator("[data-testid=stSliderThumbValue]").first.inner_text())
 
 
-def test_play_replays_every_epoch_from_the_start_to_the_end(trained_page, shot):
+def whole(row):
+    """The epoch of a recorded row when its progress text, header and every chart that names an
+    epoch agree on one (a frame drawn whole), else None."""
+    bar, head, charts = row
+    named = [c for c in charts if c is not None]
+    if bar is None or epoch_of(bar) != head or len(named) < 4 or any(c != head for c in named):
+        return None
+    return head
+
+
+def test_play_draws_every_epoch_whole_from_the_start_to_the_end(trained_page, shot):
     page = trained_page
     go(page, "Watch it learn")
     assert slider_epoch(page) == 30
     page.evaluate(RECORD_FRAMES)
     page.get_by_role("button", name="Play").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=LONG)
-    shot(page, "playing")
     expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)  # it stops at the end
-    epochs = played(page)
-    assert epochs[0] <= 3 and epochs[-1] == 30 and epochs == sorted(epochs), epochs  # from the start (a busy
-    # browser may draw two frames as one, and a busy server skips epochs to keep the speed: AppTest checks
-    # that the first frame is epoch 0)
+    seen = frames(page)
+    assert played(page) == list(range(31)), played(page)  # each epoch, in order, none skipped
+    drawn = [whole(row) for row in seen]
+    assert set(range(31)) <= set(drawn), seen  # the first frame too: Play starts on drawn charts
+    for bar, head, charts in seen:  # the header never runs ahead of the charts by more than the frame arriving
+        if bar and "Playing" in bar:
+            assert all(c is None or 0 <= epoch_of(bar) - c <= 1 for c in charts + [head]), (bar, head, charts)
     settle(page)
     assert slider_epoch(page) == 30
     no_errors(page)
 
 
-def test_pause_keeps_the_epoch_it_stopped_at(trained_page):
+def pause_after(page, epoch):
+    """Click Play, wait until epoch ``epoch`` is drawn whole, click Pause; the epoch it stopped at."""
+    page.evaluate(RECORD_FRAMES)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"window.frames_seen.some(r => r[0] && r[0].startsWith('Playing: epoch {epoch} '))",
+                           timeout=LONG)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
+    settle(page)
+    return slider_epoch(page)
+
+
+def test_pause_keeps_the_epoch_it_stopped_at(trained_page, shot):
     page = trained_page
     go(page, "Watch it learn")
-    page.evaluate(RECORD_FRAMES)
-    for _ in range(3):  # the button is drawn anew with every frame: a click landing between two drawings is
-        page.get_by_role("button", name="Play").click()  # lost, as a person would see; they click again
-        page.wait_for_function("window.frames_seen.some(r => r[0] && "
-                               "Number((r[0].match(/epoch (\\d+)/) || [0, 0])[1]) >= 3)", timeout=LONG)
-        page.get_by_role("button", name="Pause").click()
-        expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
-        settle(page)
-        stopped = slider_epoch(page)
-        if stopped < 30:
-            break
-        page.evaluate(RECORD_FRAMES)
+    stopped = pause_after(page, 3)  # one click: the button is not redrawn by the frames, nothing is lost
     assert 3 <= stopped < 30, played(page)
+    assert abs(played(page)[-1] - stopped) <= 1, played(page)  # the frame on the screen, or the one being sent
     expect(page.get_by_text(re.compile(rf"^After epoch {stopped} "))).to_be_visible()
+    expect(page.locator(".gtitle", has_text=f"Test confusion after epoch {stopped}")).to_be_visible(timeout=LONG)
     go(page, "Hidden units")  # a rerun of every script, and back: still where it was paused
     go(page, "Watch it learn")
     assert slider_epoch(page) == stopped
+    no_errors(page)
+
+
+@pytest.mark.parametrize("size", [(1400, 1000), (390, 844)], ids=["wide", "phone"])
+def test_watch_it_learn_before_during_and_after_play(trained_page, shot, size):
+    page = trained_page
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    go(page, "Watch it learn")
+    expect(page.locator(".gtitle", has_text="Test confusion after epoch 30")).to_be_visible(timeout=LONG)
+    shot(page, "before")
+    page.evaluate(RECORD_FRAMES)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.frames_seen.some(r => r[0] && r[0].startsWith('Playing: epoch 2 '))",
+                           timeout=LONG)
+    shot(page, "playing")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
+    settle(page)
+    stopped = slider_epoch(page)
+    expect(page.locator(".gtitle", has_text=f"Test confusion after epoch {stopped}")).to_be_visible(timeout=LONG)
+    shot(page, "paused")
     no_errors(page)
