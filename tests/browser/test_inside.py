@@ -184,16 +184,16 @@ def test_watch_it_learn_before_during_and_after_play(trained_page, shot, size):
     go(page, "Watch it learn")  # at 1400 wide, where the page list is open
     page.set_viewport_size({"width": size[0], "height": size[1]})
     expect(page.locator(".gtitle", has_text="Test confusion after epoch 30")).to_be_visible(timeout=LONG)
-    shot(page, "before")
+    shots(page, shot, "before")  # the charts too, below the fold
     page.evaluate(RECORD_FRAMES)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function("window.frames_seen.some(r => r[0] && r[0].startsWith('Playing: epoch 2 '))",
                            timeout=LONG)
-    shot(page, "playing")
+    shots(page, shot, "playing")  # the charts too, below the fold
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
     settle(page)
     stopped = slider_epoch(page)
     expect(page.locator(".gtitle", has_text=f"Test confusion after epoch {stopped}")).to_be_visible(timeout=LONG)
-    shot(page, "paused")
+    shots(page, shot, "paused")  # the charts too, below the fold
     no_errors(page)
