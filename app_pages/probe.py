@@ -142,7 +142,8 @@ with right:
                         + (f" · _{name}_" if len(probs) > 1 else ""))
         st.plotly_chart(figures.softmax_bars(probs, {run.name: run.color for run in chosen}))
         st.session_state["probe_runs_kept"] = st.multiselect(
-            "Runs", names, key="probe_runs", help="Pick several runs to see their answers side by side.")
+            "Runs", names, key="probe_runs", wrap=True,  # in a column its tags would scroll, clipping the first
+            help="Pick several runs to see their answers side by side.")
 
 if sample is not None:
     controls.probed(sample, truth, source)

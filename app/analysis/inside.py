@@ -163,16 +163,6 @@ def frame(result, evaluation, pixels, epoch):
                  history_until(result.history, used), drift)
 
 
-def replay_step(position, count, elapsed, speed):
-    """Where a replay goes next: from ``position`` among ``count`` kept epochs, ``elapsed`` seconds
-    after the last frame at ``speed`` epochs a second (at least one step, so slow frames skip
-    epochs rather than slow the replay down, but never past the last epoch, which is always
-    shown). Returns the new position, or None once the last epoch has been shown."""
-    if position >= count - 1:
-        return None
-    return min(position + max(1, int(round(elapsed * speed))), count - 1)
-
-
 def loss_span(history):
     """A fixed (lowest, highest) for a replay's log loss axis: the whole run's losses, with a margin."""
     values = [v for key in ("train_loss", "val_loss") for v in history[key] if np.isfinite(v) and v > 0]

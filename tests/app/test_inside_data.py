@@ -74,13 +74,6 @@ def test_history_until_an_epoch_and_as_csv():
     assert back["val_loss"].tolist() == [3, 2, 2, 3]
 
 
-def test_replay_steps_skip_epochs_when_frames_are_slow_and_always_show_the_last():
-    assert inside.replay_step(0, 31, 0.25, 4) == 1
-    assert inside.replay_step(0, 31, 1.0, 4) == 4        # a slow frame: the replay keeps its speed
-    assert inside.replay_step(28, 31, 1.0, 4) == 30      # not past the end: the last epoch is shown
-    assert inside.replay_step(30, 31, 0.25, 4) is None   # then it stops
-
-
 def test_view_box_leaves_far_outliers_outside():
     xy = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[60.0, -17.0]]])
     (x0, x1), (y0, y1), = inside.view_box(xy)[0]

@@ -94,21 +94,45 @@ def test_replay_plays_from_epoch_0_to_the_end_and_stops(trained):
     ok(trained)
     assert trained.session_state["replay_playing"]
     assert "Test confusion after epoch 0" in charts(trained)  # from the start
-    seen = []
-    for _ in range(40):  # each run is one frame, as the timer would run it
-        trained.run()
-        seen.append(next(int(t.split()[-1]) for t in charts(trained) if t.startswith("Test confusion after epoch")))
+    seen = [0]
+    for _ in range(40):  # each press of Next (the browser's, once a frame is drawn) is one frame
+        trained.button(key="replay_next").click().run()
         if not trained.session_state["replay_playing"]:
             break
-    assert seen == sorted(seen) and seen[-1] == 30 and not trained.session_state["replay_playing"]
+        seen.append(next(int(t.split()[-1]) for t in charts(trained) if t.startswith("Test confusion after epoch")))
+    assert seen == list(range(31)) and not trained.session_state["replay_playing"]  # every epoch, once
     assert trained.select_slider(key="replay_epoch").value == 30
+
+
+def test_a_replay_frame_is_one_epoch_throughout(trained):
+    trained.switch_page(PAGES["replay"]).run()
+    trained.button(key="replay_button").click().run()
+    for _ in range(7):
+        trained.button(key="replay_next").click().run()
+    ok(trained)
+    said = [m.value for m in trained.markdown] + [p.proto.text for p in trained.get("progress")]
+    assert "Playing: epoch 7 of 30" in said and any(t.startswith("**After epoch 7**") for t in said), said
+    assert [t for t in charts(trained) if "epoch" in t] == [
+        "The 32 most important hidden units after epoch 7", "Loss up to epoch 7", "Accuracy up to epoch 7",
+        "Test confusion after epoch 7"]
+
+
+def test_the_replay_moves_on_only_when_the_browser_asks(trained):
+    trained.switch_page(PAGES["replay"]).run()
+    trained.button(key="replay_button").click().run()
+    trained.run().run()  # reruns that are not a press of Next (a timer, a reload) draw the same frame
+    assert trained.session_state["replay_at"] == 0
+    trained.button(key="replay_next").click().run()
+    assert trained.session_state["replay_at"] == 1
 
 
 def test_replay_pause_keeps_the_epoch(trained):
     trained.switch_page(PAGES["replay"]).run()
     trained.button(key="replay_button").click().run()
-    trained.run().run()
+    trained.button(key="replay_next").click().run()
+    trained.button(key="replay_next").click().run()
     shown = trained.session_state["replay_at"]
+    assert shown == 2
     trained.button(key="replay_button").click().run()
     ok(trained)
     assert not trained.session_state["replay_playing"] and trained.select_slider(key="replay_epoch").value == shown

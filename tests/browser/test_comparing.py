@@ -22,6 +22,20 @@ def overlay_tags(page):
     return page.locator("[data-testid=stMain] [data-testid=stMultiSelect]").first.locator("[data-tag]")
 
 
+CLIPPED = """box => [...box.querySelectorAll('[data-tag]')].filter(tag => {
+    const t = tag.getBoundingClientRect(), b = box.getBoundingClientRect();
+    const text = tag.querySelector('span') || tag;
+    return t.left < b.left - 0.5 || t.right > b.right + 0.5 || text.scrollWidth > text.clientWidth + 1;
+}).map(tag => tag.getAttribute('aria-label'))"""
+
+
+def clipped_tags(page, label):
+    """The tags of the multiselect ``label`` that its box cuts off (outside it, or their text ellipsized)."""
+    box = page.locator("[data-testid=stMain] [data-testid=stMultiSelect]").filter(
+        has=page.get_by_text(label, exact=True)).locator("[data-testid=stMultiSelectTagsContainer]")
+    return box.evaluate(CLIPPED)
+
+
 def test_the_overlay_keeps_what_the_learner_removes_and_a_diverged_run_does_not_stretch_the_axis(page, server, shot):
     page.set_viewport_size({"width": 1400, "height": 1000})
     open_app(page, server, "compare?epochs=10&run=epochs:10&run=epochs:10,lr:4&run=epochs:10,seed:1&overlay=0,1,2")
@@ -74,6 +88,23 @@ def pick(page, box, option):
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")  # a multiselect's list stays open
     settle(page)
+
+
+def test_the_probe_shows_each_compared_runs_tag_whole(page, server, shot):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_app(page, server, "probe?run=epochs:3&run=epochs:3,seed:1&run=epochs:3,seed:2&selected=0")
+    expect(page.get_by_text(re.compile(r"^Prediction: \d"))).to_be_visible(timeout=300_000)
+    pick(page, "Runs", "h64 lr0.1 b64 e3 s1")
+    pick(page, "Runs", "h64 lr0.1 b64 e3 s2")
+    expect(page.get_by_text(re.compile(r"^Prediction: \d"))).to_have_count(3)
+    shot(page, "wide")
+    assert clipped_tags(page, "Runs") == []  # the first run's tag too: in a column, one row of tags scrolled
+    page.set_viewport_size({"width": 390, "height": 844})
+    settle(page)
+    page.get_by_text("Runs", exact=True).scroll_into_view_if_needed()
+    shot(page, "phone")
+    assert clipped_tags(page, "Runs") == []
+    no_errors(page)
 
 
 def shown_run(page):

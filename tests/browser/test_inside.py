@@ -32,7 +32,7 @@ def trained_page(page, server):
     """The default run, restored from a link (no click to miss on a busy machine), waited for with a
     generous ceiling: on a loaded 2-core machine training it can take minutes."""
     page.set_viewport_size({"width": 1400, "height": 1000})
-    open_app(page, server, "?run=default")
+    open_app(page, server, "train?run=default")  # the first page is Start here; the run's heading is on Train
     expect(page.get_by_role("heading", name=run_heading("h64 lr0.1 b64 e30 s0"))).to_be_visible(timeout=LONG)
     settle(page)
     return page
@@ -87,7 +87,7 @@ RECORD_FRAMES = """() => { window.frames_seen = []; let last = null;
         const head = [...document.querySelectorAll('[data-testid=stMain] strong')].map(e => e.innerText)
             .find(t => /^After epoch \\d+/.test(t)) || null;
         const charts = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
-            .map(g => g.layout && g.layout.title ? String(g.layout.title.text || '') : '');
+            .map(g => (g.querySelector('.gtitle') || {}).textContent || '');  // the title as drawn
         const row = [bar ? bar.innerText : null, head, charts];
         const text = JSON.stringify(row);
         if (text !== last) { last = text; window.frames_seen.push(row); }
@@ -119,42 +119,82 @@ def slider_epoch(page):
     return int(page.locator("[data-testid=stSliderThumbValue]").first.inner_text())
 
 
-def test_play_replays_every_epoch_from_the_start_to_the_end(trained_page, shot):
+def whole(row):
+    """The epoch of a recorded row when its progress text, header and every chart that names an
+    epoch agree on one (a frame drawn whole), else None."""
+    bar, head, charts = row
+    named = [c for c in charts if c is not None]
+    if bar is None or epoch_of(bar) != head or len(named) < 4 or any(c != head for c in named):
+        return None
+    return head
+
+
+def test_play_draws_every_epoch_whole_from_the_start_to_the_end(trained_page, shot):
     page = trained_page
     go(page, "Watch it learn")
     assert slider_epoch(page) == 30
     page.evaluate(RECORD_FRAMES)
     page.get_by_role("button", name="Play").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=LONG)
-    shot(page, "playing")
     expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)  # it stops at the end
-    epochs = played(page)
-    assert epochs[0] <= 3 and epochs[-1] == 30 and epochs == sorted(epochs), epochs  # from the start (a busy
-    # browser may draw two frames as one, and a busy server skips epochs to keep the speed: AppTest checks
-    # that the first frame is epoch 0)
+    seen = frames(page)
+    assert played(page) == list(range(31)), played(page)  # each epoch, in order, none skipped
+    drawn = [whole(row) for row in seen]
+    assert set(range(31)) <= set(drawn), seen  # the first frame too: Play starts on drawn charts
+    shown = 30  # the epoch all the charts last agreed on: while a frame arrives, each part shows it or that one
+    for bar, head, charts in seen:
+        named = [c for c in charts if c is not None]
+        if bar and "Playing" in bar:
+            assert all(c in (epoch_of(bar), shown) for c in named + [head] if c is not None), (bar, head, charts)
+        if len(named) >= 4 and len(set(named)) == 1:
+            shown = named[0]
     settle(page)
     assert slider_epoch(page) == 30
     no_errors(page)
 
 
-def test_pause_keeps_the_epoch_it_stopped_at(trained_page):
+def pause_after(page, epoch):
+    """Click Play, wait until epoch ``epoch`` is drawn whole, click Pause; the epoch it stopped at."""
+    page.evaluate(RECORD_FRAMES)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"window.frames_seen.some(r => r[0] && r[0].startsWith('Playing: epoch {epoch} '))",
+                           timeout=LONG)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
+    settle(page)
+    return slider_epoch(page)
+
+
+def test_pause_keeps_the_epoch_it_stopped_at(trained_page, shot):
     page = trained_page
     go(page, "Watch it learn")
-    page.evaluate(RECORD_FRAMES)
-    for _ in range(3):  # the button is drawn anew with every frame: a click landing between two drawings is
-        page.get_by_role("button", name="Play").click()  # lost, as a person would see; they click again
-        page.wait_for_function("window.frames_seen.some(r => r[0] && "
-                               "Number((r[0].match(/epoch (\\d+)/) || [0, 0])[1]) >= 3)", timeout=LONG)
-        page.get_by_role("button", name="Pause").click()
-        expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
-        settle(page)
-        stopped = slider_epoch(page)
-        if stopped < 30:
-            break
-        page.evaluate(RECORD_FRAMES)
+    stopped = pause_after(page, 3)  # one click: the button is not redrawn by the frames, nothing is lost
     assert 3 <= stopped < 30, played(page)
+    assert abs(played(page)[-1] - stopped) <= 1, played(page)  # the frame on the screen, or the one being sent
     expect(page.get_by_text(re.compile(rf"^After epoch {stopped} "))).to_be_visible()
+    expect(page.locator(".gtitle", has_text=f"Test confusion after epoch {stopped}")).to_be_visible(timeout=LONG)
     go(page, "Hidden units")  # a rerun of every script, and back: still where it was paused
     go(page, "Watch it learn")
     assert slider_epoch(page) == stopped
+    no_errors(page)
+
+
+@pytest.mark.parametrize("size", [(1400, 1000), (390, 844)], ids=["wide", "phone"])
+def test_watch_it_learn_before_during_and_after_play(trained_page, shot, size):
+    page = trained_page
+    go(page, "Watch it learn")  # at 1400 wide, where the page list is open
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    expect(page.locator(".gtitle", has_text="Test confusion after epoch 30")).to_be_visible(timeout=LONG)
+    shots(page, shot, "before")  # the charts too, below the fold
+    page.evaluate(RECORD_FRAMES)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.frames_seen.some(r => r[0] && r[0].startsWith('Playing: epoch 2 '))",
+                           timeout=LONG)
+    shots(page, shot, "playing")  # the charts too, below the fold
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=LONG)
+    settle(page)
+    stopped = slider_epoch(page)
+    expect(page.locator(".gtitle", has_text=f"Test confusion after epoch {stopped}")).to_be_visible(timeout=LONG)
+    shots(page, shot, "paused")  # the charts too, below the fold
     no_errors(page)
