@@ -115,22 +115,23 @@ def test_the_settings_cell_lists_every_setting_of_the_run_with_its_value():
 def test_module_prefixes_are_dropped_and_a_name_two_modules_define_gets_its_modules_prefix():
     bundle = Bundle([("training", "train")])
     # train uses augment's DEFAULTS and training's training_rows directly, the others only through them
-    assert bundle.names[("augment", "DEFAULTS")] == "DEFAULTS"
-    assert bundle.names[("digitize", "DEFAULTS")] == "digitize_DEFAULTS"
+    assert bundle.names[("imaging.augment", "DEFAULTS")] == "DEFAULTS"
+    assert bundle.names[("imaging.digitize", "DEFAULTS")] == "digitize_DEFAULTS"
     assert bundle.names[("training", "training_rows")] == "training_rows"
-    assert bundle.names[("augment", "training_rows")] == "augment_training_rows"
+    assert bundle.names[("imaging.augment", "training_rows")] == "augment_training_rows"
     assert bundle.names[("data", "split")] == "split"
     train = bundle.text(("training", "train"))
-    assert "augmentation=DEFAULTS" in train and "parts = split(config.seed" in train
-    assert "data.split(" not in train.split('"""')[2]  # the code, past the docstring
-    assert bundle.text(("digitize", "DEFAULTS")).startswith("digitize_DEFAULTS = DigitizeSettings()")
+    assert "augmentation=DEFAULTS" in train
+    rows = bundle.text(("training", "prepare_rows"))
+    assert "val = split(config.seed" in rows and "data.split(" not in rows
+    assert bundle.text(("imaging.digitize", "DEFAULTS")).startswith("digitize_DEFAULTS = DigitizeSettings()")
     assert "X_fit, y_fit = augment_training_rows(config.seed" in bundle.text(("training", "training_rows"))
-    assert "digitization: DigitizeSettings = digitize_DEFAULTS" in bundle.text(("augment", "AugmentSettings"))
+    assert "digitization: DigitizeSettings = digitize_DEFAULTS" in bundle.text(("imaging.augment", "AugmentSettings"))
 
 
 def test_a_name_only_imported_by_a_module_is_taken_from_where_it_is_defined():
     bundle = Bundle([("training", "train")])
-    assert ("lab.health", "HEALTH_KEYS") in bundle.order and ("result", "HEALTH_KEYS") not in bundle.order
+    assert ("health", "HEALTH_KEYS") in bundle.order and ("result", "HEALTH_KEYS") not in bundle.order
 
 
 def test_a_name_nncore_does_not_define_is_refused_with_its_name():

@@ -174,7 +174,7 @@ class Bundle:
             nearest = min(depth[key] for key in keys)
             bare = [key for key in keys if depth[key] == nearest]
             for key in keys:  # the nearest to the roots keeps the name, when only one is
-                self.names[key] = name if key == bare[0] and len(bare) == 1 else f"{key[0].replace('.', '_')}_{name}"
+                self.names[key] = name if key == bare[0] and len(bare) == 1 else f"{key[0].rpartition('.')[2]}_{name}"
         self.given = set()
 
     def _visit(self, key, path):

@@ -122,6 +122,8 @@ def test_the_sidebar_settings_end_their_help_with_the_glossarys_sentence(app):
 
 def test_a_teacher_shares_a_link_that_opens_on_the_lesson_shown(app):
     lesson_page(app, "overfitting")
+    app.session_state["share_open"] = True  # what opening the box does
+    app.run()
     link = next(code.value for code in app.sidebar.code)
     assert "lesson=" not in link
     app.checkbox(key="teacher_lesson").check().run()
