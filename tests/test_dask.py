@@ -145,7 +145,8 @@ def test_the_app_sweeps_on_the_cluster_named_by_its_environment_variable(cluster
     sweeps._connection(cluster.address)._thread.join(120)
     at.run()
     assert not at.warning
-    assert any("worker thread of the Dask cluster at " + cluster.address in m.value for m in at.markdown)
+    said = [m.value for m in at.markdown]
+    assert any("worker thread of the Dask cluster at " + cluster.address in m for m in said), said
     at.text_input(key="sweep_hidden_list").set_value("8, 16")
     at.text_input(key="sweep_lr_list").set_value("0.05, 0.1").run()
     before = cluster.executed()

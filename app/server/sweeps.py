@@ -174,7 +174,7 @@ def pool(box=None):
     Raises PoolError when the connected cluster has lost its workers."""
     box = machine.current() if box is None else box
     client, _ = cluster_status()
-    slots = nncore.lab.pools.workers(client, jobs())
+    slots = nncore.lab.pools.workers(client, None if client is not None else jobs())  # DIGITS_SWEEP_JOBS: local only
     if client is not None:
         return client, slots, f"{slots} worker thread{'s' * (slots > 1)} of the Dask cluster at {scheduler_address()}"
     if box.sweep_processes == 0:

@@ -208,7 +208,7 @@ def test_a_scheduler_that_never_answers_leaves_the_page_usable_and_sweeps_run_he
     """The page must not wait for a Client that never returns while it holds the cached call's lock:
     every session's Sweep page would hang (AppTest's 60 s timeout fails it)."""
     with Listener() as silent:
-        monkeypatch.setenv(sweeps.SCHEDULER_VARIABLE, silent.address)
+        monkeypatch.setenv("DIGITS_DASK_SCHEDULER", silent.address)
         at = app.switch_page(PAGES["sweep"]).run()
         assert not at.exception
         said = [warning.value for warning in at.warning]
