@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import optim
 from ..errors import NNCoreError
+from ..training import optimizer_settings
 
 SIDE = 8  # the digits are SIDE x SIDE pixels: a hidden unit's 64 input weights form such an image
 
@@ -167,8 +168,7 @@ def walkthrough(result, raw_row, label, epoch=None, index=0):
     loss, trace = model.loss, dict(model.trace)
     onehot = np.eye(trace["P"].shape[1])[[int(label)]]
     lr = optim.SCHEDULES[config.schedule](config.lr, min(used + 1, config.epochs), config.epochs)  # the next step's
-    settings = {"momentum": config.momentum} if config.optimizer == "momentum" else {}
-    optim.make(config.optimizer, model.parameters(), lr, **settings).step(grads)
+    optim.make(config.optimizer, model.parameters(), lr, **optimizer_settings(config)).step(grads)
     steps = {name: p - before[name] for name, p in model.parameters().items()}
     model.forward(trace["X"])
     model.backward(np.array([int(label)]), config.l2)
