@@ -173,7 +173,8 @@ def run_code(option):
 
 def run_heading(name):
     """The run header of the run named ``name``: 'Default settings (h64 lr0.1 b64 e30 s0)'."""
-    return re.compile(rf"\({re.escape(name)}\)$")
+    escaped = re.escape(name).replace("/", "\\/")  # Playwright's selector reads a bare slash as the regex's end
+    return re.compile(rf"\({escaped}\)$")
 
 
 def url_runs(url):

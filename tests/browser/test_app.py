@@ -209,6 +209,6 @@ def test_a_long_training_shows_progress_and_stop_keeps_the_run(page, server, sho
     assert len(runs) == 1 and re.fullmatch(r"h1024 lr0\.1 b64 e500 s0 a4 · stopped at \d+/500", runs[0]), runs
     epochs = int(re.search(r"stopped at (\d+)/", runs[0]).group(1))
     assert 1 <= epochs < 500
-    expect(page.get_by_role("heading", name=f"Run {runs[0]}")).to_be_visible()
+    expect(page.get_by_role("heading", name=run_heading(runs[0]))).to_be_visible()
     no_errors(page)
     shot(page, "stopped")

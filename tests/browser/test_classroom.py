@@ -44,7 +44,8 @@ def test_one_slot_three_people(browser, one_slot_server):
     second.screenshot(path=str(SHOTS / "classroom-same-run.png"))
 
     third = opened(browser, one_slot_server, OTHER)
-    expect(progress(third)).to_contain_text(re.compile(r"Waiting for a free training slot: place 1 in line, about"),
+    in_line = r"Waiting for a free training slot: place 1 in line \(no training ahead of yours, 1 running\), about"
+    expect(progress(third)).to_contain_text(re.compile(in_line),
                                             timeout=30_000)
     expect(third.get_by_role("button", name="Stop", exact=True)).to_be_visible()
     third.screenshot(path=str(SHOTS / "classroom-in-line.png"))
@@ -56,12 +57,13 @@ def test_one_slot_three_people(browser, one_slot_server):
 
     first.get_by_role("button", name="Stop", exact=True).click()  # the slot frees: the third trains
     settle(first)
-    expect(first.get_by_role("heading", name=re.compile(r"\(h1024 lr0\.1 b64 e500 s0 a10 n2 · stopped at \d+.500\)$"))
-           ).to_be_visible()
+    shown = first.get_by_role("combobox", name="Showing run", exact=True)  # the sidebar, on any page
+    expect(shown).to_have_value(re.compile(r"\(h1024 lr0\.1 b64 e500 s0 a10 n2 · stopped at \d+.500\)$"))
     expect(progress(third)).to_contain_text(re.compile(r"epoch \d+/500"), timeout=60_000)
     third.get_by_role("button", name="Stop", exact=True).click()
     settle(third)
-    expect(third.get_by_role("heading", name=re.compile(r"\(h512 .* stopped at \d+.500\)$"))).to_be_visible()
+    expect(third.get_by_role("combobox", name="Showing run", exact=True)).to_have_value(
+        re.compile(r"\(h512 .* stopped at \d+.500\)$"))
     for page in (first, second, third):
         expect(page.locator("[data-testid=stException]")).to_have_count(0)
         page.context.close()
