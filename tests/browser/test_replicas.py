@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from support.appserver import Server
+from support.sessions import run_heading
 from tests.browser.conftest import VIEWPORT
 from tests.browser.test_app import no_errors, open_app, selected_runs, set_setting, settle, train
 
@@ -42,13 +43,13 @@ def test_a_run_trained_on_one_replica_comes_back_from_its_url_on_another(page, b
     open_app(page, a)
     set_setting(page, "Seed", SEED)
     train(page)
-    expect(page.get_by_role("heading", name=f"Run {RUN}")).to_be_visible()
+    expect(page.get_by_role("heading", name=run_heading(RUN))).to_be_visible()
     trained_on_a = shown_accuracy(page)
     parts = urlsplit(page.url)
 
     other = browser.new_context(viewport=VIEWPORT).new_page()  # a new browser session, on replica B
     open_app(other, b, f"{parts.path.lstrip('/')}?{parts.query}")
-    expect(other.get_by_role("heading", name=f"Run {RUN}")).to_be_visible()
+    expect(other.get_by_role("heading", name=run_heading(RUN))).to_be_visible()
     settle(other)
     assert selected_runs(other) == [RUN]
     assert shown_accuracy(other) == trained_on_a
