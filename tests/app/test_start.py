@@ -114,8 +114,8 @@ def test_the_glossary_lists_every_term_once(app):
 
 
 def test_the_sidebar_settings_end_their_help_with_the_glossarys_sentence(app):
-    from app.widgets.sidebar import TERMS
-    assert set(TERMS.values()) <= set(glossary.GLOSSARY)
+    from nncore import BOUNDS
+    assert {setting.term for setting in BOUNDS.values()} <= set(glossary.GLOSSARY)  # each setting's term
     box = app.number_input(key="setting_epochs")
     assert box.help.endswith(f"\n\n**epoch**: {glossary.GLOSSARY['epoch']}")
 
