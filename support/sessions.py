@@ -178,8 +178,9 @@ def run_heading(name):
 
 
 def url_runs(url):
-    """The ``run=`` query parameters of ``url``."""
-    return parse_qs(urlsplit(url).query).get("run", [])
+    """The ``run=`` query parameters of ``url``, each without its colour (``color:N`` says how a run
+    is drawn, not which run it is)."""
+    return [re.sub(r",?color:\d+", "", token) for token in parse_qs(urlsplit(url).query).get("run", [])]
 
 
 async def run_sweep(page, session):
@@ -214,6 +215,8 @@ async def use_app(page, session, png):
         session.begin("sweep")
         await run_sweep(page, session)
     session.begin("train")
+    await page.locator(NAV, has_text="Train & overview").click()  # the run's header is there (the first page
+    await settle(page)                                              # is Start here)
     started = time.perf_counter()
     await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
     await page.get_by_role("heading", name=run_heading(name)).wait_for()
