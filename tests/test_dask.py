@@ -139,7 +139,7 @@ def test_the_app_sweeps_on_the_cluster_named_by_its_environment_variable(cluster
     monkeypatch.setenv("DIGITS_DASK_SCHEDULER", cluster.address)
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
     at.number_input(key="setting_epochs").set_value(4)
     at.switch_page("app_pages/sweep.py").run()  # starts connecting in the background; sweeps run here till then
     sweeps._connection(cluster.address)._thread.join(120)

@@ -18,7 +18,7 @@ def fresh_app(page=None):
     run once (nothing trained), with the shared training cache cleared."""
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
     return at.switch_page(page).run() if page else at
 
 

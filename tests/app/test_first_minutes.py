@@ -11,7 +11,7 @@ from tests.app.conftest import PAGES, ROOT, errors, session_runs, train
 
 
 def fresh_with(query):
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params.update(query)
     return at.run()
 

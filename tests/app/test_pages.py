@@ -183,7 +183,7 @@ def test_a_link_brings_back_settings_and_runs(app):
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import ROOT
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params.update({"hidden": "32", "lr": "0.05", "run": ["default", "hidden:16"]})
     at.run()
     assert not at.exception
@@ -196,7 +196,7 @@ def test_hostile_link_values_are_clamped_or_ignored(app):
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import ROOT
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params.update({"epochs": "1000000000", "hidden": "abc", "lr": "nan", "batch": "-3",
                             "run": ["epochs:nope", "garbage", "hidden:10000000,epochs:1"]})
     at.run()
@@ -252,7 +252,7 @@ def test_probe_page_reads_a_photo_of_a_handwritten_7_and_suggests_the_preset(tra
 
 def test_the_probe_pages_preset_keeps_a_teachers_locked_settings(app):
     from tests.drawn import photo_of_digit
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params.update({"lr": "0.05", "lock": "lr"})
     at.run()
     train(at)

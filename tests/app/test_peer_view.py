@@ -33,7 +33,7 @@ def view(monkeypatch):
 
     train_sklearn = nncore.lab.peer.train_sklearn
     monkeypatch.setattr(nncore.lab.peer, "train_sklearn", counted)
-    at = AppTest.from_string(SCRIPT, default_timeout=120).run()
+    at = AppTest.from_string(SCRIPT, default_timeout=300).run()
     at.calls = calls
     return at
 
@@ -76,7 +76,7 @@ def test_the_comparison_stays_and_is_trained_once_per_config(view):
 def test_with_early_stopping_the_validation_curves_show_too():
     st.cache_data.clear()
     at = AppTest.from_string(SCRIPT.replace('epochs=5, activation="leaky_relu"', "epochs=20, patience=2"),
-                             default_timeout=120).run()
+                             default_timeout=300).run()
     at.button[0].click().run()
     assert not at.exception
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]

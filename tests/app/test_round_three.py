@@ -21,7 +21,7 @@ def fresh_with(query):
     """A first visit to the app through a link, on a server whose caches are empty."""
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params.update(query)
     return at.run()
 

@@ -28,7 +28,7 @@ def fresh(monkeypatch, environ=None, secrets=None):
         monkeypatch.setenv(name, value)
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.secrets.update(secrets or {})
     return at.run()
 

@@ -62,7 +62,7 @@ def test_each_lesson_trains_its_runs_explains_them_with_numbers_and_loads_its_se
 
 
 def test_the_verdict_is_computed_from_the_runs_right_or_wrong():
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
     answer(lesson_page(at, "lr"), "lr", 1)  # learning rate 0.1
     by_key = {run.key: run.result for run in session_runs(at)}
     outcome = lessons.explain_lr([by_key[config_token(c)] for c in lessons.LEARNING_RATE.configs])
@@ -79,7 +79,7 @@ def test_guess_again_clears_the_guess_and_keeps_the_runs(app):
 
 
 def test_a_shared_link_opens_on_its_lesson_with_its_guess_and_runs_and_explains_without_a_click():
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params["lesson"] = "capacity"
     at.query_params["guesses"] = "capacity:3,unit:1"
     at.query_params["run"] = [config_token(c) for c in lessons.CAPACITY.configs]
@@ -92,7 +92,7 @@ def test_a_shared_link_opens_on_its_lesson_with_its_guess_and_runs_and_explains_
 
 
 def test_a_teachers_link_opens_on_one_lesson_before_any_guess():
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params["lesson"] = "overfitting"
     at.run()
     assert at.header[0].value == "5. Overfitting and its cures" and not session_runs(at)
@@ -100,7 +100,7 @@ def test_a_teachers_link_opens_on_one_lesson_before_any_guess():
 
 
 def test_a_guess_whose_runs_are_gone_offers_to_train_them(app):
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.query_params["guesses"] = "unit:0"
     at.run()
     assert any("Not all of this lesson's runs" in i.value for i in at.info)

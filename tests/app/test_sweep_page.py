@@ -206,7 +206,7 @@ def test_the_best_run_can_be_trained_beside_scikit_learn(page):
 
 def test_a_scheduler_that_never_answers_leaves_the_page_usable_and_sweeps_run_here(app, monkeypatch):
     """The page must not wait for a Client that never returns while it holds the cached call's lock:
-    every session's Sweep page would hang (AppTest's 60 s timeout fails it)."""
+    every session's Sweep page would hang (AppTest's timeout fails it)."""
     with Listener() as silent:
         monkeypatch.setenv("DIGITS_DASK_SCHEDULER", silent.address)
         at = app.switch_page(PAGES["sweep"]).run()
