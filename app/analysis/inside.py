@@ -281,6 +281,9 @@ TSNE_MIN_POINTS = 50  # fewer, and t-SNE's neighbourhoods (perplexity up to 30) 
 TSNE_PROBE_POINTS = 100  # the t-SNEs timed once per server to fit tsne_seconds
 
 
+MIN_SECONDS_PER_VALUE = 1e-9
+
+
 @lru_cache(maxsize=1)
 def _tsne_costs():
     """(seconds per n·log n point, seconds per n²·d): t-SNE's iterations grow as n log n, its
@@ -297,7 +300,9 @@ def _tsne_costs():
         seconds.append(time.thread_time() - started)
     per_point = seconds[0] / (n * math.log(n))
     per_value = max(seconds[1] - seconds[0], 0.0) / (n * n * (2048 - 64))
-    return per_point, per_value
+    # at least the pairwise distances' multiply-adds at 1 per ns on one thread: two timings this
+    # close can come out in either order, which would make wider points look free
+    return per_point, max(per_value, MIN_SECONDS_PER_VALUE)
 
 
 def tsne_seconds(points, dims):
