@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -80,9 +81,12 @@ def test_a_scheduler_address_that_sends_garbage_is_refused_in_words_not_an_alloc
 
 
 def test_a_port_nobody_listens_on_is_unreachable_in_words():
-    with Listener() as closed:
-        address = closed.address
-    finished, error = connect_in_a_thread(address, 2)
+    """The port stays bound (never listening) for the whole test: a closed port could be taken by
+    another process, or the connect could pick it as its own source port and reach itself."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{bound.getsockname()[1]}"
+        finished, error = connect_in_a_thread(address, 2)
     assert finished and error.startswith(f"cannot reach the Dask scheduler at {address}: ")
 
 
