@@ -51,10 +51,14 @@ class _OldName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def create_module(self, spec):
-        return importlib.import_module(f"{__name__}.{MOVED[spec.name.rpartition('.')[2]]}")
+        module = importlib.import_module(f"{__name__}.{MOVED[spec.name.rpartition('.')[2]]}")
+        spec.loader_state = module.__spec__  # the import system is about to give it the old name's spec
+        return module
 
     def exec_module(self, module):
-        pass  # already imported at its new place
+        # Already imported at its new place: give back its own spec, so that its relative imports
+        # resolve from its own package.
+        module.__spec__ = module.__spec__.loader_state
 
 
 if not any(isinstance(finder, _OldName) for finder in sys.meta_path):
