@@ -78,3 +78,12 @@ def test_a_module_imported_first_by_its_old_name_keeps_its_own_spec():
 def test_an_unknown_name_is_still_an_import_error():
     code = "import nncore\ntry:\n    import nncore.nothing_here\nexcept ImportError:\n    print('refused')\n"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout == "refused\n"
+
+
+def test_the_page_helpers_import_neither_scikit_learn_nor_nbformat():
+    """Every page imports them; scikit-learn (2 s) and nbformat are imported by the pages that
+    project digits or the click that builds a notebook, not by How it learns' first render."""
+    code = ("import sys\nimport app.widgets.controls, app.widgets.notebook, app.analysis.inside, app.analysis.digit\n"
+            "print(sorted(name for name in ('sklearn', 'nbformat') if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout == "[]\n", done.stderr

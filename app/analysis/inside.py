@@ -15,11 +15,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
-from sklearn.metrics import confusion_matrix
-from sklearn.model_selection import cross_val_score
-from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
 
 import nncore
@@ -171,7 +166,7 @@ def loss_span(history):
 
 def confusion(y, predicted):
     """(10, 10) counts: row = true digit, column = predicted digit."""
-    return confusion_matrix(y, predicted, labels=range(10))
+    return np.bincount(10 * np.asarray(y, dtype=int) + np.asarray(predicted, dtype=int), minlength=100).reshape(10, 10)
 
 
 def confusion_difference(first, second):
@@ -246,6 +241,9 @@ def projection(points, method="PCA", seed=0, fit_on=None):
     largest spread among ``fit_on``'s rows, default ``points``) or t-SNE (keeps near neighbours
     near; it places only the points it is given, and takes seconds, not milliseconds: on one
     thread, as training, since its threads only wait for a core on a shared server)."""
+    from sklearn.decomposition import PCA  # scikit-learn is imported by the pages that project, not by every page
+    from sklearn.manifold import TSNE
+
     points = np.asarray(points, dtype=float)
     if method == "PCA":
         return PCA(n_components=2, random_state=seed).fit(points if fit_on is None else fit_on).transform(points)
@@ -345,6 +343,8 @@ def projections(result, X, method="PCA", index=0, keep=None, turn=nullcontext):
     rows = X[subsample(len(X), len(X) if keep is None else keep, seed)]
 
     def compute():
+        from sklearn.decomposition import PCA
+
         X_all, _ = nncore.digits()
         train = X_all[nncore.split(seed, result.config.val_share).train]
         with turn():
@@ -359,6 +359,8 @@ def explained_spread(result, index=0):
     digits (their pixels, their hidden activations in network ``index``) that PCA's two directions
     hold -- how much of the picture a 2-D PCA view shows. Computed once per run."""
     def compute():
+        from sklearn.decomposition import PCA
+
         X_all, _ = nncore.digits()
         train = X_all[nncore.split(result.config.seed, result.config.val_share).train]
         return {name: float(PCA(n_components=2).fit(points).explained_variance_ratio_.sum())
@@ -386,6 +388,9 @@ def view_box(xy, share=0.98, margin=0.15):
 def separation(xy, y, neighbours=5):
     """How well the digits are separated in a 2-D view: the 5-fold cross-validated accuracy of a
     nearest-neighbour classifier on the coordinates xy (n, 2) with labels y."""
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
     return float(cross_val_score(KNeighborsClassifier(neighbours), xy, y, cv=5).mean())
 
 

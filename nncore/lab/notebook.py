@@ -13,8 +13,6 @@ whether the learner's lines are right before anything trains.
 import re
 from dataclasses import fields
 
-import nbformat
-
 from ..config import BOUNDS, TrainConfig
 from .source import Bundle, SourceError, module
 
@@ -75,6 +73,8 @@ def file_name(config, exercise=False):
 
 def to_bytes(config, result=None, exercise=False):
     """The notebook of ``build`` as the bytes of an .ipynb file."""
+    import nbformat  # imported when a notebook is built, not by every page that offers one
+
     return nbformat.writes(build(config, result, exercise)).encode("utf-8")
 
 
@@ -85,6 +85,8 @@ def build(config, result=None, exercise=False):
     its best epoch and test accuracy are written in, and the last cell says whether the notebook
     got the same. ``exercise``: blank the gradient lines for the learner and check them.
     Raises SourceError if nncore's source cannot be gathered."""
+    import nbformat
+
     if not isinstance(config, TrainConfig):
         raise TypeError(f"build() takes a TrainConfig, got {type(config).__name__}")
     data, functions = _all_of("data"), _all_of("functions")
@@ -177,12 +179,16 @@ def _all_of(module_name):
 
 
 def _markdown(cells):
+    import nbformat
+
     def add(text):
         cells.append(nbformat.v4.new_markdown_cell(text))
     return add
 
 
 def _code(cells):
+    import nbformat
+
     def add(source, hidden=False):
         definitions = source if isinstance(source, tuple) else None
         cell = nbformat.v4.new_code_cell(definitions[0] if definitions else source)
