@@ -128,7 +128,8 @@ st.caption(f"{record.state.capitalize()}: {len(done)} of {record.sweep.cells} ru
 if record.error:
     st.error(record.error, icon=":material/error:")
 if record.dropped:
-    st.info(f"Your session keeps its newest {runs.MAX_RUNS} runs, so {record.dropped} older ones were let go. "
+    st.info(f"Your session keeps its newest {runs.MAX_RUNS} runs, so "
+            f"{'1 older one was' if record.dropped == 1 else f'{record.dropped} older ones were'} let go. "
             "Every run of the sweep stays in the table below; **Open on every page** brings one back.",
             icon=":material/info:")
 if not done:

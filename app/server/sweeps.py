@@ -288,8 +288,9 @@ def run(sweep, area, where):
 def _keep(cell, record, session):
     """A finished cell into the shared cache, the session's runs and the record (no drawing)."""
     result = trainer.store(cell.result)
-    _, notice = session.add(result, "sweep")
-    record.dropped += notice is not None
+    before = {run.key for run in session.runs}
+    session.add(result, "sweep")
+    record.dropped += len(before - {run.key for run in session.runs})  # to stay within the session's runs
     record.cells[cell.index] = dataclasses.replace(cell, result=None)
     # in the server's log, for the browser tests and whoever runs the server (as app/server/trainer.py's queue waits)
     print(f"digits: sweep cell {cell.index + 1}/{record.sweep.cells} trained in {cell.seconds:.3f} s: "

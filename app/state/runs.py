@@ -117,11 +117,7 @@ class _Session:
         of them, or why the run itself was not kept (the pinned runs fill the budget: run is None)."""
         run, notice = self.get(result_key(result)), None
         if run is None:
-            used = {r.color for r in self.runs}
-            free = [c for c in COLORS if c not in used]
-            wanted = COLORS[color] if color is not None and 0 <= color < len(COLORS) else None
-            color = wanted if wanted in free else (free or [COLORS[len(self.runs) % len(COLORS)]])[0]
-            run = Run(result, source, color=color)
+            run = Run(result, source)
             self.runs.append(run)
             dropped = []
             while len(self.runs) > MAX_RUNS or self.bytes() > SESSION_BYTES:
@@ -130,6 +126,10 @@ class _Session:
                     break
                 self.runs.remove(victim)
                 dropped.append(victim.name)
+            # its colour once the dropped runs have freed theirs: no two runs share one
+            free = [c for c in COLORS if c not in {r.color for r in self.runs if r is not run}]
+            wanted = COLORS[color] if color is not None and 0 <= color < len(COLORS) else None
+            run.color = wanted if wanted in free else (free or [COLORS[len(self.runs) % len(COLORS)]])[0]
             if dropped:
                 notice = (f"Dropped the oldest run{'s' * (len(dropped) > 1)}, {', '.join(dropped)}: a session keeps "
                           f"at most {MAX_RUNS} runs and {megabytes(SESSION_BYTES)} of them. Pin runs on the "

@@ -149,3 +149,16 @@ def test_the_new_settings_travel_in_links_and_are_clamped_when_out_of_range():
     bad = from_params({"train_share": "0.01", "label_noise": "0.9", "scaling": "<b>raw</b>"})
     assert (bad.settings.train_share, bad.settings.label_noise, bad.settings.scaling) == (0.05, 0.5, "standardize")
     assert len(bad.notes) == 3
+
+
+def test_runs_added_past_a_full_session_each_take_a_colour_of_their_own():
+    """A full session drops its oldest run for each new one: the new run takes the colour the dropped
+    one freed, so no two runs share a colour (and a reload's link keeps every colour)."""
+    from app.state import runs
+
+    session = runs._Session()
+    for seed in range(runs.MAX_RUNS + 2):
+        session.add(train(TrainConfig(hidden=16, epochs=1, seed=seed)))
+    assert len(session.runs) == runs.MAX_RUNS
+    assert sorted(run.color for run in session.runs) == sorted(runs.COLORS)
+    assert [run.config.seed for run in session.runs] == list(range(2, runs.MAX_RUNS + 2))

@@ -194,3 +194,36 @@ def test_a_sweep_whose_tab_closes_stops_handing_out_runs(quiet_server):
     slots = os.cpu_count()  # cells at once (DIGITS_SWEEP_JOBS unset)
     assert figures["cells started after the close"] <= slots, figures
     assert log_errors(quiet_server.output()) == []
+
+
+def test_a_reload_after_a_sweep_brings_back_every_run_the_selected_one_and_the_link(page, server, shot):
+    """8 runs, then a sweep of 6: the session keeps its newest 12 (and says so), and a reload of its
+    link brings back the same 12, the same selected run (the sweep's best) and the same colours --
+    the link the reloaded session writes is the one it was opened on."""
+    from tests.browser.test_comparing import shown_run
+
+    open_app(page, server, "sweep?epochs=3&" + "&".join(f"run=epochs:3,seed:{seed}" for seed in range(1, 9)))
+    values(page, "Hidden units: values", "16, 64, 256")
+    values(page, "Learning rate: values", "0.01, 0.1")
+    run_button(page).click()
+    settle(page)
+    no_errors(page)
+    expect(page.get_by_text(re.compile(r"Finished: 6 of 6 runs in"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"keeps its newest 12 runs, so 2 older ones were let go"))).to_be_visible()
+    before, shown, link = selected_runs(page), shown_run(page), page.url
+    assert len(before) == 12 and sum(re.fullmatch(r"h(16|64|256) lr0\.(01|1) b64 e3 s0", r) is not None
+                                     for r in before) == 6, before
+    assert re.fullmatch(r"h(16|64|256) lr0\.(01|1) b64 e3 s0", shown), shown  # the sweep's best run
+
+    page.goto("about:blank")
+    page.goto(link)  # a new session: everything comes back from the link
+    expect(page.locator("[data-testid=stSidebarNav]")).to_be_visible()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Showing run")).to_be_visible(timeout=300_000)
+    settle(page)
+    assert selected_runs(page) == before
+    assert shown_run(page) == shown
+    assert page.url == link  # the runs, their order and colours, and the selected one, as before
+    expect(page.get_by_text("This link could not bring back everything")).to_have_count(0)
+    no_errors(page)
+    look_at(page, shot, "Sweep settings", "reloaded-after-a-sweep")
