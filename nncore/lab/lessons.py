@@ -78,6 +78,17 @@ def worst_of(losses):
     return None if losses[worst] <= SAME * min(losses) else worst
 
 
+def worst_sentence(lr, names, losses):
+    """The lesson's closing sentence at learning rate ``lr``: which of ``names`` (one per loss in
+    ``losses``) did worst, and by how much, or that all ended within SAME× of each other."""
+    worst = worst_of(losses)
+    if worst is None:
+        return (f"At learning rate {number_text(lr)} all three ended within {SAME}× of each other's lowest "
+                "validation loss.")
+    return (f"At learning rate {number_text(lr)}, {names[worst]} did worst: {losses[worst] / min(losses):.1f}× the "
+            "lowest validation loss of the best.")
+
+
 def _band(value, edges):
     """The position of the band [edges[i-1], edges[i]) that holds value (len(edges) + 1 bands)."""
     return int(np.searchsorted(edges, value, side="right"))
@@ -227,12 +238,7 @@ def explain_scaling(results):
                          + ("" if dead is None else f", {_pct(dead)} of hidden units dead at the end")
                          + (f" (diverged at epoch {r.diverged_epoch})" if r.diverged else ""))
         lines.append(f"{SCALING_NAMES[name].capitalize()}: {'; '.join(parts)}.")
-    if worst is None:
-        lines.append(f"At learning rate {number_text(first)} all three ended within {SAME}× of each other's lowest "
-                     "validation loss.")
-    else:
-        lines.append(f"At learning rate {number_text(first)}, {SCALING_NAMES[SCALINGS[worst]]} did worst: "
-                     f"{at_first[worst] / min(at_first):.1f}× the lowest validation loss of the best.")
+    lines.append(worst_sentence(first, [SCALING_NAMES[name] for name in SCALINGS], at_first))
     return Outcome(answer, tuple(lines))
 
 
@@ -402,12 +408,7 @@ def explain_optimizers(results):
         better = min(pair, key=_lowest_loss)
         lines.append(f"{OPTIMIZER_NAMES[name]}: lowest validation loss {words[0]}, {words[1]} — better at "
                      f"{number_text(better.config.lr)}.")
-    if answer == len(OPTIMIZERS):
-        lines.append(f"At learning rate {number_text(first)} all three ended within {SAME}× of each other's lowest "
-                     "validation loss.")
-    else:
-        lines.append(f"At learning rate {number_text(first)}, {OPTIMIZER_NAMES[OPTIMIZERS[answer]]} did worst: "
-                     f"{at_first[answer] / min(at_first):.1f}× the lowest validation loss of the best.")
+    lines.append(worst_sentence(first, [OPTIMIZER_NAMES[name] for name in OPTIMIZERS], at_first))
     return Outcome(answer, tuple(lines))
 
 
