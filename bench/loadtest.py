@@ -132,7 +132,8 @@ def _measure(label, sessions, timeout_s, log_dir, cgroups=()):
         baseline = rss_mb(server.process.pid)
         started, cpu = time.perf_counter(), cpu_seconds(server.process.pid)
         with MemorySampler(server.process.pid) as sampler:
-            sessions = drive(server.url, sessions, timeout_s, upload_png())
+            failed = log_dir / f"failed-{label.replace(' ', '')}"  # each failed session's last look
+            sessions = drive(server.url, sessions, timeout_s, upload_png(), failed)
         seconds, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu
         peak, after = high_water_mb(server.process.pid), rss_mb(server.process.pid)
     finally:

@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import async_playwright
@@ -183,6 +184,16 @@ def url_runs(url):
     return [re.sub(r",?color:\d+", "", token) for token in parse_qs(urlsplit(url).query).get("run", [])]
 
 
+UNITS = {"h": 3600, "min": 60, "s": 1}
+
+
+def seconds_said(text):
+    """The seconds of the first duration in ``text``, as nncore.lab.cost.duration writes them
+    ('runs in 0.31 s', '35 s', '4 min 10 s', '12 min', '2 h 5 min')."""
+    found = re.search(r"((?:[0-9.]+ (?:h|min|s)\b ?)+)", text)
+    return sum(float(number) * UNITS[unit] for number, unit in re.findall(r"([0-9.]+) (h|min|s)\b", found.group(1)))
+
+
 async def run_sweep(page, session):
     """On the Sweep page: SWEEP_AXES's values typed in, Run sweep, until its runs are finished."""
     await _visit(page, "Sweep settings", lambda p: p.get_by_role("button", name="Run sweep"))
@@ -197,8 +208,9 @@ async def run_sweep(page, session):
     await page.get_by_role("button", name="Run sweep").click()
     finished = page.get_by_text(re.compile(rf"Finished: {cells} of {cells} runs in"))
     await finished.wait_for()
-    session.sweep_seconds = time.perf_counter() - started
-    session.sweep_server_seconds = float(re.search(r"runs in ([0-9.]+) s", await finished.inner_text()).group(1))
+    seconds = time.perf_counter() - started
+    session.sweep_server_seconds = seconds_said(await finished.inner_text())
+    session.sweep_seconds = seconds  # set last: a sweep with seconds has both
     await settle(page)
     await _check_page(page, session, "sweep")
     await page.locator(NAV, has_text="Train & overview").click()  # where Train shows its run
@@ -324,7 +336,7 @@ async def _one(browser, url, session, png, timeout_s, contexts, others_done, pre
     try:
         session.begin("open")
         context, page = await open_app(browser, url, timeout_s)
-        contexts.append((context, page))
+        contexts.append((context, page, session))
         if session.kind == "hostile":
             await hostile_visit(page, session, others_done)
         elif session.kind == "tabs":
@@ -350,10 +362,20 @@ async def _read_back(page, session):
         session.errors.append(f"read back: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
-async def drive_async(url, sessions, timeout_s, png):
+async def _last_look(page, stem):
+    """A screenshot (``stem``.png) and the text (``stem``.txt) of a failed session's page."""
+    try:
+        await page.screenshot(path=f"{stem}.png", full_page=True, timeout=30_000)
+        Path(f"{stem}.txt").write_text(f"{page.url}\n\n{await page.locator('body').inner_text(timeout=30_000)}")
+    except Exception as exc:  # the page may be gone: the session's error says what happened
+        Path(f"{stem}.txt").write_text(f"no last look: {type(exc).__name__}: {exc}")
+
+
+async def drive_async(url, sessions, timeout_s, png, shots=None):
     """Run ``sessions`` (Session records, or seeds of "train" sessions) against ``url`` at the same
     time, each uploading ``png`` (bytes) on the probe page; all within ``timeout_s``. Returns the
-    Session records, in order."""
+    Session records, in order. ``shots``: a folder for a screenshot and the text of the page of
+    each session that failed."""
     sessions = [s if isinstance(s, Session) else Session(s) for s in sessions]
     if any(s.kind == "hostile" for s in sessions):  # built before the clock starts: seconds of CPU
         hostile.images(), hostile.saved_runs()
@@ -384,8 +406,13 @@ async def drive_async(url, sessions, timeout_s, png):
                 if page is None and not session.errors:
                     session.errors.append(f"{session.step}: not done within the {timeout_s:g} s bound")
                 session.held = session.held and not session.errors
+            if shots is not None:  # what each session that failed was looking at
+                shots.mkdir(parents=True, exist_ok=True)
+                for _, page, session in contexts:
+                    if session.errors:
+                        await _last_look(page, shots / f"{session.kind}-{session.seed}")
         finally:
-            for context, _ in contexts:
+            for context, _, _ in contexts:
                 try:
                     await context.close()
                 except Exception:  # the browser may be going away already
@@ -415,6 +442,6 @@ def in_thread(coroutine_function, *args, **kwargs):
     return box["result"]
 
 
-def drive(url, sessions, timeout_s, png):
+def drive(url, sessions, timeout_s, png, shots=None):
     """``drive_async`` from synchronous code (the load test, the browser tests)."""
-    return in_thread(drive_async, url, sessions, timeout_s, png)
+    return in_thread(drive_async, url, sessions, timeout_s, png, shots)

@@ -70,7 +70,8 @@ def test_an_old_module_name_is_the_module_at_its_new_place():
 def test_a_module_imported_first_by_its_old_name_keeps_its_own_spec():
     """Its relative imports resolve from its own package, without a DeprecationWarning."""
     code = ("import warnings; warnings.simplefilter('error')\nimport nncore.inspect as old\n"
-            "print(old.__spec__.name, old.__package__)\nimport nncore\nold.blank_pixels(nncore.TrainConfig(epochs=1))\n")
+            "print(old.__spec__.name, old.__package__)\nimport nncore\n"
+            "old.blank_pixels(nncore.TrainConfig(epochs=1))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout == "nncore.lab.inside nncore.lab\n", done.stderr
 

@@ -59,3 +59,14 @@ def test_every_ablation_row_changes_something_of_the_preset(handwriting):
     for label, changes, augmentation in handwriting.ABLATIONS:
         preset = nncore.handwriting_config()
         assert any(getattr(preset, k) != v for k, v in changes.items()) or augmentation != augment.DEFAULTS, label
+
+
+@pytest.mark.parametrize("seconds", [0.31, 3.2, 35, 250, 720, 7500])
+def test_the_load_test_reads_back_every_duration_the_app_writes(seconds):
+    """A sweep of the load test that took over a minute said '4 min 10 s', which the test once could
+    not read (every sweep session then failed)."""
+    from nncore.lab.cost import duration
+    from support.sessions import seconds_said
+
+    said = seconds_said(f"Finished: 4 of 4 runs in {duration(seconds)} on 1 thread of the server.")
+    assert said == pytest.approx(seconds, rel=0.05, abs=1)  # duration() rounds: 250 s is '4 min 10 s'

@@ -343,8 +343,6 @@ def projections(result, X, method="PCA", index=0, keep=None, turn=nullcontext):
     rows = X[subsample(len(X), len(X) if keep is None else keep, seed)]
 
     def compute():
-        from sklearn.decomposition import PCA
-
         X_all, _ = nncore.digits()
         train = X_all[nncore.split(seed, result.config.val_share).train]
         with turn():
