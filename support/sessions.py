@@ -122,6 +122,15 @@ async def _visit(page, title, ready):
     await settle(page)
 
 
+async def to_overview(page):
+    """Click Train & overview and wait for its heading: on a busy server a click made before the
+    page has switched (Train) would rerun the page the browser still shows, and the switch is lost
+    (Streamlit's frontend sends its current page with every rerun, and the later request wins)."""
+    await page.locator(NAV, has_text="Train & overview").click()
+    await page.get_by_role("heading", name="Digits Playground", exact=True).wait_for()
+    await settle(page)
+
+
 def upload_source(page):
     """Probe a digit's "Upload" choice of digit source."""
     return page.locator("[data-testid=stButtonGroup] button", has_text="Upload")
@@ -213,9 +222,7 @@ async def run_sweep(page, session):
     session.sweep_seconds = seconds  # set last: a sweep with seconds has both
     await settle(page)
     await _check_page(page, session, "sweep")
-    await page.locator(NAV, has_text="Train & overview").click()  # where Train shows its run
-    await page.get_by_role("heading", name="Digits Playground", exact=True).wait_for()
-    await settle(page)
+    await to_overview(page)
 
 
 async def use_app(page, session, png):
@@ -227,8 +234,7 @@ async def use_app(page, session, png):
         session.begin("sweep")
         await run_sweep(page, session)
     session.begin("train")
-    await page.locator(NAV, has_text="Train & overview").click()  # the run's header is there (the first page
-    await settle(page)                                              # is Start here)
+    await to_overview(page)  # the run's header is there (the first page is Start here)
     started = time.perf_counter()
     await page.locator(SIDEBAR).get_by_role("button", name="Train", exact=True).click()
     await page.get_by_role("heading", name=run_heading(name)).wait_for()
