@@ -1,5 +1,5 @@
 """The teacher's lock that no URL lifts: the server setting DIGITS_LOCK (an environment variable,
-or a root-level secret on Streamlit Community Cloud, which becomes one).
+or a secret: app.server.settings reads it as it reads every DIGITS_* setting).
 
 A link's ``lock`` is guidance: anyone can edit a URL. DIGITS_LOCK is a security boundary: it is
 read on the server, every setting it names is fixed for every session (the sidebar's box shows
@@ -9,15 +9,15 @@ the value and cannot change it), and every run the app would start with another 
 ``DIGITS_LOCK="hidden=64, lr"`` fixes 64 hidden units and the default learning rate.
 
 ``read`` is the reader of the text (pure: text in, settings out, ValueError saying what is
-wrong); ``server_lock`` reads the environment. A part that cannot be read is not ignored in
+wrong); ``server_lock`` reads the server's setting. A part that cannot be read is not ignored in
 silence: the other parts still hold, and ``server_lock`` returns a sentence for each.
 """
 
 import logging
-import os
 import re
 from functools import lru_cache
 
+from app.server import settings as server_settings
 from nncore import BOUNDS, ConfigError, TrainConfig
 from nncore.config import check_setting
 from nncore.errors import shorten
@@ -72,7 +72,7 @@ def _read_once(text):
 def server_lock():
     """(settings, problems) of this server's DIGITS_LOCK ({} and () without one); each problem
     is logged once."""
-    settings, problems = _read_once(os.environ.get(VARIABLE, ""))
+    settings, problems = _read_once(server_settings.value(VARIABLE) or "")
     return dict(settings), list(problems)
 
 

@@ -69,6 +69,13 @@ def address(value):
     return value.strip() or None
 
 
+def text(value):
+    """Text as it is (app.server.lock reads DIGITS_LOCK's parts and says what it cannot read)."""
+    if not isinstance(value, str):
+        raise ValueError("text, such as \"hidden=64, lr\"")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One DIGITS_* setting: ``read`` turns the value found into the setting's value (ValueError:
@@ -91,6 +98,7 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("DIGITS_SWEEP_JOBS", whole_number, lambda box: box.sweep_processes or box.cpus,
             "runs a local sweep trains at once"),
     Setting("DIGITS_DASK_SCHEDULER", address, None, "the Dask scheduler sweeps run on", secret="dask_scheduler"),
+    Setting("DIGITS_LOCK", text, "", "settings fixed for every session, which no link lifts (app.server.lock)"),
 )}
 SAFER = {"DIGITS_SHARED": True}  # after a bad value, where the default is not the safe reading
 
@@ -128,7 +136,8 @@ def _resolve(environ, secrets, secrets_problem):
             values[setting.name] = SAFER.get(setting.name, default)
             found = shorten(repr(value), 60)
             problems.append((f"the {where} {setting.name} is {found}, which is not {should}: "
-                             f"using {values[setting.name]!r} instead", found))
+                             f"using {'none' if values[setting.name] in (None, '') else repr(values[setting.name])} "
+                             "instead", found))
     for problem, _ in problems:
         log.warning("Digits Playground setting: %s", problem)
     return values, tuple(problems)

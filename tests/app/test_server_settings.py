@@ -156,3 +156,19 @@ def test_a_toml_boolean_secret_makes_the_server_shared(monkeypatch):
 def test_good_settings_say_nothing_on_the_sidebar(monkeypatch):
     at = fresh(monkeypatch, {"DIGITS_TRAINING_SLOTS": "2", "DIGITS_TRAINING_BUDGET": "60", "DIGITS_SHARED": "0"})
     assert not sidebar_warnings(at) and not at.exception
+
+
+def test_a_lock_in_the_secrets_fixes_the_box_as_one_in_the_environment_does(monkeypatch):
+    at = fresh(monkeypatch, secrets={"DIGITS_LOCK": "hidden=16"})
+    box = at.number_input(key="setting_hidden")
+    assert box.value == 16 and box.disabled
+    at = fresh(monkeypatch, {"DIGITS_LOCK": "hidden=32"}, secrets={"DIGITS_LOCK": "hidden=16"})
+    assert at.number_input(key="setting_hidden").value == 32  # the environment comes first
+
+
+def test_a_lock_that_is_not_text_is_said_on_the_sidebar_and_locks_nothing(monkeypatch):
+    at = fresh(monkeypatch, secrets={"DIGITS_LOCK": 64})
+    assert not at.number_input(key="setting_hidden").disabled
+    assert any("DIGITS\\_LOCK" in warning and "not text" in warning for warning in sidebar_warnings(at))
+    assert resolve(secrets=[("DIGITS_LOCK", 64)])[1] == (
+        'the secret DIGITS_LOCK is 64, which is not text, such as "hidden=64, lr": using none instead',)
