@@ -8,7 +8,6 @@ frames faster than that, leaving the charts blank, behind the header and the Pau
 Play and Pause sit outside the fragment and act in callbacks, so a click is read between frames."""
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from app.analysis import inside
 from app.analysis import run as analysis
@@ -21,7 +20,7 @@ GRID_UNITS = 32
 PLAYED = "replay_at"  # the epoch a playing replay shows
 NEXT = "replay_next"  # the hidden button the browser presses once a frame is drawn
 
-# Run in the page (a components.html frame may reach its parent): wait until every chart of the
+# Run in the page (an st.iframe of HTML is same-origin: it may reach its parent): wait until every chart of the
 # fragment is drawn, and those naming an epoch name this frame's, at least 1/speed after the frame
 # arrived, then press the hidden Next button (a rerun of the fragment alone, which a click preempts).
 NEXT_WHEN_DRAWN = """<script>
@@ -126,8 +125,8 @@ def replay():
     epoch = st.session_state[PLAYED] = epochs[position]
     st.progress(position / max(1, len(epochs) - 1), text=f"Playing: epoch {epoch} of {epochs[-1]}")
     used = draw(epoch)
-    components.html(NEXT_WHEN_DRAWN % dict(epoch=used, charts=5, titled=4, wait=round(1000 / speed), key=NEXT),
-                    height=0)
+    st.iframe(NEXT_WHEN_DRAWN % dict(epoch=used, charts=5, titled=4, wait=round(1000 / speed), key=NEXT),
+              height="content")  # nothing to show: as high as its content, none
 
 
 if playing:
