@@ -7,6 +7,7 @@ for each setting, what it may be and what it means; all of those read it.
 
 import math
 import numbers
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 from .errors import ConfigError, shorten
@@ -280,6 +281,8 @@ class TrainConfig:
                     notes.append(f"ignored {name}={shorten(repr(raw), 60)}: not one of {setting.allowed()}")
                 continue
             try:
+                if isinstance(raw, str) and not ASCII_NUMBER.fullmatch(raw):
+                    raise ValueError(raw)  # float() would also read '１２', '٣' and '1_000'
                 number = float(raw)
             except (TypeError, ValueError, OverflowError):
                 notes.append(f"ignored {name}={shorten(repr(raw), 60)}: not a number")
@@ -295,6 +298,9 @@ class TrainConfig:
                              f"used {number_text(fixed)}")
             result[name] = setting.kind(fixed)
         return cls(**result), notes
+
+
+ASCII_NUMBER = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")  # text clamped reads
 
 
 def handwriting_config():

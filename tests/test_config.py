@@ -158,3 +158,15 @@ def test_momentum_the_optimizer_does_not_use_is_said_so_and_two_configs_never_sh
 
 def test_the_short_code_stays_the_name():
     assert TrainConfig(lr=1, optimizer="adam").name == "h64 lr1 b64 e30 s0 adam"
+
+
+@pytest.mark.parametrize("text, hidden", [("128", 128), (" 128 ", 128), ("1.28e2", 128), ("+128.", 128),
+                                          (".5e3", 500)])
+def test_clamped_reads_a_number_written_in_ascii(text, hidden):
+    assert TrainConfig.clamped({"hidden": text}) == (TrainConfig(hidden=hidden), [])
+
+
+@pytest.mark.parametrize("text", ["１２８", "١٢٨", "1_28", "128abc", "0x80", "", "e5", "inf", "nan"])
+def test_clamped_ignores_what_is_not_an_ascii_number_and_says_so(text):
+    config, notes = TrainConfig.clamped({"hidden": text})
+    assert config == TrainConfig() and len(notes) == 1 and notes[0].startswith("ignored hidden=")
