@@ -131,15 +131,8 @@ def queue_waits_by_run(text):
             re.findall(r"^digits: queue wait ([0-9.]+) s for (\S+)$", text, re.MULTILINE)]
 
 
-def sweep_cells(text):
-    """Seconds each sweep cell trained for, from the lines app/server/sweeps.py writes to the server's log
-    ("digits: sweep cell 3/12 trained in 3.456 s: h2048 ..."), in the order they finished."""
-    return [float(seconds) for seconds in re.findall(r"^digits: sweep cell \d+/\d+ trained in ([0-9.]+) s: ", text,
-                                                     re.MULTILINE)]
-
-
 def sweep_events(text):
-    """What app/sweeps.py wrote to the server's log about sweeps, in order: ("started", cell),
+    """What app/server/sweeps.py wrote to the server's log about sweeps, in order: ("started", cell),
     ("trained", cell) for its cells (numbered from 1) and ("ended", "stopped" or "finished")."""
     events = []
     for line in text.splitlines():
