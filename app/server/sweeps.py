@@ -29,11 +29,11 @@ import nncore.lab.pools
 import nncore.lab.sweep
 from app.server import machine, settings, trainer
 from app.server.interruption import INTERRUPTIONS
-from app.state import person, runs
+from app.state import links, person, runs
 from app.widgets import sidebar
 from nncore.lab.cost import duration
 
-MAX_CELLS = 36       # runs one sweep from the app may have (the command line allows more)
+MAX_CELLS = links.MAX_SWEEP_CELLS  # runs one sweep from the app may have (the command line allows more)
 POLL_SECONDS = 0.25  # how often the status is redrawn, and a click noticed, while cells run
 
 
