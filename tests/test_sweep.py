@@ -190,10 +190,11 @@ def test_cells_come_without_their_run_unless_asked():
 def test_known_cells_are_the_grids_runs_found_with_the_scores_training_gave_them():
     sweep = Sweep.of(TrainConfig(epochs=2, hidden=4), seed=(0, 1, 2))
     trained = {c.config: c for c in nncore.lab.sweep.run(sweep, n_jobs=1, keep_results=True)}
-    held = {sweep.configs()[0]: trained[sweep.configs()[0]].result, sweep.configs()[2]: trained[sweep.configs()[2]].result}
+    configs = sweep.configs()
+    held = {configs[0]: trained[configs[0]].result, configs[2]: trained[configs[2]].result}
     found = nncore.lab.sweep.known_cells(sweep, held.get)
     assert sorted(found) == [0, 2], "the cell whose run is not held is left out"
-    for index, cell in found.items():
+    for cell in found.values():
         assert cell == dataclasses.replace(trained[cell.config], result=None), "the very scores of the run"
         assert cell.result is None
 

@@ -222,5 +222,6 @@ def test_a_huge_sweep_parameter_is_not_read_and_its_note_is_short():
         assert link.sweep is None and len(link.notes) == 1 and len(link.notes[0]) < 300
         assert "longer than 1000 characters" in link.notes[0]
     padded = "epochs:3".ljust(links.MAX_SWEEP_TEXT)  # spaces around a value are allowed
-    assert from_params({"sweep": "hidden:8", "sweep_base": padded}).sweep == Sweep.of(TrainConfig(epochs=3), hidden=(8,))
+    read = from_params({"sweep": "hidden:8", "sweep_base": padded}).sweep
+    assert read == Sweep.of(TrainConfig(epochs=3), hidden=(8,))
     assert from_params({"sweep": "hidden:8", "sweep_base": padded + " "}).sweep is None
