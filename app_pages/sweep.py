@@ -46,6 +46,22 @@ def values_of(name, where):
     return nncore.lab.sweep.value_range(name, low, high, count, log)
 
 
+def preset(sweep):
+    """Set the boxes to ``sweep``'s grid, before they are drawn (once: later changes are the learner's).
+    Values as a list, each written exactly (``str``), so the boxes describe the very same grid."""
+    st.session_state["sweep_first"] = sweep.names[0]
+    st.session_state["sweep_second"] = sweep.names[1] if len(sweep.names) > 1 else NONE
+    for axis in sweep.axes:
+        if BOUNDS[axis.name].choices:
+            st.session_state[f"sweep_{axis.name}_choices"] = list(axis.values)
+        else:
+            st.session_state[f"sweep_{axis.name}_mode"] = "a list"
+            st.session_state[f"sweep_{axis.name}_list"] = ", ".join(str(value) for value in axis.values)
+
+
+linked = sweeps.from_link()  # a reload: the last sweep comes back from the runs that did
+if linked is not None:
+    preset(linked.sweep)
 locked = sweeps.locked()
 names = [name for name in BOUNDS if name not in locked]  # a sweep changes what it sweeps: never a locked one
 if locked:
@@ -121,10 +137,17 @@ if record is None:
 
 done, axes_text = record.finished, " × ".join(BOUNDS[n].label.lower() for n in record.sweep.names)
 st.subheader(f"Results: {axes_text}")
-rest = "; press the button above to train the rest" if record.state == "stopped" and record.missing else ""
-st.caption(f"{record.state.capitalize()}: {len(done)} of {record.sweep.cells} runs in "
-           f"{duration(record.seconds)} on "
-           f"{record.where}{rest}. Fixed settings: `{record.sweep.base.name}`.")
+partial = record.state == "stopped" and bool(record.missing)
+how = f" in {duration(record.seconds)} on {record.where}" if record.where else ", back with the link"
+rest = "; press the button above to train the rest" if partial and record.where else ""
+st.caption(f"{record.state.capitalize()}: {len(done)} of {record.sweep.cells} runs{how}{rest}. "
+           f"Fixed settings: `{record.sweep.base.name}`.")
+if partial and not record.where:  # rebuilt from a link, nothing trained since
+    came = (f"{record.came_back} of {record.sweep.cells} runs of this sweep came back" if record.came_back
+            else f"None of the {record.sweep.cells} runs of this sweep came back")
+    then = (f"press **{label}** above to train the rest" if resume else "set the boxes above and the sidebar to "
+            "its grid and fixed settings to train the rest")
+    st.info(f"{came} with the link (this server no longer holds the others); {then}.", icon=":material/restore:")
 if record.error:
     st.error(record.error, icon=":material/error:")
 if record.dropped:

@@ -2,6 +2,7 @@
 its stop, the summaries, the CSV, and the command line end to end."""
 
 import csv
+import dataclasses
 import io
 import math
 import os
@@ -184,6 +185,27 @@ def test_a_sweep_from_the_command_line_forks_workers_with_the_digits_read():
 def test_cells_come_without_their_run_unless_asked():
     (only,) = nncore.lab.sweep.run(Sweep.of(QUICK, seed=(0,)), n_jobs=1)
     assert only.result is None and only.row()["command"] == QUICK.command()
+
+
+def test_known_cells_are_the_grids_runs_found_with_the_scores_training_gave_them():
+    sweep = Sweep.of(TrainConfig(epochs=2, hidden=4), seed=(0, 1, 2))
+    trained = {c.config: c for c in nncore.lab.sweep.run(sweep, n_jobs=1, keep_results=True)}
+    configs = sweep.configs()
+    held = {configs[0]: trained[configs[0]].result, configs[2]: trained[configs[2]].result}
+    found = nncore.lab.sweep.known_cells(sweep, held.get)
+    assert sorted(found) == [0, 2], "the cell whose run is not held is left out"
+    for cell in found.values():
+        assert cell == dataclasses.replace(trained[cell.config], result=None), "the very scores of the run"
+        assert cell.result is None
+
+
+def test_known_cells_ignore_a_run_stopped_early_or_of_other_settings():
+    sweep = Sweep.of(TrainConfig(epochs=3, hidden=4), seed=(0,))
+    stopped = nncore.train(sweep.configs()[0], callback=lambda stats: stats.epoch == 1)
+    assert stopped.stopped_early
+    assert nncore.lab.sweep.known_cells(sweep, lambda config: stopped) == {}
+    other = nncore.train(TrainConfig(epochs=1, hidden=4))
+    assert nncore.lab.sweep.known_cells(sweep, lambda config: other) == {}
 
 
 def test_a_stop_starts_no_new_cell_and_keeps_the_ones_running():

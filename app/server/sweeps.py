@@ -29,11 +29,11 @@ import nncore.lab.pools
 import nncore.lab.sweep
 from app.server import machine, settings, trainer
 from app.server.interruption import INTERRUPTIONS
-from app.state import person, runs
+from app.state import links, person, runs
 from app.widgets import sidebar
 from nncore.lab.cost import duration
 
-MAX_CELLS = 36       # runs one sweep from the app may have (the command line allows more)
+MAX_CELLS = links.MAX_SWEEP_CELLS  # runs one sweep from the app may have (the command line allows more)
 POLL_SECONDS = 0.25  # how often the status is redrawn, and a click noticed, while cells run
 
 
@@ -41,7 +41,8 @@ POLL_SECONDS = 0.25  # how often the status is redrawn, and a click noticed, whi
 class Record:
     """The session's last sweep: its grid, where it runs, its finished cells (scores only: the
     runs themselves are in the session's runs and the cache), when each cell started, how it
-    ended ("running", "finished", "stopped") and how many older runs the session let go."""
+    ended ("running", "finished", "stopped"), how many older runs the session let go and, when a
+    link brought it back (``from_link``), how many of its cells came back (None: it ran here)."""
 
     sweep: nncore.lab.sweep.Sweep
     where: str
@@ -51,6 +52,7 @@ class Record:
     seconds: float = 0.0
     dropped: int = 0
     error: str = None
+    came_back: int = None
 
     @property
     def finished(self):
@@ -241,6 +243,31 @@ def cells(sweep, stop, on_start, only, owner):
 def last():
     """The session's last sweep (a Record), or None."""
     return st.session_state.get("sweep_record")
+
+
+def restored(sweep, session, cache):
+    """A Record of ``sweep`` rebuilt from runs that exist, training nothing: each cell whose run is
+    among the ``session``'s runs (runs._Session), else in ``cache`` (a RunCache), is done with that
+    run's scores; "finished" when every cell is, else "stopped" (the rest can be trained)."""
+    def find(config):
+        key = links.run_key(config)
+        run = session.get(key)
+        return run.result if run is not None else cache.get(key)
+
+    done = nncore.lab.sweep.known_cells(sweep, find)
+    return Record(sweep, "", done, state="finished" if len(done) == sweep.cells else "stopped",
+                  came_back=len(done))
+
+
+def from_link():
+    """Once per session, as its Sweep page opens: the Record of the sweep the session's link
+    carried (app.widgets.sidebar.restore_from_url), rebuilt by ``restored`` and kept as the last
+    sweep; None when there is none, or the session has swept since."""
+    sweep = st.session_state.pop("sweep_from_link", None)
+    if sweep is None or last() is not None:
+        return None
+    record = st.session_state["sweep_record"] = restored(sweep, runs.current(), trainer.shared_cache())
+    return record
 
 
 def run(sweep, area, where):

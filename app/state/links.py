@@ -8,7 +8,9 @@ colour on every chart (``color:3``, a place in the palette), so a reload draws i
 carries which run is shown (``selected``, a position in the list), the runs overlaid on Compare
 (``overlay``), a teacher's locked or hidden settings (``lock``, ``hide``), and the learner's
 lessons on "Start here": the lesson open (``lesson=lr``) and the guesses given
-(``guesses=unit:2,lr:1``, a lesson's key and the position of the answer chosen). Anyone can type a
+(``guesses=unit:2,lr:1``, a lesson's key and the position of the answer chosen), and the grid of
+the session's last sweep: each swept setting with its values (``sweep=hidden:16/64,lr:0.01/0.1``)
+and its fixed settings (``sweep_base``, a run's settings text), never its scores. Anyone can type a
 URL, so reading is lenient: values are clamped to their bounds or ignored, with a note saying so.
 """
 
@@ -16,12 +18,15 @@ import re
 from dataclasses import dataclass, field, fields
 
 from nncore import BOUNDS, ConfigError, TrainConfig
-from nncore.errors import shorten
+from nncore.errors import NNCoreError, shorten
 from nncore.lab.lessons import BY_KEY as LESSONS
+from nncore.lab.sweep import Axis, Sweep, parse_values
 
 MAX_LINKED_RUNS = 12  # as many as a session holds (runs.MAX_RUNS): a reload brings every run back
 MAX_READ_RUNS = 4 * MAX_LINKED_RUNS  # run parameters read at all: a link of thousands cost minutes to parse
 MAX_NOTES = 10                       # each note is a toast: a link cannot flood the page with them
+MAX_SWEEP_CELLS = 36                 # runs one sweep from the app may have (app.server.sweeps.MAX_CELLS)
+MAX_SWEEP_TEXT = 1000                # characters of a sweep parameter read at all
 STATUS_KEYS = ("stopped", "uploaded", "color")
 GUESS = re.compile(r"([a-z_]{1,20}):([0-9]{1,2})")  # one lesson's guess: its key and the answer's position
 
@@ -117,26 +122,45 @@ class Link:
     hide: list = field(default_factory=list)
     lesson: str = None
     guesses: dict = field(default_factory=dict)
+    sweep: Sweep = None
     notes: list = field(default_factory=list)
 
 
-def linked_run_from_token(token):
-    """Parse a run's URL text; returns (LinkedRun or None, notes)."""
-    values, status = {}, {}
+def _pairs(token):
+    """{name: value} of a URL text of 'name:value' pairs ('default' names none), or None when a
+    part is not a pair."""
+    pairs = {}
     for part in str(token).split(","):
         if part == "default":
             continue
         name, sep, value = part.partition(":")
         if not sep:
-            return None, [f"ignored run {shorten(repr(token))}: expected name:value pairs"]
-        (status if name.strip() in STATUS_KEYS else values)[name.strip()] = value.strip()
+            return None
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _config(values, what):
+    """(TrainConfig of ``values`` clamped to their bounds, notes), or (None, notes) when a name is
+    not a setting or the values do not go together; ``what`` starts each note ('ignored run …')."""
     unknown = set(values) - {f.name for f in fields(TrainConfig)}
     if unknown:
-        return None, [f"ignored run {shorten(repr(token))}: unknown setting(s) {shorten(', '.join(sorted(unknown)))}"]
+        return None, [f"{what}: unknown setting(s) {shorten(', '.join(sorted(unknown)))}"]
     try:
-        config, notes = TrainConfig.clamped(values)
+        return TrainConfig.clamped(values)
     except ConfigError as exc:  # clamped() only fails on a combination, never on one value
-        return None, [f"ignored run {shorten(repr(token))}: {exc}"]
+        return None, [f"{what}: {exc}"]
+
+
+def linked_run_from_token(token):
+    """Parse a run's URL text; returns (LinkedRun or None, notes)."""
+    values = _pairs(token)
+    if values is None:
+        return None, [f"ignored run {shorten(repr(token))}: expected name:value pairs"]
+    status = {name: values.pop(name) for name in STATUS_KEYS if name in values}
+    config, notes = _config(values, f"ignored run {shorten(repr(token))}")
+    if config is None:
+        return None, notes
     stop_at = None
     if "stopped" in status:
         stop_at = whole_number(status["stopped"])
@@ -155,10 +179,46 @@ def linked_run_from_token(token):
     return LinkedRun(config, stop_at, status.get("uploaded") == "1", color), notes
 
 
-def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=(), lesson=None, guesses=None):
+def sweep_token(sweep):
+    """A sweep's grid as URL text: each swept setting and its values ('hidden:16/64,lr:0.01/0.1')."""
+    return ",".join(f"{axis.name}:{'/'.join(_text(value) for value in axis.values)}" for axis in sweep.axes)
+
+
+def sweep_from_tokens(token, base_token, settings):
+    """Read a sweep's grid from its URL text (``sweep_token``) and its fixed settings' (a run's
+    settings text; None: the link's ``settings``). Returns (Sweep or None, notes): a grid of one or
+    two settings, every value within its bounds and at most MAX_SWEEP_CELLS cells, or none at all
+    (a grid with other values would name runs nobody made)."""
+    what = f"ignored sweep {shorten(repr(token))}"
+    if len(str(token)) > MAX_SWEEP_TEXT or len(str(base_token or "")) > MAX_SWEEP_TEXT:
+        return None, [f"{what}: longer than {MAX_SWEEP_TEXT} characters"]
+    axes = [part.partition(":") for part in str(token).split(",")]
+    if any(not sep or ":" in values for _, sep, values in axes):
+        return None, [f"{what}: expected setting:value/value/… for each setting swept"]
+    if len(axes) > 2:
+        return None, [f"{what}: the Sweep page sweeps one or two settings, not {len(axes)}"]
+    base, notes = settings, []
+    if base_token is not None:
+        values = _pairs(base_token)
+        base, notes = (None, [f"{what}: expected name:value pairs"]) if values is None else _config(values, what)
+    if base is None or notes:  # a fixed setting out of its bounds: a grid of other runs
+        return None, [note if note.startswith(what) else f"{what}: its fixed settings: {note}" for note in notes]
+    try:
+        sweep = Sweep(base, tuple(Axis(name.strip(), parse_values(name.strip(), values.replace("/", ",")))
+                                  for name, _, values in axes))
+    except NNCoreError as exc:
+        return None, [f"{what}: {shorten(str(exc))}"]
+    if sweep.cells > MAX_SWEEP_CELLS:
+        return None, [f"{what}: {sweep.cells} runs is more than a sweep of the app may have ({MAX_SWEEP_CELLS})"]
+    return sweep, []
+
+
+def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=(), lesson=None, guesses=None,
+              sweep=None):
     """Query parameters for the sidebar ``settings`` (a TrainConfig), the runs (LinkedRun), the
     selected run and overlay (positions in the list), the teacher's locked and hidden settings, the
-    lesson open and the lessons' guesses ({lesson key: position of the answer})."""
+    lesson open, the lessons' guesses ({lesson key: position of the answer}) and the grid of the
+    session's last sweep (a Sweep)."""
     params = {f.name: _text(getattr(settings, f.name)) for f in fields(settings)}
     params["run"] = [run.token for run in linked_runs]
     if selected is not None:
@@ -173,6 +233,8 @@ def to_params(settings, linked_runs, selected=None, overlay=(), lock=(), hide=()
         params["lesson"] = lesson
     if guesses:
         params["guesses"] = ",".join(f"{key}:{answer}" for key, answer in guesses.items())
+    if sweep is not None:
+        params["sweep"], params["sweep_base"] = sweep_token(sweep), config_token(sweep.base)
     return params
 
 
@@ -243,5 +305,9 @@ def from_params(params):
         else:
             notes.append(f"ignored lesson {shorten(repr(lesson))}: not a lesson")
     link.guesses = _guesses(values("guesses")[-1], notes) if values("guesses") else {}
+    if values("sweep"):
+        base = values("sweep_base")[-1] if values("sweep_base") else None
+        link.sweep, sweep_notes = sweep_from_tokens(values("sweep")[-1], base, settings)
+        notes += sweep_notes
     link.notes = _bounded(notes)
     return link

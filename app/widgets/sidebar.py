@@ -35,8 +35,9 @@ def _put(config):
 
 
 def restore_from_url():
-    """On a session's first run: settings, runs, selection and a teacher's locks from the URL.
-    Returns notes on what the URL got wrong or could not bring back."""
+    """On a session's first run: settings, runs, selection, a teacher's locks and the last sweep's
+    grid (rebuilt by the Sweep page, app.server.sweeps.from_link) from the URL. Returns notes on
+    what the URL got wrong or could not bring back."""
     if st.session_state.get("url_restored"):
         return []
     st.session_state["url_restored"] = True
@@ -61,6 +62,12 @@ def restore_from_url():
         st.session_state["overlay"] = [names[i] for i in link.overlay if not link.runs[i].uploaded]
     st.session_state["locked"], st.session_state["hidden"] = link.lock, link.hide
     st.session_state["lesson"], st.session_state["lesson_guesses"] = link.lesson, dict(link.guesses)
+    if link.sweep is not None:
+        fixed_swept = set(link.sweep.names) & (set(link.lock) | set(fixed))
+        if fixed_swept:
+            link.notes.append(f"ignored the sweep: it sweeps {', '.join(sorted(fixed_swept))}, which is fixed here")
+        else:
+            st.session_state["sweep_from_link"] = link.sweep
     return link.notes
 
 
@@ -260,8 +267,15 @@ def teacher_link(settings):
                    "README), which no link can lift.")
 
 
+def linked_sweep():
+    """The grid a link should carry: the session's last sweep's (app.server.sweeps.last), else the
+    one its own link carried while the Sweep page has not rebuilt it yet; None."""
+    record = st.session_state.get("sweep_record")
+    return record.sweep if record is not None else st.session_state.get("sweep_from_link")
+
+
 def write_url(settings):
-    """Put the settings, the session's runs, the selection and the overlay into the URL."""
+    """Put the settings, the session's runs, the selection, the overlay and the last sweep's grid into the URL."""
     all_runs = runs.all_runs()
     names = [run.name for run in all_runs]
     linked = [links.LinkedRun(run.config, run.result.epochs_run if run.result.stopped_early else None,
@@ -272,7 +286,7 @@ def write_url(settings):
         settings = links.from_params(st.query_params.to_dict()).settings
     params = links.to_params(settings, linked, names.index(selected) if selected in names else None, overlay,
                              st.session_state.get("locked", []), st.session_state.get("hidden", []),
-                             st.session_state.get("lesson"), st.session_state.get("lesson_guesses"))
+                             st.session_state.get("lesson"), st.session_state.get("lesson_guesses"), linked_sweep())
     current = st.query_params.to_dict() | {"run": st.query_params.get_all("run")}
     if current != params:
         st.query_params.from_dict(params)

@@ -229,13 +229,30 @@ COLUMNS = ["cell", *(f.name for f in fields(TrainConfig)), "val_accuracy", "test
            "epochs_run", "ended", "seconds", "worker", "command"]
 
 
+def cell_of(index, result, worker, keep_result=False):
+    """The Cell at ``index`` of a grid whose run is ``result`` (a TrainResult), trained on ``worker``
+    ('host:pid', or '' when not known): its scores are the run's."""
+    return Cell(index, result.config, result.best_val_accuracy, result.test_accuracy, result.best_epoch,
+                result.epochs_run, result.ended, result.seconds, worker, result if keep_result else None)
+
+
 def train_cell(index, config, keep_result=False):
     """Train one cell (on whichever process runs it). Returns a Cell."""
     with single_threaded_blas():
         result = train(config, callback=pools.end_if_orphaned)  # a local worker whose server died ends here
-    return Cell(index, config, result.best_val_accuracy, result.test_accuracy, result.best_epoch,
-                result.epochs_run, result.ended, result.seconds, f"{socket.gethostname()}:{os.getpid()}",
-                result if keep_result else None)
+    return cell_of(index, result, f"{socket.gethostname()}:{os.getpid()}", keep_result)
+
+
+def known_cells(sweep, find):
+    """The cells of ``sweep`` whose runs exist already, without training anything: {index: Cell}
+    (without its result, worker unknown) for each cell's config that ``find(config)`` returns a
+    finished TrainResult of; ``find`` returns None for a run it does not hold."""
+    cells = {}
+    for index, config in enumerate(sweep.configs()):
+        result = find(config)
+        if result is not None and result.config == config and not result.stopped_early:
+            cells[index] = cell_of(index, result, "")
+    return cells
 
 
 def run(sweep, n_jobs=None, scheduler=None, keep_results=False, stop=None, on_start=None, only=None, poll=None,

@@ -1,9 +1,12 @@
 """app.state.links: settings, runs (with their status), the selection and locks in the URL, read leniently."""
 
+import pytest
+
 from app.state import links
 from app.state.links import MAX_LINKED_RUNS, LinkedRun, config_token, from_params, linked_run_from_token, to_params
 from nncore import TrainConfig, train
 from nncore.lab import lessons
+from nncore.lab.sweep import Sweep
 
 
 def test_round_trip_of_settings_runs_selection_overlay_and_locks():
@@ -162,3 +165,63 @@ def test_runs_added_past_a_full_session_each_take_a_colour_of_their_own():
     assert len(session.runs) == runs.MAX_RUNS
     assert sorted(run.color for run in session.runs) == sorted(runs.COLORS)
     assert [run.config.seed for run in session.runs] == list(range(2, runs.MAX_RUNS + 2))
+
+
+# --- the session's last sweep: its grid, never its scores -------------------------------------------
+
+def test_round_trip_of_a_sweeps_grid_and_its_fixed_settings():
+    sweep = Sweep.of(TrainConfig(epochs=3, hidden=8, l2=1e-5), hidden=(8, 16, 2048), lr=(1e-5, 0.1))
+    params = to_params(TrainConfig(), [], sweep=sweep)
+    assert params["sweep"] == "hidden:8/16/2048,lr:1e-05/0.1" and params["sweep_base"] == "epochs:3,hidden:8,l2:1e-05"
+    link = from_params(params)
+    assert link.sweep == sweep and link.notes == []
+    choices = Sweep.of(TrainConfig(epochs=2), activation=("tanh", "relu"))
+    assert from_params(to_params(TrainConfig(), [], sweep=choices)).sweep == choices
+
+
+def test_a_link_without_a_sweep_has_none_and_writes_none():
+    assert "sweep" not in to_params(TrainConfig(), []) and from_params({}).sweep is None
+
+
+def test_a_sweep_without_its_fixed_settings_takes_the_links_settings():
+    link = from_params({"epochs": "3", "sweep": "seed:0/1"})
+    assert link.sweep == Sweep.of(TrainConfig(epochs=3), seed=(0, 1)) and link.notes == []
+
+
+@pytest.mark.parametrize("sweep, base, words", [
+    ("hidden:0/8", None, "hidden must be 1 to 2048, got 0"),
+    ("hidden:8/2049", None, "hidden must be 1 to 2048"),
+    ("bogus:1/2", None, "there is no setting 'bogus'"),
+    ("hidden:8/x", None, "'x' is not a whole number"),
+    ("hidden:8/16", "epochs:501", "its fixed settings: epochs=501 is outside 1 to 500"),
+    ("hidden:8/16", "bogus:1", "unknown setting(s) bogus"),
+    ("hidden:8/16", "garbage", "expected name:value pairs"),
+    ("hidden", None, "expected setting:value/value/…"),
+    ("hidden:1:64:3", None, "expected setting:value/value/…"),
+    ("hidden:8,hidden:16", None, "a setting may be swept once"),
+    ("hidden:8,lr:0.1,seed:1", None, "one or two settings, not 3"),
+    ("hidden:" + "/".join(str(h) for h in range(1, 52)), None, "at most 50 values, got 51"),
+])
+def test_a_sweep_a_link_gets_wrong_is_ignored_with_a_note(sweep, base, words):
+    params = {"sweep": sweep} | ({"sweep_base": base} if base is not None else {})
+    link = from_params(params)
+    assert link.sweep is None
+    assert len(link.notes) == 1 and link.notes[0].startswith("ignored sweep") and words in link.notes[0], link.notes
+
+
+def test_a_sweep_of_more_cells_than_the_app_runs_is_ignored_and_one_of_as_many_is_read():
+    six = "/".join(str(h) for h in range(1, 7))
+    assert from_params({"sweep": f"hidden:{six},seed:{six}"}).sweep.cells == links.MAX_SWEEP_CELLS == 36
+    link = from_params({"sweep": f"hidden:{six},seed:{six}/7"})
+    assert link.sweep is None and "42 runs is more than a sweep of the app may have (36)" in link.notes[0]
+
+
+def test_a_huge_sweep_parameter_is_not_read_and_its_note_is_short():
+    for params in ({"sweep": "hidden:" + "8/" * 100_000}, {"sweep": "hidden:8", "sweep_base": "x" * 100_000}):
+        link = from_params(params)
+        assert link.sweep is None and len(link.notes) == 1 and len(link.notes[0]) < 300
+        assert "longer than 1000 characters" in link.notes[0]
+    padded = "epochs:3".ljust(links.MAX_SWEEP_TEXT)  # spaces around a value are allowed
+    read = from_params({"sweep": "hidden:8", "sweep_base": padded}).sweep
+    assert read == Sweep.of(TrainConfig(epochs=3), hidden=(8,))
+    assert from_params({"sweep": "hidden:8", "sweep_base": padded + " "}).sweep is None

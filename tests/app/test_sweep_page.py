@@ -166,6 +166,85 @@ def test_a_stopped_sweep_trains_only_the_remaining_runs(page):
     assert rec.cells[3] == kept, "the run trained again is the identical run"
 
 
+def reopened(at):
+    """A new session opened on ``at``'s link (its query parameters), on its Sweep page; the server's
+    shared cache is kept, as a reload's is."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+    fresh = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
+    fresh.query_params.update(dict(at.query_params))
+    return fresh.run().switch_page(PAGES["sweep"]).run()
+
+
+def small_grid(at):
+    at.number_input(key="setting_hidden").set_value(8)
+    return grid(at, first="hidden", first_values="4, 8", second="seed", second_values="0, 1")
+
+
+def test_a_reload_brings_the_last_sweep_back_from_its_runs_with_its_boxes(page):
+    run_sweep(small_grid(page))
+    before = record(page)
+    assert before.state == "finished" and "sweep" in page.query_params
+    again = reopened(page)
+    assert not again.exception and not errors(again)
+    after = record(again)
+    assert after is not before and after.sweep == before.sweep
+    assert after.state == "finished" and after.finished == before.finished, "the same cells, the same scores"
+    assert any("Finished: 4 of 4 runs, back with the link" in c.value for c in again.caption)
+    assert any("Accuracy over 2 seeds" in spec for spec in figures(again))
+    assert len(again.dataframe) == 1 and len(again.dataframe[0].value) == 4
+    assert (again.selectbox(key="sweep_first").value, again.selectbox(key="sweep_second").value) == ("hidden", "seed")
+    assert (again.text_input(key="sweep_hidden_list").value, again.text_input(key="sweep_seed_list").value) == \
+        ("4, 8", "0, 1")
+    assert again.button(key="sweep_run").label == "Run sweep", "nothing remains to run"
+    assert dict(again.query_params) == dict(page.query_params), "the reloaded session writes the link it came from"
+
+
+def test_the_boxes_are_preset_once_and_a_later_change_is_the_learners(page):
+    again = reopened(run_sweep(small_grid(page)))
+    again.text_input(key="sweep_seed_list").set_value("0, 1, 2").run()
+    again.run()
+    assert again.text_input(key="sweep_seed_list").value == "0, 1, 2"
+    assert again.button(key="sweep_run").label == "Run sweep"
+
+
+def test_a_reload_whose_runs_the_server_let_go_offers_the_remaining_ones(page):
+    run_sweep(small_grid(page))
+    sweep = record(page).sweep
+    gone = {config.name for config in sweep.configs()[1:3]}
+    page.query_params["run"] = [run.key for run in session_runs(page) if run.name not in gone]
+    for name in gone:  # nor does the server's cache hold them any more
+        trainer.shared_cache()._runs.pop(next(run.key for run in session_runs(page) if run.name == name))
+    again = reopened(page)
+    after = record(again)
+    assert after.state == "stopped" and sorted(after.cells) == [0, 3] and after.came_back == 2
+    assert again.button(key="sweep_run").label == "Run the remaining 2 runs"
+    assert any("2 of 4 runs of this sweep came back with the link" in i.value and "Run the remaining 2 runs" in i.value
+               for i in again.info)
+    assert any("Stopped: 2 of 4 runs, back with the link" in c.value for c in again.caption)
+    run_sweep(again)
+    assert record(again) is after and after.state == "finished" and sorted(after.started) == [1, 2]
+    assert after.finished == record(page).finished, "the runs trained again are the identical runs"
+    assert not any("came back with the link" in i.value for i in again.info)
+
+
+def test_a_link_with_a_sweep_whose_runs_are_all_gone_trains_nothing_and_says_so(page, monkeypatch):
+    trained = []
+    monkeypatch.setattr(nncore.lab.sweep, "train_cell", lambda *args, **kwargs: trained.append(args))
+    page.query_params.update({"epochs": "3", "hidden": "8", "sweep": "hidden:4/8,seed:0/1",
+                              "sweep_base": "epochs:3,hidden:8"})
+    again = reopened(page)
+    assert not again.exception and trained == [] and record(again).cells == {}
+    assert any("None of the 4 runs of this sweep came back" in i.value for i in again.info)
+    assert again.button(key="sweep_run").label == "Run the remaining 4 runs"
+
+
+def test_a_session_without_a_sweep_gets_no_record_on_its_sweep_page(page):
+    assert "sweep_record" not in page.session_state and "sweep" not in page.query_params
+    assert any("No sweep yet" in i.value for i in page.info)
+
+
 def test_open_brings_a_run_back_and_selects_it(page):
     run_sweep(grid(page))
     session_runs(page).clear()

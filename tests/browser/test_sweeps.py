@@ -227,3 +227,20 @@ def test_a_reload_after_a_sweep_brings_back_every_run_the_selected_one_and_the_l
     expect(page.get_by_text("This link could not bring back everything")).to_have_count(0)
     no_errors(page)
     look_at(page, shot, "Sweep settings", "reloaded-after-a-sweep")
+
+    # and the Sweep page its last sweep: rebuilt from those runs, its boxes set to its grid
+    expect(page.get_by_text(re.compile(r"Finished: 6 of 6 runs, back with the link"))).to_be_visible()
+    expect(page.get_by_text("No sweep yet")).to_have_count(0)
+    charts = page.locator("[data-testid=stPlotlyChart]")
+    expect(charts.filter(has_text="Validation accuracy").first).to_be_visible()
+    expect(charts.filter(has_text="Test accuracy").first).to_be_visible()
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    expect(page.get_by_label("Hidden units: values", exact=True)).to_have_value("16, 64, 256")
+    expect(page.get_by_label("Learning rate: values", exact=True)).to_have_value("0.01, 0.1")
+    expect(run_button(page)).to_be_visible()  # nothing remains to run
+    look_at(page, shot, "Results: hidden units × learning rate", "reloaded-heatmaps")
+    page.set_viewport_size({"width": 390, "height": 844})
+    settle(page)
+    page.get_by_text("Results: hidden units × learning rate").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    shot(page, "reloaded-phone")
