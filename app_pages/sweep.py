@@ -1,5 +1,7 @@
 """Sweep: a grid of runs over one or two settings, trained in parallel, and what it shows."""
 
+import re
+
 import streamlit as st
 
 import nncore
@@ -8,6 +10,7 @@ from app.figures import sweep as sweep_figures
 from app.server import sweeps
 from app.state import runs
 from app.widgets import peer as peer_view
+from app.widgets.controls import MEMORY
 from nncore.config import BOUNDS
 from nncore.lab.cost import duration
 
@@ -59,6 +62,12 @@ def preset(sweep):
             st.session_state[f"sweep_{axis.name}_list"] = ", ".join(str(value) for value in axis.values)
 
 
+# The boxes' values, kept across page switches (Streamlit forgets a widget a script run does not draw).
+BOXES = re.compile(r"sweep_(first|second|[a-z_]+_(choices|mode|list|low|high|count|log))")
+memory = st.session_state.setdefault(MEMORY, {})
+for key, value in memory.items():
+    if BOXES.fullmatch(key):
+        st.session_state.setdefault(key, value)
 linked = sweeps.from_link()  # a reload: the last sweep comes back from the runs that did
 if linked is not None:
     preset(linked.sweep)
@@ -83,6 +92,7 @@ for name, where in ((first, left), (second, right)):
             axes.append(nncore.lab.sweep.Axis(name, values_of(name, where)))
         except nncore.NNCoreError as exc:
             where.error(str(exc), icon=":material/error:")
+memory.update((key, value) for key, value in st.session_state.items() if BOXES.fullmatch(key))
 if len(axes) == (1 if second == NONE else 2):
     base = sweeps.sidebar_settings()
     if base is None:

@@ -338,3 +338,15 @@ def test_the_estimate_chart_is_a_heatmap_over_two_settings_and_bars_over_one():
     assert fig.data[0].type == "heatmap" and np.array(fig.data[0].z).tolist() == [[1, 3, 5], [2, 4, 6]]
     one = Sweep.of(nncore.TrainConfig(), hidden=(8, 16))
     assert sweep_figures.estimate_chart(one, (1, 2), {"hidden": "Hidden units"}).data[0].type == "bar"
+
+
+def test_the_boxes_keep_their_grid_across_a_page_switch(page):
+    """Streamlit forgets a widget that a script run does not draw: the page keeps its boxes' values."""
+    at = grid(page, "batch", "16, 32", "seed", "0, 1, 2")
+    at.radio(key="sweep_batch_mode").set_value("a range").run()
+    at.number_input(key="sweep_batch_high").set_value(128).run()
+    at.switch_page(PAGES["compare"]).run()
+    at.switch_page(PAGES["sweep"]).run()
+    assert (at.selectbox(key="sweep_first").value, at.selectbox(key="sweep_second").value) == ("batch", "seed")
+    assert at.radio(key="sweep_batch_mode").value == "a range" and at.number_input(key="sweep_batch_high").value == 128
+    assert at.text_input(key="sweep_seed_list").value == "0, 1, 2"
