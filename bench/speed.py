@@ -17,6 +17,9 @@ and reloads, and a sweep from the command line, each beside its peer in one run.
 * Sweep: `python main.py sweep --hidden 16,64,256 --lr 0.01,0.1 --epochs 20 --jobs N` against
   bench/sklearn_sweep.py N (six MLPClassifier fits in joblib.Parallel), whole processes, N = 1
   and 2, interleaved.
+* Training: the default config with plain SGD and with Adam, ours against MLPClassifier (float64
+  and float32), in this process, interleaved (bench/peers.py; bench/run.py adds PyTorch and the
+  FLOP floor).
 
 Nothing here asserts a time; the tables go to this script's section of bench/RESULTS.md.
 """
@@ -169,6 +172,17 @@ def sweeps(rounds):
     return {name: Timing(tuple(values)) for name, values in seconds.items()}
 
 
+def trainings(rounds):
+    """{(optimizer, contender): Timing} and {(optimizer, contender): test accuracy} of the default
+    config's training, ours and MLPClassifier's, SGD and Adam, interleaved in this process."""
+    import peers
+    from timing import interleaved
+
+    contenders = {(optimizer, name): fn for optimizer, config in (("SGD", peers.SGD), ("Adam", peers.ADAM))
+                  for name, fn in peers.contenders(config).items() if fn is not None and "PyTorch" not in name}
+    return interleaved(contenders, max(5, rounds))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="fresh servers per app, and sweeps per contender")
@@ -222,6 +236,20 @@ def main(argv=None):
               f"(six MLPClassifier fits in joblib.Parallel(n_jobs=N)), whole processes, {args.rounds} rounds "
               "interleaved. Target: scikit-learn / ours >= 1.5x, and --jobs 2 faster than --jobs 1.\n",
               table(["jobs", "ours, s", "scikit-learn + joblib, s", "scikit-learn / ours"], rows), ""]
+    import peers
+
+    timings, accuracy = trainings(args.rounds)
+    rows = []
+    for optimizer in ("SGD", "Adam"):
+        ours = timings[(optimizer, peers.OURS)].median
+        rows += [[optimizer, name, _span(Timing(tuple(x * 1e3 for x in t.seconds))), f"{t.median / ours:.2f}x",
+                  f"{accuracy[(which, name)]:.4f}"] for (which, name), t in timings.items() if which == optimizer]
+    parts += ["## Training the default config: ours vs MLPClassifier (issue 24)\n",
+              f"30 epochs, hidden 64, batch 64, seed 0; SGD lr {peers.SGD.lr:g} and Adam lr {peers.ADAM_LR:g} "
+              "(bench/peers.py: ours end to end "
+              "with a validation pass per epoch, the peer fit + test score); interleaved in this process. Time / ours "
+              "above 1: ours is faster.\n",
+              table(["optimizer", "contender", "ms", "time / ours", "test accuracy"], rows), ""]
     load_after = os.getloadavg()
     parts.insert(1, f"Load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in load_before)} at the start, "
                     f"{' '.join(f'{x:.2f}' for x in load_after)} at the end (2 cores).\n")
