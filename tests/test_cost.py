@@ -48,7 +48,20 @@ def test_typing_a_grid_of_huge_sizes_measures_no_step_of_those_sizes(monkeypatch
     estimate = grid.estimate(2)
     assert forwarded <= {16, 128, 1024}  # the model's grid at most (nothing if it was fitted before)
     assert all(seconds > 0 for seconds in estimate.per_cell)
-    assert estimate.per_cell[0] < estimate.per_cell[-1]  # fewer units and rows: fewer seconds (batch 4096 is 5 steps)
+
+
+def test_a_grid_of_huge_sizes_is_estimated_from_the_model_in_order_of_size(monkeypatch):
+    """Fewer units and rows: fewer seconds. Timed by a measure that is the same on a busy machine
+    (real steps under load can take any time; the ordering is the model's, not the CPU's)."""
+    model = cost.StepModel(measure=Counted())
+    monkeypatch.setitem(cost._models, ("relu", "sgd", cost.measured_step), model)
+    base = nncore.TrainConfig(epochs=1, augment=20)
+    grid = Sweep(base, (Axis("hidden", (1900, 1930, 1960, 1990, 2020, 2048)),
+                        Axis("batch", (3000, 3200, 3400, 3600, 3800, 4096))))
+    estimate = grid.estimate(2)
+    assert model.measure.calls == len(cost.GRID) ** 2  # the grid once, no size typed
+    # the same rows in both: seconds in proportion to the units, plus the same distortion seconds
+    assert 1900 / 2048 <= estimate.per_cell[0] / estimate.per_cell[-1] < 1
 
 
 def test_a_model_measures_its_grid_once_and_reads_any_size_off_it():
