@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.figures.run import COLORS, Curve, confusion_heatmap, log_ticks, training_curves
+from app.figures.run import COLORS, Curve, confusion_heatmap, headline, log_ticks, training_curves
 
 DIVERGING = "RdBu_r"
 PITCH = 13  # a tile of the unit grid: 8 pixels and, above them, a BAND for its label (and gaps between tiles)
@@ -62,7 +62,8 @@ def unit_mosaic(grid, columns=8, title=None, labels=None, width=400, chosen=None
                              hoverinfo="skip", showlegend=False))
     if grid.blank is not None and grid.blank.any():  # last: the click handler counts on the points being trace 1
         fig.add_trace(_blank_layer(z, grid.blank, rows, columns))
-    fig.update_layout(title=title or f"Hidden units after epoch {grid.epoch}: each unit's input weights (W1 column)",
+    fig.update_layout(title=headline(title or f"Hidden units after epoch {grid.epoch}: each unit's input weights "
+                                       "(a column of W1)"),
                       height=int(75 + width * rows / columns), margin=_MARGIN, hovermode="closest",
                       hoverdistance=-1, dragmode=False)
     if chosen in list(grid.units):
@@ -185,7 +186,7 @@ def activation_bars(H, highlighted=(), title="Hidden activations H: which units 
     fig = go.Figure(go.Bar(x=np.arange(len(H)), y=H, marker=dict(color=marked, cmin=0, cmax=1,
                                                                  colorscale=[[0, COLORS[0]], [1, COLORS[1]]]),
                            hovertemplate="unit %{x}: H = %{y:.3f}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="hidden unit", yaxis_title="activation", height=300,
+    fig.update_layout(title=headline(title), xaxis_title="hidden unit", yaxis_title="activation", height=300,
                       margin=dict(l=50, r=20, t=50, b=40), bargap=0.1)
     return fig
 
@@ -202,7 +203,7 @@ def contribution_waterfall(contributions, units, bias, digit):
         text=[f"{v:+.2f}" for v in (float(bias), *shown, rest)] + [f"{float(bias) + float(np.sum(contributions)):.2f}"],
         increasing=dict(marker_color=COLORS[1]), decreasing=dict(marker_color=COLORS[0]),
         totals=dict(marker_color=COLORS[8]), hovertemplate="%{x}: %{y:+.3f}<extra></extra>"))
-    fig.update_layout(title=f"What built the logit of {digit}: activation × weight, biggest pushes first",
+    fig.update_layout(title=headline(f"What built the logit of {digit}: activation × weight, biggest pushes first"),
                       yaxis_title="contribution to the logit", height=360, margin=dict(l=50, r=20, t=50, b=40),
                       showlegend=False)
     return fig
@@ -212,7 +213,7 @@ def logit_bars(logits, title="Logits: one score per digit (before the softmax)")
     fig = go.Figure(go.Bar(x=_DIGITS, y=logits, marker_color=[COLORS[1] if v > 0 else COLORS[0] for v in logits],
                            text=[f"{v:.1f}" for v in logits], textposition="outside",
                            hovertemplate="digit %{x}: %{y:.3f}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="digit", yaxis_title="logit", height=300,
+    fig.update_layout(title=headline(title), xaxis_title="digit", yaxis_title="logit", height=300,
                       margin=dict(l=50, r=20, t=50, b=40))
     return fig.update_xaxes(type="category")
 

@@ -15,6 +15,16 @@ KEPT = "kept epoch: the highest validation accuracy (on a tie, the later)"
 _LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
 
 
+def headline(text, longest=40):
+    """A chart's title for Plotly. Plotly does not wrap titles, so on a phone a long one ran off the
+    chart's right edge: one longer than ``longest`` characters is split at its first ': ' into a
+    title and a subtitle under it, and pushes the chart down as far as the two lines need."""
+    head, colon, rest = text.partition(": ")
+    if len(text) <= longest or not colon:
+        return dict(text=text)
+    return dict(text=head, subtitle=dict(text=rest), automargin=True, yref="paper", pad=dict(b=24))
+
+
 def probability_text(p):
     """A probability as a person should read it: '96.3%', but '>99.9%' and '<0.1%' rather than a
     rounded '100.0%' or '0.0%' that would claim certainty."""

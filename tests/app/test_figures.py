@@ -171,3 +171,15 @@ def test_training_health_marks_a_gradient_of_exactly_0_at_the_foot_of_its_log_ax
     assert np.isnan(w1.y[1]) and list(w2.y[:2]) == [0.6, 0.1] and np.isnan(w2.y[2])
     assert list(zero.x) == [2, 3] and list(zero.y) == [0.1 / 3] * 2 and dead.yaxis == "y2"
     assert len(figures.training_health({"dead_units": [0], "grad_W1": [1.0], "grad_W2": [1.0]}).data) == 3
+
+
+def test_a_title_longer_than_a_phone_allows_is_split_into_a_title_and_a_subtitle():
+    """Plotly does not wrap titles: a long one ran off a phone's screen. Split at its first ': '."""
+    exactly = "A" * 30 + ": " + "b" * 8  # 40 characters: kept on one line
+    assert figures.headline(exactly) == {"text": exactly}
+    longer = exactly + "c"  # 41
+    split = figures.headline(longer)
+    assert (split["text"], split["subtitle"]["text"]) == ("A" * 30, "b" * 8 + "c") and split["automargin"]
+    assert figures.headline("x" * 80) == {"text": "x" * 80}  # nowhere to split: kept whole
+    assert figures.headline("Logits: one score per digit: before the softmax")["subtitle"]["text"] == \
+        "one score per digit: before the softmax"  # split at the first ': ' only
