@@ -1,6 +1,7 @@
 """Start here: short lessons that ask for a guess, train the runs that answer it, and explain the
 outcome with those runs' own numbers; then the glossary."""
 
+import numpy as np
 import streamlit as st
 
 from app.server.memo import per_result
@@ -42,11 +43,36 @@ def _request(lesson):
     for config in lesson.configs:
         if session.renew(config_token(config)) is None:
             session.request(config)
+    st.session_state["lesson_ran"] = lesson.key  # its best run is shown once the explanation is there
+
+
+def _show_best(lesson, found):
+    """The lesson's run with the highest validation accuracy (its kept epoch's); once its runs are
+    there after the button, the sidebar's shown run, rather than whichever run trained last (a run
+    that diverged, in the learning-rate lesson)."""
+    best = max(found, key=lambda run: np.nan_to_num(run.result.best_val_accuracy, nan=-1.0))
+    if st.session_state.get("lesson_ran") == lesson.key:
+        del st.session_state["lesson_ran"]
+        if runs.selected() is not best:
+            runs.select(best.key)
+            st.rerun()
+    return best
+
+
+def _pending():
+    """Guesses made but not yet run, by lesson: Streamlit forgets a radio's choice once a page or
+    lesson is shown without it."""
+    return st.session_state.setdefault("lesson_pending", {})
+
+
+def _guessed(lesson):
+    _pending()[lesson.key] = st.session_state.get(f"guess_{lesson.key}")
 
 
 def _forget(lesson):
     """'Guess again': the lesson's guess is dropped (its runs stay among the learner's runs)."""
     _guesses().pop(lesson.key, None)
+    _pending().pop(lesson.key, None)
     st.session_state.pop(f"guess_{lesson.key}", None)
 
 
@@ -75,9 +101,12 @@ def _chart(lesson, found):
                                            f"(unit {unit} outlined)"))
     elif lesson is not lessons.HANDWRITING:
         from app.figures import run as figures
-        curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color) for run in found]
-        st.plotly_chart(figures.training_curves(curves, "loss", title="Loss per epoch of the lesson's runs"),
-                        key=f"lesson-chart-{lesson.key}")
+        curves, beyond = views.overlaid_curves(found)
+        st.plotly_chart(figures.training_curves(curves, "loss", title="Loss per epoch of the lesson's runs",
+                                                beyond=beyond), key=f"lesson-chart-{lesson.key}")
+        st.caption(f"Solid: validation; dashed: training; stars: each run's {figures.KEPT}, which is not always "
+                   "the epoch of its lowest loss.")
+        views.diverged_warning(found, beyond)
 
 
 def _explain(lesson, guess):
@@ -95,8 +124,11 @@ def _explain(lesson, guess):
         verdict, icon=":material/check_circle:" if guess == outcome.answer else ":material/lightbulb:")
     st.markdown("\n".join(f"- {line}" for line in outcome.lines))
     seconds = sum(run.result.seconds for run in found)
+    best = _show_best(lesson, found)
     st.caption(f"{len(found)} run{'s' if len(found) > 1 else ''} ({', '.join(run.name for run in found)}), "
-               f"{seconds:.1f} s of training in all; each is now among your runs, on every page.")
+               f"{seconds:.1f} s of training in all; each is now among your runs, on every page."
+               + (f" The sidebar showed the one with the highest validation accuracy, **{best.name}**, once they "
+                  "were trained: choose another under *Showing run*." if len(found) > 1 else ""))
     _chart(lesson, found)
     cells = st.columns(3)
     cells[0].page_link(lesson.page, label=f"More on {lesson.page_title}", icon=":material/arrow_forward:")
@@ -114,9 +146,12 @@ def lesson_view(lesson, number):
     guess = _guesses().get(lesson.key)
     if guess is not None:
         st.session_state[f"guess_{lesson.key}"] = guess
+    elif f"guess_{lesson.key}" not in st.session_state and _pending().get(lesson.key) is not None:
+        st.session_state[f"guess_{lesson.key}"] = _pending()[lesson.key]
     # no index= beside the value in session state (Streamlit would warn); None: nothing chosen yet
     choice = st.radio(f"**Your guess:** {lesson.question}", range(len(lesson.options)), index=None,
-                      format_func=lesson.options.__getitem__, key=f"guess_{lesson.key}", disabled=guess is not None)
+                      format_func=lesson.options.__getitem__, key=f"guess_{lesson.key}", disabled=guess is not None,
+                      on_change=_guessed, args=(lesson,))
     if guess is None:
         count = len(lesson.configs)
         st.button(f"Run the experiment ({count} run{'s' if count > 1 else ''})", key=f"run_{lesson.key}",
@@ -141,8 +176,8 @@ answered = _guesses()
 st.selectbox("Lesson", keys, key="lesson_choice", on_change=_chosen,
              format_func=lambda key: f"{keys.index(key) + 1}. {lessons.BY_KEY[key].title}"
              + (" ✓" if key in answered else ""))
-st.caption(f"{len(answered)} of {len(LESSONS)} lessons answered. Your guesses are kept in the page's address: "
-           "a reload or a shared link keeps them.")
+st.caption(f"{len(answered)} of {len(LESSONS)} lessons answered. The answered lessons, with your guesses, are kept "
+           "in the page's address: a reload or a shared link keeps them.")
 current = lessons.BY_KEY[st.session_state["lesson"]]
 with st.container(border=True):
     lesson_view(current, keys.index(current.key) + 1)

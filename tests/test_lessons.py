@@ -274,3 +274,14 @@ def test_a_lowest_loss_in_the_last_tenth_of_the_run_counts_as_still_falling():
     assert lessons.validation_shape(history(losses)) == 0                     # lowest at epoch 10 of 10
     assert lessons.validation_shape(history(losses[:9] + [losses[8] + 1e-6])) == 0  # epoch 9 >= 0.9 * 10
     assert lessons.validation_shape(history(losses[:8] + [losses[7] + 1e-6] * 2)) == 1  # epoch 8 < 9
+
+
+def test_a_diverged_run_is_told_by_its_validation_accuracy_like_the_others():
+    """The lesson told three runs by validation accuracy and the diverged one by test accuracy."""
+    late, first = runs([replace(DEFAULT, lr=10.0), replace(DEFAULT, lr=50.0, epochs=2)])
+    assert late.diverged and late.best_epoch >= 1 and first.diverged and first.best_epoch == 0
+    told = lessons._run_story(late, "Learning rate 10")
+    assert f"validation accuracy {late.best_val_accuracy:.1%} at its best epoch, {late.best_epoch}" in told
+    assert "test accuracy" not in told
+    told = lessons._run_story(first, "Learning rate 50")  # no epoch finished: no validation accuracy to tell
+    assert f"test accuracy {first.test_accuracy:.1%} with its random first weights" in told

@@ -183,3 +183,27 @@ def run_curves(run):
     note = analysis.validation_loss_note(r)
     if note is not None:
         st.warning(note["text"], icon=":material/trending_up:")
+
+
+def max_loss(run):
+    """The largest finite loss in a run's history (training or validation)."""
+    values = [v for key in ("train_loss", "val_loss") for v in run.result.history[key] if v == v and v != float("inf")]
+    return max(values, default=float("nan"))
+
+
+def overlaid_curves(shown):
+    """(Curves of the ``shown`` runs that finished an epoch, the names of those that diverged): the
+    loss axis spans the others (figures.training_curves' ``beyond``)."""
+    drawn = [run for run in shown if run.result.epochs_run]
+    curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color) for run in drawn]
+    return curves, {run.name for run in drawn if run.result.diverged}
+
+
+def diverged_warning(shown, beyond):
+    """Under an overlay of ``shown`` runs: the ones named in ``beyond`` diverged and left the loss
+    chart at the top, each with its largest loss (nothing when all or none did)."""
+    blown = [run for run in shown if run.name in beyond]
+    if blown and len(blown) < len([run for run in shown if run.result.epochs_run]):
+        st.warning("Diverged, so their loss leaves the loss chart at the top (the axis spans the other runs): "
+                   + "; ".join(f"**{run.name}** (loss up to {max_loss(run):.3g}, diverged at epoch "
+                               f"{run.result.diverged_epoch})" for run in blown) + ".", icon=":material/warning:")

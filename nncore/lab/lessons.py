@@ -164,8 +164,9 @@ def _run_story(result, what):
     if result.diverged:
         done = result.epochs_run
         finished = f"after {done} finished epoch{'s' if done > 1 else ''}" if done else "before finishing an epoch"
-        return (f"{what} diverged at epoch {result.diverged_epoch} {finished}: the loss became NaN or infinite "
-                f"(test accuracy {_acc(result.test_accuracy)}, with the weights of its best epoch).")
+        kept = (f"validation accuracy {_acc(result.best_val_accuracy)} at its best epoch, {result.best_epoch}"
+                if result.best_epoch else f"test accuracy {_acc(result.test_accuracy)} with its random first weights")
+        return f"{what} diverged at epoch {result.diverged_epoch} {finished}: the loss became NaN or infinite ({kept})."
     epoch, low = _lowest(h)
     last = h["val_loss"][-1]
     text = (f"{what}: validation loss {last:.3f} after {result.epochs_run} epochs, lowest {low:.3f} at epoch {epoch}; "

@@ -1,6 +1,7 @@
 """The "Start here" page: lessons that ask for a guess, train their runs on one click, explain the
 outcome with the runs' numbers, load their settings into the sidebar, and keep progress in the URL."""
 
+import json
 import re
 
 import pytest
@@ -8,13 +9,16 @@ from streamlit.testing.v1 import AppTest
 
 from app.state.links import config_token
 from nncore.lab import glossary, lessons
-from tests.app.conftest import ROOT, errors, fresh_app, session_runs
+from tests.app.conftest import PAGES, ROOT, errors, fresh_app, session_runs
 
 
 @pytest.fixture
 def app():
     """A fresh session opened at the app's address: on its first page, Start here."""
     return fresh_app()
+
+
+START = "app_pages/start.py"
 
 
 def lesson_page(at, key):
@@ -29,7 +33,8 @@ def answer(at, key, guess):
 
 
 def verdicts(at):
-    return [s.value for s in at.success] + [w.value for w in at.warning]
+    """The verdicts shown: a right guess in green, a wrong one in amber (other warnings aside)."""
+    return [s.value for s in at.success] + [w.value for w in at.warning if w.value.startswith("Your guess")]
 
 
 def test_start_here_is_the_first_page_and_nothing_trains_before_a_guess_and_a_click(app):
@@ -67,7 +72,8 @@ def test_the_verdict_is_computed_from_the_runs_right_or_wrong():
     by_key = {run.key: run.result for run in session_runs(at)}
     outcome = lessons.explain_lr([by_key[config_token(c)] for c in lessons.LEARNING_RATE.configs])
     right = outcome.answer == 1
-    assert (len(at.success), len(at.warning)) == ((1, 0) if right else (0, 1))
+    shown = [w.value.startswith("Your guess") for w in at.warning]
+    assert (len(at.success), shown.count(True)) == ((1, 0) if right else (0, 1))
     assert verdicts(at) == [outcome.verdict(lessons.LEARNING_RATE.options, 1)]
 
 
@@ -129,3 +135,40 @@ def test_a_teacher_shares_a_link_that_opens_on_the_lesson_shown(app):
     app.checkbox(key="teacher_lesson").check().run()
     link = next(code.value for code in app.sidebar.code)
     assert "&lesson=overfitting" in link and "guesses" not in link
+
+
+def test_after_the_learning_rate_lesson_the_sidebar_shows_its_best_run_not_the_diverged_one(app):
+    """The last run trained (learning rate 10, diverged) was the one shown, on every page after."""
+    answer(lesson_page(app, "lr"), "lr", 1)
+    found = {run.result.config.lr: run for run in session_runs(app)}
+    assert found[10.0].result.diverged, "the lesson has a run that diverges"
+    best = max(found.values(), key=lambda run: run.result.best_val_accuracy)
+    assert app.session_state["selected_run"] in (best.key, best.name)
+    assert any(f"highest validation accuracy, **{best.name}**" in c.value for c in app.caption)
+    app.switch_page(PAGES["overview"]).run()
+    assert app.session_state["selected_run"] in (best.key, best.name)  # kept on another page
+    app.selectbox(key="selected_run").set_value(found[10.0].name).run()
+    app.switch_page(START).run()  # the learner's own choice is not undone by the lesson
+    assert app.selectbox(key="selected_run").value == found[10.0].name
+
+
+def test_the_lessons_loss_chart_spans_the_runs_that_did_not_diverge_and_names_the_one_that_did(app):
+    answer(lesson_page(app, "lr"), "lr", 1)
+    diverged = next(run for run in session_runs(app) if run.result.diverged)
+    (spec,) = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    low, high = spec["layout"]["yaxis"]["range"]
+    assert high < 3  # log10: the axis stops below 1000, where the diverged loss of 1e21 would have taken it
+    assert any(diverged.name in w.value and "leaves the loss chart at the top" in w.value for w in app.warning)
+
+
+def test_a_guess_not_yet_run_is_kept_across_a_page_switch_and_another_lesson(app):
+    """Streamlit forgets a radio that a script run does not draw: the guess vanished."""
+    lesson_page(app, "scaling")
+    app.radio(key="guess_scaling").set_value(2).run()
+    app.switch_page(PAGES["curves"]).run()
+    app.switch_page(START).run()
+    assert app.radio(key="guess_scaling").value == 2 and not app.button(key="run_scaling").disabled
+    lesson_page(app, "capacity")
+    lesson_page(app, "scaling")
+    assert app.radio(key="guess_scaling").value == 2
+    assert not session_runs(app), "nothing trained without the click"
