@@ -167,6 +167,42 @@ def test_walkthrough_tables_pick_entries_of_the_pass(run, evaluation):
     assert list(inside_digit.pixel_table(walk)["x (raw)"]) == sorted(evaluation.X[3], reverse=True)[:6]
 
 
+def test_shown_keeps_a_probability_near_1_apart_from_1():
+    assert inside_digit.shown(0.9999703187) == "0.9999703"  # 1 - P = 0.0000297: three digits of it
+    assert inside_digit.shown(1 - 0.9999703187) == "0.0000297"
+    assert inside_digit.shown(1.0) == "1" and inside_digit.shown(0.0) == "0" and inside_digit.shown(-0.0) == "0"
+    assert inside_digit.shown(0.5) == "0.5" and inside_digit.shown(-0.0007517) == "-0.000752"
+    assert inside_digit.shown(2.5e-5, plus=True) == "+0.000025"
+    assert inside_digit.shown(-2.5e-5, plus=True) == "-0.000025"
+
+
+def test_shown_writes_a_number_out_up_to_longest_decimals_then_in_scientific_notation():
+    assert inside_digit.shown(1.5e-6) == "0.0000015"  # 8 decimals: written out
+    assert inside_digit.shown(1.5e-7) == "1.5e-07"  # 9: scientific
+    assert inside_digit.shown(1 - 1.5e-7) == "0.99999985"  # near 1 it stays written out
+
+
+def confident_digit(evaluation):
+    """The test digit to which a run gives its true label the highest probability."""
+    return int(np.argmax(evaluation.probs[np.arange(len(evaluation.y)), evaluation.y]))
+
+
+def test_a_confident_digit_s_tables_show_p_minus_onehot_as_dlogits():
+    run = nncore.train(nncore.TrainConfig())  # 30 epochs: sure of some digits to within 0.00003
+    evaluation = analysis.evaluate(run)
+    position = confident_digit(evaluation)
+    walk = inside_digit.walkthrough(run, evaluation.X[position], int(evaluation.y[position]))
+    table = inside_digit.class_table(walk, ["P", "onehot", "dlogits"])
+    text = inside_digit.styled(table).hide(axis="index").to_string(delimiter="|").splitlines()[1:]
+    rows = [[float(cell) for cell in line.split("|")[1:]] for line in text]  # P, onehot, dlogits as shown
+    assert len(rows) == 10
+    for P, onehot, dlogits in rows:
+        assert (P != onehot) == (dlogits != 0)
+        assert P - onehot == pytest.approx(dlogits, rel=1e-6, abs=1e-15)
+    label = int(evaluation.y[position])
+    assert rows[label][1] == 1 and 0 < -rows[label][2] < 1e-4  # the case that read P = 1, dlogits = -0.00003
+
+
 def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
     class Result:
         pass
