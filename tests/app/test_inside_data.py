@@ -203,6 +203,45 @@ def test_a_confident_digit_s_tables_show_p_minus_onehot_as_dlogits():
     assert rows[label][1] == 1 and 0 < -rows[label][2] < 1e-4  # the case that read P = 1, dlogits = -0.00003
 
 
+def mistakes(*cells):
+    """(10, 10) counts of a few test digits: right ones on the diagonal and the mistakes (true, predicted) given."""
+    pairs = [(d, d) for d in range(10)] + list(cells)
+    return inside.confusion([t for t, _ in pairs], [p for _, p in pairs])
+
+
+def test_a_unique_most_frequent_mistake_is_called_the_most_frequent():
+    counts = mistakes((4, 8), (4, 8), (8, 1))
+    assert inside.most_frequent_mistakes(counts) == [(4, 8)]
+    assert inside.cell_sentence(counts, 4, 8) == "**2** test 4s read as 8 (the most frequent mistake)"
+    assert inside.cell_sentence(counts, 8, 1) == "**1** test 8s read as 1"
+    assert inside.cell_sentence(counts, 4, 4) == "**1** test 4s read correctly"
+
+
+def test_a_tied_most_frequent_mistake_says_it_is_one_of_them():
+    counts = mistakes((4, 8), (4, 8), (8, 1), (8, 1), (3, 5))
+    assert inside.most_frequent_mistakes(counts) == [(4, 8), (8, 1)]
+    assert inside.cell_sentence(counts, 4, 8) == ("**2** test 4s read as 8 (one of the two most frequent mistakes, "
+                                                  "with 8s read as 1)")
+    assert inside.cell_sentence(counts, 8, 1).endswith("(one of the two most frequent mistakes, with 4s read as 8)")
+    assert inside.cell_sentence(counts, 3, 5) == "**1** test 3s read as 5"
+
+
+def test_a_tie_of_three_names_the_others_and_of_four_counts_them():
+    three = mistakes((4, 8), (8, 1), (3, 5))
+    assert inside.cell_sentence(three, 8, 1).endswith("(one of the three most frequent mistakes, with 3s read as 5 "
+                                                      "and 4s read as 8)")
+    four = mistakes((4, 8), (8, 1), (3, 5), (9, 7))
+    assert inside.cell_sentence(four, 9, 7) == ("**1** test 9s read as 7 (one of the 4 most frequent mistakes, tied at "
+                                                "1 each)")
+
+
+def test_without_mistakes_no_cell_is_the_most_frequent_mistake():
+    counts = mistakes()
+    assert inside.most_frequent_mistakes(counts) == []
+    assert inside.cell_sentence(counts, 0, 0) == "**1** test 0s read correctly"
+    assert inside.cell_sentence(counts, 0, 1) == "**0** test 0s read as 1"
+
+
 def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
     class Result:
         pass
