@@ -8,7 +8,7 @@ import streamlit as st
 
 import nncore
 from app.analysis import digit as inside_digit
-from app.analysis.digit import shown
+from app.analysis.digit import shown, shown_apart
 from app.figures import inside as fig
 from app.widgets import notebook
 from app.widgets.controls import MEMORY, digit_choice, network_choice, remember, remembered, selected_run
@@ -195,10 +195,11 @@ cells[1].plotly_chart(fig.pixel_map(inside_digit.column(walk["dW1"], unit), f"dW
 largest = inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel", "column": "unit"})
 area.dataframe(inside_digit.styled(largest), hide_index=True)
 
+before, after = shown_apart(walk.loss, walk.loss_after)
 area = step(f"11 · The update ({walk.optimizer})", UPDATES[walk.optimizer],
             f"The optimizer moves every weight a little against its gradient (η = {walk.lr:g}"
             + (", a fresh state as at the first step" if walk.optimizer != "sgd" else "")
-            + f"). On this digit alone the loss goes from {shown(walk.loss)} to **{shown(walk.loss_after)}**."
+            + f"). On this digit alone the loss goes from {before} to **{after}**."
             + FRESH_STEP.get(walk.optimizer, ""))
 cells = area.columns(2)
 cells[0].plotly_chart(fig.pixel_map(inside_digit.column(walk.steps["W1"], unit), f"change of unit {unit}'s W1 column",

@@ -12,7 +12,7 @@ from app.server.memo import per_result
 from nncore.lab import inside as inspect
 
 SIGNIFICANT = 3  # significant digits of every number the walkthrough shows
-LONGEST = 8  # decimals written out before a number near 0 is shown as 2.97e-09
+SMALLEST = 1e-6  # the smallest size written out in decimals: below it, 2.97e-09
 FINEST = 16  # decimals a float64 near 1 can tell apart
 
 
@@ -25,20 +25,31 @@ def shown(value, significant=SIGNIFICANT, plus=False):
     """``value`` as the walkthrough writes it, in its tables and its sentences: ``significant``
     significant digits of the value and of its distance to the nearest whole number, trailing
     zeros dropped (with ``plus``, a + before a positive value). A probability of 0.99997 reads
-    0.99997, not 1, so that P - onehot(y) = -0.00003 can be checked by eye; a number that needs
-    more than LONGEST decimals reads in scientific notation. Returns a str."""
+    0.99997, not 1, so that P - onehot(y) = -0.00003 can be checked by eye; a number smaller than
+    SMALLEST reads in scientific notation. Returns a str."""
     value = float(value)
     if not math.isfinite(value):
         return str(value)
     whole = round(value)
     places = min(max(_places(value, significant), _places(value - whole, significant)), FINEST)
-    if whole == 0 and places > LONGEST:
+    if 0 < abs(value) < SMALLEST:
         text = f"{value:.{significant}g}"
     else:
         text = f"{value:.{places}f}"
         text = text.rstrip("0").rstrip(".") if "." in text else text
         text = "0" if text == "-0" else text
     return ("+" if plus and value > 0 else "") + text
+
+
+def shown_apart(first, second, significant=SIGNIFICANT):
+    """Two numbers that are compared (a loss before and after a step), each written by ``shown``
+    with the digits that keep ``significant`` significant digits of their difference too: a loss
+    that falls from 0.0000047425 to 0.0000047412 does not read as staying at 0.00000474. Returns
+    two str."""
+    first, second = float(first), float(second)
+    size, change = max(abs(first), abs(second)), abs(first - second)
+    more = math.floor(math.log10(size)) - math.floor(math.log10(change)) if change > 0 else 0
+    return shown(first, significant + more), shown(second, significant + more)
 
 
 def styled(table):

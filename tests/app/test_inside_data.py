@@ -176,10 +176,17 @@ def test_shown_keeps_a_probability_near_1_apart_from_1():
     assert inside_digit.shown(-2.5e-5, plus=True) == "-0.000025"
 
 
-def test_shown_writes_a_number_out_up_to_longest_decimals_then_in_scientific_notation():
-    assert inside_digit.shown(1.5e-6) == "0.0000015"  # 8 decimals: written out
-    assert inside_digit.shown(1.5e-7) == "1.5e-07"  # 9: scientific
+def test_shown_writes_a_number_out_down_to_a_millionth_then_in_scientific_notation():
+    assert inside_digit.shown(1e-6) == "0.000001" and inside_digit.shown(1.5e-6) == "0.0000015"
+    assert inside_digit.shown(9.99e-7) == "9.99e-07" and inside_digit.shown(-1.5e-7) == "-1.5e-07"
     assert inside_digit.shown(1 - 1.5e-7) == "0.99999985"  # near 1 it stays written out
+
+
+def test_shown_apart_gives_two_close_numbers_the_digits_of_their_difference():
+    assert inside_digit.shown_apart(4.7424674e-06, 4.7411705e-06) == ("0.00000474247", "0.00000474117")
+    assert inside_digit.shown_apart(0.0012441, 0.0012075) == ("0.0012441", "0.0012075")
+    assert inside_digit.shown_apart(0.19019, 0.0011132) == ("0.19", "0.00111")  # far apart: shown's own digits
+    assert inside_digit.shown_apart(2.5, 2.5) == ("2.5", "2.5")
 
 
 def confident_digit(evaluation):
