@@ -8,6 +8,7 @@ import streamlit as st
 
 import nncore
 from app.analysis import digit as inside_digit
+from app.analysis.digit import shown, shown_apart
 from app.figures import inside as fig
 from app.widgets import notebook
 from app.widgets.controls import MEMORY, digit_choice, network_choice, remember, remembered, selected_run
@@ -117,7 +118,7 @@ area.plotly_chart(fig.pixel_map(walk["raw"], "x: raw pixels (1 × 64, drawn 8×8
 area = step(*SCALING_STEPS[config.scaling])
 cells = area.columns([2, 3])
 cells[0].plotly_chart(fig.pixel_map(walk["X"], "X (1 × 64)", height=280))
-cells[1].dataframe(inside_digit.pixel_table(walk), hide_index=True)
+cells[1].dataframe(inside_digit.styled(inside_digit.pixel_table(walk)), hide_index=True)
 cells[1].caption("The six most inked pixels.")
 
 area = step("3 · Weighted sums",
@@ -134,7 +135,7 @@ area = step("4 · Activation", ACTIVATIONS[walk.activation],
             "for this digit.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.activation_bars(walk["H"][0], title=f"H (1 × {h}): the activations"))
-cells[1].dataframe(inside_digit.unit_table(walk, ["Z1", "H"]), hide_index=True)
+cells[1].dataframe(inside_digit.styled(inside_digit.unit_table(walk, ["Z1", "H"])), hide_index=True)
 
 area = step("5 · Scores", shapes(r"\text{logits} = H\,W_2 + b_2", f"(1 \\times {h})({h} \\times 10) + (10) \\to "
                                                                    r"(1 \times 10)"),
@@ -142,15 +143,18 @@ area = step("5 · Scores", shapes(r"\text{logits} = H\,W_2 + b_2", f"(1 \\times 
             "column of W2).")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["W2"], "W2", 0), "digit", "unit", height=320))
-cells[1].dataframe(inside_digit.class_table(walk, ["logits", "P", "onehot"]), hide_index=True, height=390)
+cells[1].dataframe(inside_digit.styled(inside_digit.class_table(walk, ["logits", "P", "onehot"])), hide_index=True,
+                   height=390)
 
 area = step("6 · Softmax and cross-entropy", r"P_k = \frac{e^{\text{logit}_k}}{\sum_j e^{\text{logit}_j}}, \qquad "
             r"L = -\log P_y" + (r" + \frac{\lambda}{2}(\lVert W_1 \rVert^2 + \lVert W_2 \rVert^2)" if walk.l2 else ""),
             f"The softmax turns scores into probabilities (the table above, column P); the loss is small when the "
-            f"label's probability is near 1. Here P_{label} = {walk['P'][0, label]:.4g}, so L = **{walk.loss:.4g}**.")
-area.metric("Loss L", f"{walk.loss:.4g}")
+            f"label's probability is near 1. Here P_{label} = {shown(walk['P'][0, label])}, so "
+            f"L = **{shown(walk.loss)}**.")
+area.metric("Loss L", shown(walk.loss))
 if walk.loss < 0.05:
-    area.info(f"The network already gives the label {label} {walk['P'][0, label]:.1%}: every gradient below is tiny. "
+    area.info(f"The network already gives the label {label} a probability of {shown(walk['P'][0, label])}: every "
+              "gradient below is tiny. "
               "Choose another label above (or a digit it gets wrong) to see a big correction.",
               icon=":material/lightbulb:")
 
@@ -158,7 +162,8 @@ st.header("Backward: from the loss to every weight", help=tip("backpropagation",
 area = step("7 · Error at the output", r"d\text{logits} = \frac{P - \text{onehot}(y)}{n}",
             "Softmax and cross-entropy together have the simplest gradient: the probabilities minus the label. "
             "Positive: the score was too high; negative (at the label): too low.")
-area.dataframe(inside_digit.class_table(walk, ["P", "onehot", "dlogits"]), hide_index=True, height=390)
+area.dataframe(inside_digit.styled(inside_digit.class_table(walk, ["P", "onehot", "dlogits"])), hide_index=True,
+               height=390)
 
 area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" + \lambda W_2" if walk.l2 else "")
             + r", \qquad db_2 = \textstyle\sum_{\text{batch}} d\text{logits}",
@@ -167,31 +172,34 @@ area = step("8 · Gradient of W2 and b2", r"dW_2 = H^\top d\text{logits}" + (r" 
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW2"], "dW2", 0), "digit", "unit",
                                          height=320), key="dW2")
-cells[1].dataframe(inside_digit.entries(walk["dW2"]).rename(columns={"row": "unit", "column": "digit"}),
-                   hide_index=True)
+largest = inside_digit.entries(walk["dW2"]).rename(columns={"row": "unit", "column": "digit"})
+cells[1].dataframe(inside_digit.styled(largest), hide_index=True)
 
 area = step("9 · Back into the hidden layer", r"dH = d\text{logits}\,W_2^\top, \qquad dZ_1 = dH \odot f'(Z_1), "
             r"\quad " + DERIVATIVES[walk.activation],
             "The error flows back along the same votes; then through the activation, "
             + inside_digit.PASS_WORDS[walk.activation])
-area.dataframe(inside_digit.unit_table(walk, ["H", "dH", "dZ1"], by="dZ1"), hide_index=True)
+area.dataframe(inside_digit.styled(inside_digit.unit_table(walk, ["H", "dH", "dZ1"], by="dZ1")), hide_index=True)
 
 unit = inside_digit.busiest_unit(walk)
 area = step("10 · Gradient of W1 and b1", r"dW_1 = X^\top dZ_1" + (r" + \lambda W_1" if walk.l2 else "")
             + r", \qquad db_1 = \textstyle\sum_{\text{batch}} dZ_1",
             f"Each unit's 64 input weights get the input itself, times that unit's error: the column of dW1 for unit "
-            f"{unit} (the unit with the largest error) is this digit, scaled by dZ1 = {walk['dZ1'][0, unit]:+.4f}.")
+            f"{unit} (the unit with the largest error) is this digit, scaled by "
+            f"dZ1 = {shown(walk['dZ1'][0, unit], plus=True)}.")
 cells = area.columns(2)
 cells[0].plotly_chart(fig.matrix_heatmap(*inside_digit.first_units(walk["dW1"], "dW1"), "unit", "pixel", height=320),
                       key="dW1")
 cells[1].plotly_chart(fig.pixel_map(inside_digit.column(walk["dW1"], unit), f"dW1 of unit {unit}, drawn 8×8",
                                     height=300))
-area.dataframe(inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel", "column": "unit"}), hide_index=True)
+largest = inside_digit.entries(walk["dW1"]).rename(columns={"row": "pixel", "column": "unit"})
+area.dataframe(inside_digit.styled(largest), hide_index=True)
 
+before, after = shown_apart(walk.loss, walk.loss_after)
 area = step(f"11 · The update ({walk.optimizer})", UPDATES[walk.optimizer],
             f"The optimizer moves every weight a little against its gradient (η = {walk.lr:g}"
             + (", a fresh state as at the first step" if walk.optimizer != "sgd" else "")
-            + f"). On this digit alone the loss goes from {walk.loss:.4g} to **{walk.loss_after:.4g}**."
+            + f"). On this digit alone the loss goes from {before} to **{after}**."
             + FRESH_STEP.get(walk.optimizer, ""))
 cells = area.columns(2)
 cells[0].plotly_chart(fig.pixel_map(inside_digit.column(walk.steps["W1"], unit), f"change of unit {unit}'s W1 column",

@@ -2,6 +2,7 @@
 forward and backward walkthrough. The numbers come from ``nncore.lab.inside``; this module picks
 and arranges them (largest entries, representative units) and keeps them per run (``memo``)."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,53 @@ import pandas as pd
 
 from app.server.memo import per_result
 from nncore.lab import inside as inspect
+
+SIGNIFICANT = 3  # significant digits of every number the walkthrough shows
+SMALLEST = 1e-6  # the smallest size written out in decimals: below it, 2.97e-09
+FINEST = 16  # decimals a float64 near 1 can tell apart
+
+
+def _places(value, significant):
+    """Decimal places that show ``significant`` significant digits of ``value`` (0 for 0)."""
+    return 0 if value == 0 else max(0, significant - 1 - math.floor(math.log10(abs(value))))
+
+
+def shown(value, significant=SIGNIFICANT, plus=False):
+    """``value`` as the walkthrough writes it, in its tables and its sentences: ``significant``
+    significant digits of the value and of its distance to the nearest whole number, trailing
+    zeros dropped (with ``plus``, a + before a positive value). A probability of 0.99997 reads
+    0.99997, not 1, so that P - onehot(y) = -0.00003 can be checked by eye; a number smaller than
+    SMALLEST reads in scientific notation. Returns a str."""
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    whole = round(value)
+    places = min(max(_places(value, significant), _places(value - whole, significant)), FINEST)
+    if 0 < abs(value) < SMALLEST:
+        text = f"{value:.{significant}g}"
+    else:
+        text = f"{value:.{places}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        text = "0" if text == "-0" else text
+    return ("+" if plus and value > 0 else "") + text
+
+
+def shown_apart(first, second, significant=SIGNIFICANT):
+    """Two numbers that are compared (a loss before and after a step), each written by ``shown``
+    with the digits that keep ``significant`` significant digits of their difference too: a loss
+    that falls from 0.0000047425 to 0.0000047412 does not read as staying at 0.00000474. Returns
+    two str."""
+    first, second = float(first), float(second)
+    size, change = max(abs(first), abs(second)), abs(first - second)
+    more = math.floor(math.log10(size)) - math.floor(math.log10(change)) if change > 0 else 0
+    return shown(first, significant + more), shown(second, significant + more)
+
+
+def styled(table):
+    """A walkthrough table (a DataFrame) for st.dataframe: its values kept, its float columns
+    written by ``shown``. Returns a pandas Styler."""
+    floats = [name for name in table.columns if pd.api.types.is_float_dtype(table[name])]
+    return table.style.format(shown, subset=floats)
 
 
 def top_units(values, count=8):

@@ -180,6 +180,35 @@ def cell_members(y, predicted, true_digit, predicted_digit):
     return np.flatnonzero((np.asarray(y) == true_digit) & (np.asarray(predicted) == predicted_digit))
 
 
+def most_frequent_mistakes(counts):
+    """The cells (true, predicted) off the diagonal of (10, 10) ``counts`` that hold the most test
+    digits, several when they tie, in reading order; [] when there is no mistake."""
+    off = np.asarray(counts) - np.diag(np.diag(counts))
+    if off.max() <= 0:
+        return []
+    return [(int(true), int(predicted)) for true, predicted in np.argwhere(off == off.max())]
+
+
+COUNT_WORDS = {2: "two", 3: "three"}  # ties this small name the other cells
+
+
+def cell_sentence(counts, true, predicted):
+    """The sentence (markdown) on one cell of (10, 10) ``counts``: how many test digits ``true``
+    the network read as ``predicted`` (or correctly), and whether that is the most frequent
+    mistake or, when several cells tie, one of them."""
+    what = "read correctly" if true == predicted else f"read as {predicted}"
+    sentence = f"**{int(counts[true][predicted])}** test {true}s {what}"
+    top = most_frequent_mistakes(counts)
+    if (true, predicted) not in top:
+        return sentence
+    if len(top) == 1:
+        return sentence + " (the most frequent mistake)"
+    others = [f"{t}s read as {p}" for t, p in top if (t, p) != (true, predicted)]
+    if len(top) in COUNT_WORDS:
+        return sentence + f" (one of the {COUNT_WORDS[len(top)]} most frequent mistakes, with {' and '.join(others)})"
+    return sentence + f" (one of the {len(top)} most frequent mistakes, tied at {int(counts[true][predicted])} each)"
+
+
 def history_until(history, epoch):
     """The first ``epoch`` epochs of a run's history (a dict of lists, as TrainResult.history)."""
     return {key: list(values[:epoch]) for key, values in history.items()}

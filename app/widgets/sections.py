@@ -1,7 +1,6 @@
 """Sections of the Curves & confusion page: the digits behind a confusion-matrix cell, two runs'
 confusion matrices compared, and how far the run's confidence can be trusted (with CSV downloads)."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -17,9 +16,9 @@ CELL_LIMIT = 40  # digits drawn from one cell; the table lists them all
 
 
 def _mistake(counts):
-    """The most frequent mistake (true, predicted), or (0, 0) when there is none."""
-    off = counts - np.diag(np.diag(counts))
-    return tuple(int(i) for i in np.unravel_index(np.argmax(off), off.shape)) if off.max() > 0 else (0, 0)
+    """The most frequent mistake (true, predicted), the first in reading order when several tie, or
+    (0, 0) when there is none."""
+    return next(iter(inside.most_frequent_mistakes(counts)), (0, 0))
 
 
 def confusion_explorer(run, area):
@@ -44,9 +43,7 @@ def confusion_explorer(run, area):
     predicted = remembered(cells[1].selectbox, "Predicted digit", "cell_predicted", predicted_default,
                            options=range(10))
     members = inside.cell_members(evaluation.y, evaluation.predicted, true, predicted)
-    what = "read correctly" if true == predicted else f"read as {predicted}"
-    cells[2].markdown(f"**{len(members)}** test {true}s {what}" + (" (the most frequent mistake)" if
-                      (true, predicted) == (true_default, predicted_default) and true != predicted else ""))
+    cells[2].markdown(inside.cell_sentence(counts, true, predicted))
     if len(members):
         shown = members[:CELL_LIMIT]
         captions = [" · ".join(f"{d}: {p:.0%}" for d, p in analysis.top_guesses(evaluation.probs[i], 2))

@@ -167,6 +167,88 @@ def test_walkthrough_tables_pick_entries_of_the_pass(run, evaluation):
     assert list(inside_digit.pixel_table(walk)["x (raw)"]) == sorted(evaluation.X[3], reverse=True)[:6]
 
 
+def test_shown_keeps_a_probability_near_1_apart_from_1():
+    assert inside_digit.shown(0.9999703187) == "0.9999703"  # 1 - P = 0.0000297: three digits of it
+    assert inside_digit.shown(1 - 0.9999703187) == "0.0000297"
+    assert inside_digit.shown(1.0) == "1" and inside_digit.shown(0.0) == "0" and inside_digit.shown(-0.0) == "0"
+    assert inside_digit.shown(0.5) == "0.5" and inside_digit.shown(-0.0007517) == "-0.000752"
+    assert inside_digit.shown(2.5e-5, plus=True) == "+0.000025"
+    assert inside_digit.shown(-2.5e-5, plus=True) == "-0.000025"
+
+
+def test_shown_writes_a_number_out_down_to_a_millionth_then_in_scientific_notation():
+    assert inside_digit.shown(1e-6) == "0.000001" and inside_digit.shown(1.5e-6) == "0.0000015"
+    assert inside_digit.shown(9.99e-7) == "9.99e-07" and inside_digit.shown(-1.5e-7) == "-1.5e-07"
+    assert inside_digit.shown(1 - 1.5e-7) == "0.99999985"  # near 1 it stays written out
+
+
+def test_shown_apart_gives_two_close_numbers_the_digits_of_their_difference():
+    assert inside_digit.shown_apart(4.7424674e-06, 4.7411705e-06) == ("0.00000474247", "0.00000474117")
+    assert inside_digit.shown_apart(0.0012441, 0.0012075) == ("0.0012441", "0.0012075")
+    assert inside_digit.shown_apart(0.19019, 0.0011132) == ("0.19", "0.00111")  # far apart: shown's own digits
+    assert inside_digit.shown_apart(2.5, 2.5) == ("2.5", "2.5")
+
+
+def confident_digit(evaluation):
+    """The test digit to which a run gives its true label the highest probability."""
+    return int(np.argmax(evaluation.probs[np.arange(len(evaluation.y)), evaluation.y]))
+
+
+def test_a_confident_digit_s_tables_show_p_minus_onehot_as_dlogits():
+    run = nncore.train(nncore.TrainConfig())  # 30 epochs: sure of some digits to within 0.00003
+    evaluation = analysis.evaluate(run)
+    position = confident_digit(evaluation)
+    walk = inside_digit.walkthrough(run, evaluation.X[position], int(evaluation.y[position]))
+    table = inside_digit.class_table(walk, ["P", "onehot", "dlogits"])
+    text = inside_digit.styled(table).hide(axis="index").to_string(delimiter="|").splitlines()[1:]
+    rows = [[float(cell) for cell in line.split("|")[1:]] for line in text]  # P, onehot, dlogits as shown
+    assert len(rows) == 10
+    for P, onehot, dlogits in rows:
+        assert (P != onehot) == (dlogits != 0)
+        assert P - onehot == pytest.approx(dlogits, rel=1e-6, abs=1e-15)
+    label = int(evaluation.y[position])
+    assert rows[label][1] == 1 and 0 < -rows[label][2] < 1e-4  # the case that read P = 1, dlogits = -0.00003
+
+
+def mistakes(*cells):
+    """(10, 10) counts of a few test digits: right ones on the diagonal and the mistakes (true, predicted) given."""
+    pairs = [(d, d) for d in range(10)] + list(cells)
+    return inside.confusion([t for t, _ in pairs], [p for _, p in pairs])
+
+
+def test_a_unique_most_frequent_mistake_is_called_the_most_frequent():
+    counts = mistakes((4, 8), (4, 8), (8, 1))
+    assert inside.most_frequent_mistakes(counts) == [(4, 8)]
+    assert inside.cell_sentence(counts, 4, 8) == "**2** test 4s read as 8 (the most frequent mistake)"
+    assert inside.cell_sentence(counts, 8, 1) == "**1** test 8s read as 1"
+    assert inside.cell_sentence(counts, 4, 4) == "**1** test 4s read correctly"
+
+
+def test_a_tied_most_frequent_mistake_says_it_is_one_of_them():
+    counts = mistakes((4, 8), (4, 8), (8, 1), (8, 1), (3, 5))
+    assert inside.most_frequent_mistakes(counts) == [(4, 8), (8, 1)]
+    assert inside.cell_sentence(counts, 4, 8) == ("**2** test 4s read as 8 (one of the two most frequent mistakes, "
+                                                  "with 8s read as 1)")
+    assert inside.cell_sentence(counts, 8, 1).endswith("(one of the two most frequent mistakes, with 4s read as 8)")
+    assert inside.cell_sentence(counts, 3, 5) == "**1** test 3s read as 5"
+
+
+def test_a_tie_of_three_names_the_others_and_of_four_counts_them():
+    three = mistakes((4, 8), (8, 1), (3, 5))
+    assert inside.cell_sentence(three, 8, 1).endswith("(one of the three most frequent mistakes, with 3s read as 5 "
+                                                      "and 4s read as 8)")
+    four = mistakes((4, 8), (8, 1), (3, 5), (9, 7))
+    assert inside.cell_sentence(four, 9, 7) == ("**1** test 9s read as 7 (one of the 4 most frequent mistakes, tied at "
+                                                "1 each)")
+
+
+def test_without_mistakes_no_cell_is_the_most_frequent_mistake():
+    counts = mistakes()
+    assert inside.most_frequent_mistakes(counts) == []
+    assert inside.cell_sentence(counts, 0, 0) == "**1** test 0s read correctly"
+    assert inside.cell_sentence(counts, 0, 1) == "**0** test 0s read as 1"
+
+
 def test_memo_computes_once_per_result_and_forgets_it_with_the_result():
     class Result:
         pass

@@ -6,9 +6,11 @@ import threading
 
 import numpy as np
 import pytest
+from streamlit import dataframe_util
 
 import nncore
 from app.analysis import inside
+from app.analysis.digit import shown
 from app.figures.inside import BAND, PITCH
 from app.server import trainer
 from tests.app.conftest import PAGES, errors, session_runs, train
@@ -50,7 +52,7 @@ def test_how_it_learns_shows_the_gradients_of_mlp_backward(trained):
     table = trained.dataframe[-1].value  # the largest entries of dW1
     for pixel, unit, value in table[["pixel", "unit", "value"]].itertuples(index=False):
         assert value == grads["W1"][pixel, unit]
-    assert any(f"{model.loss:.4g}" in m.value for m in trained.markdown)
+    assert any(f"L = **{shown(model.loss)}**" in m.value for m in trained.markdown)
 
 
 def test_how_it_learns_with_a_wrong_label_has_a_large_loss_and_a_step_that_lowers_it(trained):
@@ -63,6 +65,34 @@ def test_how_it_learns_with_a_wrong_label_has_a_large_loss_and_a_step_that_lower
     update = next(m.value for m in trained.markdown if "the loss goes from" in m.value)
     before, after = (float(v.strip("*.")) for v in update.split("goes from ")[1].split(" to "))
     assert after < before == pytest.approx(loss, rel=1e-3)
+
+
+def shown_cells(frame):
+    """The cells of an st.dataframe as the browser writes them (its Styler's display values), as str."""
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(frame.proto.arrow_data.styler.display_values)
+
+
+def test_how_it_learns_writes_a_confident_digit_s_small_numbers_with_their_digits(trained):
+    trained.switch_page(PAGES["how"]).run()
+    evaluation = session_runs(trained)[0].evaluation()
+    sure = int(np.argmax(evaluation.probs[np.arange(len(evaluation.y)), evaluation.y]))
+    trained.number_input(key="inside_test_digit").set_value(sure).run()
+    ok(trained)
+    sentence = next(m.value for m in trained.markdown if "scaled by dZ1 = " in m.value)
+    written = sentence.split("scaled by dZ1 = ")[1].rstrip(".")
+    assert float(written) != 0  # it read -0.0000
+    tables = [shown_cells(frame) for frame in trained.dataframe]
+    units = next(t for t in tables if "dZ1" in t)  # step 9, the unit with the largest |dZ1| first
+    assert float(written) == float(units["dZ1"][0])
+    assert f"the column of dW1 for unit {units['unit'][0]} " in sentence
+    classes = next(t for t in tables if "dlogits" in t)  # step 7: P, onehot, dlogits
+    for P, onehot, dlogits in classes[["P", "onehot", "dlogits"]].astype(float).itertuples(index=False):
+        assert (P != onehot) == (dlogits != 0)  # P = 1 beside dlogits = -0.00003 made the maths look wrong
+        assert P - onehot == pytest.approx(dlogits, rel=1e-6, abs=1e-15)
+    assert classes["P"][int(evaluation.y[sure])] != "1"
+    update = next(m.value for m in trained.markdown if "the loss goes from" in m.value)
+    before, after = (float(v.strip("*.")) for v in update.split("goes from ")[1].split(" to "))
+    assert after < before  # a step on one digit lowers its loss, however little: not 0.00000474 to 0.00000474
 
 
 def test_hidden_units_draws_every_unit_and_opens_one(trained):
