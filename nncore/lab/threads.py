@@ -5,9 +5,10 @@ the app's trainer and a sweep's cells train inside ``single_threaded_blas()``; `
 itself leaves the threads as it finds them.
 """
 
+import sys
 import threading
 from contextlib import contextmanager
-from functools import cache
+from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
 
@@ -15,9 +16,15 @@ _limit_lock = threading.Lock()
 _limit = {"users": 0, "limiter": None}
 
 
-@cache
+@lru_cache(maxsize=1)
+def _loaded_blas(modules):
+    return ThreadpoolController()
+
+
 def _blas():
-    return ThreadpoolController()  # finds the loaded BLAS once; limiting it is then cheap
+    """The BLAS libraries loaded now, found again only once more modules are imported: SciPy
+    brings a BLAS of its own, and one found before it was loaded left t-SNE on every core."""
+    return _loaded_blas(len(sys.modules))
 
 
 @contextmanager
