@@ -114,12 +114,17 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
 
 names = [run.name for run in all_runs]
 # The widget's own state goes when another page is shown: the choice is kept under "overlay" too and
-# given back only then (or without the runs deleted since). Setting it on every rerun would undo each
-# × and "Clear all" the moment it is made.
-if "compare_runs" not in st.session_state:
-    st.session_state["compare_runs"] = [n for n in st.session_state.get("overlay", names[:3]) if n in names]
-elif any(n not in names for n in st.session_state["compare_runs"]):
-    st.session_state["compare_runs"] = [n for n in st.session_state["compare_runs"] if n in names]
+# given back only then. Setting the whole choice on every rerun would undo each × and "Clear all" the
+# moment it is made, so the page remembers which runs it has offered ("overlay_offered"): a run not
+# offered before (trained since, here or on another page, or uploaded) joins the overlay, one the
+# learner removed stays out, and one deleted since leaves it.
+offered = st.session_state.get("overlay_offered")  # None: the first time; a link sets it to its runs
+before = st.session_state.get("compare_runs", st.session_state.get("overlay", names[:3]))
+overlay = [n for n in before if n in names] + [n for n in names if offered is not None and n not in offered
+                                               and n not in before]
+if st.session_state.get("compare_runs") != overlay:
+    st.session_state["compare_runs"] = overlay
+st.session_state["overlay_offered"] = names
 chosen = st.multiselect("Runs to overlay", names, key="compare_runs",
                         help="Pick runs to draw on the same charts. Solid: validation; dashed: training.")
 st.session_state["overlay"] = chosen
