@@ -79,6 +79,12 @@ def percent(value):
     return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
 
 
+def header_width(name):
+    """Pixels for a setting's column: its values are short, its header sets the width (the grid clips
+    a header, "Learning rat", rather than wrap it); about 7 px a character at the header's size."""
+    return max(80, 7 * len(nncore.BOUNDS[name].label) + 20)
+
+
 # the settings that differ between the runs get a column each (epochs have theirs, with the epochs trained)
 varying = [name for name in nncore.BOUNDS
            if name != "epochs" and len({getattr(run.config, name) for run in all_runs}) > 1]
@@ -98,7 +104,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
     "run": st.column_config.TextColumn("run", width=175, help="What the run changed from the default settings"),
     "code": st.column_config.TextColumn("code", width=150, help=views.NAME_HELP),
     "status": st.column_config.TextColumn("status", width=125),
-    **{nncore.BOUNDS[name].label: st.column_config.TextColumn(nncore.BOUNDS[name].label, width=80,
+    **{nncore.BOUNDS[name].label: st.column_config.TextColumn(nncore.BOUNDS[name].label, width=header_width(name),
                                                               help=nncore.BOUNDS[name].help.capitalize())
        for name in varying},
     "epochs (e)": st.column_config.TextColumn("epochs (e)", width=75, help="Epochs trained / epochs asked for"),
