@@ -79,6 +79,12 @@ def percent(value):
     return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
 
 
+def header_width(name):
+    """Pixels for a setting's column: its values are short, its header sets the width (the grid clips
+    a header, "Learning rat", rather than wrap it); about 7 px a character at the header's size."""
+    return max(80, 7 * len(nncore.BOUNDS[name].label) + 20)
+
+
 # the settings that differ between the runs get a column each (epochs have theirs, with the epochs trained)
 varying = [name for name in nncore.BOUNDS
            if name != "epochs" and len({getattr(run.config, name) for run in all_runs}) > 1]
@@ -98,7 +104,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
     "run": st.column_config.TextColumn("run", width=175, help="What the run changed from the default settings"),
     "code": st.column_config.TextColumn("code", width=150, help=views.NAME_HELP),
     "status": st.column_config.TextColumn("status", width=125),
-    **{nncore.BOUNDS[name].label: st.column_config.TextColumn(nncore.BOUNDS[name].label, width=80,
+    **{nncore.BOUNDS[name].label: st.column_config.TextColumn(nncore.BOUNDS[name].label, width=header_width(name),
                                                               help=nncore.BOUNDS[name].help.capitalize())
        for name in varying},
     "epochs (e)": st.column_config.TextColumn("epochs (e)", width=75, help="Epochs trained / epochs asked for"),
@@ -114,12 +120,17 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
 
 names = [run.name for run in all_runs]
 # The widget's own state goes when another page is shown: the choice is kept under "overlay" too and
-# given back only then (or without the runs deleted since). Setting it on every rerun would undo each
-# × and "Clear all" the moment it is made.
-if "compare_runs" not in st.session_state:
-    st.session_state["compare_runs"] = [n for n in st.session_state.get("overlay", names[:3]) if n in names]
-elif any(n not in names for n in st.session_state["compare_runs"]):
-    st.session_state["compare_runs"] = [n for n in st.session_state["compare_runs"] if n in names]
+# given back only then. Setting the whole choice on every rerun would undo each × and "Clear all" the
+# moment it is made, so the page remembers which runs it has offered ("overlay_offered"): a run not
+# offered before (trained since, here or on another page, or uploaded) joins the overlay, one the
+# learner removed stays out, and one deleted since leaves it.
+offered = st.session_state.get("overlay_offered")  # None: the first time; a link sets it to its runs
+before = st.session_state.get("compare_runs", st.session_state.get("overlay", names[:3]))
+overlay = [n for n in before if n in names] + [n for n in names if offered is not None and n not in offered
+                                               and n not in before]
+if st.session_state.get("compare_runs") != overlay:
+    st.session_state["compare_runs"] = overlay
+st.session_state["overlay_offered"] = names
 chosen = st.multiselect("Runs to overlay", names, key="compare_runs",
                         help="Pick runs to draw on the same charts. Solid: validation; dashed: training.")
 st.session_state["overlay"] = chosen

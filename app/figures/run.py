@@ -12,7 +12,10 @@ METRICS = {
     "accuracy": ("train_acc", "val_acc", "accuracy"),
 }
 KEPT = "kept epoch: the highest validation accuracy (on a tie, the later)"
-_LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.28), height=360)
+# The legend sits at the bottom of the whole figure (yref "container"), where Plotly reserves the
+# rows it needs below the axis title: under the plot in paper units, a phone's extra rows fell off.
+LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom")
+_LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=40), legend=LEGEND, height=360)
 
 
 def headline(text, longest=40):

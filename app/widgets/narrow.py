@@ -26,9 +26,11 @@ if (!window.digitsNarrowScreen) {{
 }}
 </script>"""
 
+# The strip is a margin above the chart: as padding inside Streamlit's fixed height (border-box) it
+# pushed the chart's last 30 px, its legend's last row, under whatever followed.
 _STYLE = f"""<style>
 @media (max-width: {NARROW}px) {{
-  [data-testid="stPlotlyChart"] {{ padding-top: {TOOLBAR}px; }}
+  [data-testid="stPlotlyChart"] {{ margin-top: {TOOLBAR}px; }}
   [data-testid="stPlotlyChart"] .modebar-container {{ top: -{TOOLBAR}px !important; }}
 }}
 </style>"""

@@ -60,6 +60,7 @@ def restore_from_url():
         st.session_state["select_after_restore"] = names[link.selected]
     if link.overlay:
         st.session_state["overlay"] = [names[i] for i in link.overlay if not link.runs[i].uploaded]
+        st.session_state["overlay_offered"] = names  # the sender chose among them: none is new to Compare
     st.session_state["locked"], st.session_state["hidden"] = link.lock, link.hide
     st.session_state["lesson"], st.session_state["lesson_guesses"] = link.lesson, dict(link.guesses)
     if link.sweep is not None:

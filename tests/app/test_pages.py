@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import json
 
 import numpy as np
 import pytest
@@ -73,6 +74,37 @@ def test_two_runs_overlay_on_the_compare_page(trained):
     assert set(trained.multiselect(key="compare_runs").value) == set(names)
     loss_chart = trained.get("plotly_chart")[0].proto.spec
     assert all(name in loss_chart for name in names)
+
+
+def overlaid(at):
+    """The runs drawn on Compare's loss chart (its traces are named after the runs)."""
+    return {trace["name"] for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+            if trace.get("mode") == "lines" and not trace["name"].endswith(" · training")}
+
+
+def test_a_run_trained_on_compare_joins_the_overlay_and_a_removed_one_stays_out(app):
+    train(app, epochs=3)
+    app.switch_page(PAGES["compare"]).run()
+    train(app, epochs=3, lr=0.5)
+    a, b = [run.name for run in session_runs(app)]
+    assert set(app.multiselect(key="compare_runs").value) == {a, b} == overlaid(app)
+    app.multiselect(key="compare_runs").set_value([b]).run()
+    train(app, epochs=3, hidden=16)
+    c = session_runs(app)[-1].name
+    assert set(app.multiselect(key="compare_runs").value) == {b, c} == overlaid(app), "the removed run stays out"
+
+
+def test_a_run_trained_on_another_page_joins_the_overlay_but_a_cleared_overlay_stays_cleared(app):
+    train(app, epochs=3)
+    app.switch_page(PAGES["compare"]).run()
+    app.multiselect(key="compare_runs").set_value([]).run()
+    app.switch_page(PAGES["overview"]).run()
+    train(app, epochs=3, lr=0.5)
+    app.switch_page(PAGES["compare"]).run()
+    a, b = [run.name for run in session_runs(app)]
+    assert app.multiselect(key="compare_runs").value == [b]
+    app.run()
+    assert app.multiselect(key="compare_runs").value == [b], "a run is new once"
 
 
 def test_newest_run_is_selected(trained):

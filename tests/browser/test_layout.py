@@ -1,5 +1,6 @@
 """What a person sees at 1400×1000 and on a 390×844 phone: Train above the fold of the sidebar, the
-sidebar closing after a page is chosen on a phone, the chart toolbar clear of the chart's title.
+sidebar closing after a page is chosen on a phone, the chart toolbar clear of the chart's title,
+every legend entry inside its chart on a phone.
 Each test takes the screenshots of the pages it visits (test-artifacts/screenshots/)."""
 
 import pytest
@@ -106,3 +107,25 @@ def test_the_chart_toolbar_stays_clear_of_the_chart_title(opened, viewport):
         assert tools["y"] + tools["height"] <= title["y"]
     else:  # a wide chart has room beside its title: the toolbar stays in the chart's top corner
         assert tools["y"] <= area["y"] + 5 and tools["x"] >= title["x"] + title["width"]
+
+
+LEGEND_ENTRIES = """chart => [...chart.querySelectorAll('.legend .traces')].map(entry => {
+    const e = entry.getBoundingClientRect(), c = chart.getBoundingClientRect();
+    return {text: entry.textContent, inside: e.top >= c.top - 0.5 && e.bottom <= c.bottom + 0.5};
+})"""
+
+
+def test_on_a_phone_every_legend_entry_of_compares_charts_is_inside_its_chart(browser, server, shot):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{server.url}/compare?run=epochs:3&run=epochs:3,lr:0.5&run=epochs:3,hidden:16&overlay=0,1,2")
+    charts = page.locator("[data-testid=stMain] [data-testid=stPlotlyChart]")
+    expect(charts).to_have_count(2, timeout=300_000)
+    settle(page)
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        entries = chart.evaluate(LEGEND_ENTRIES)
+        assert len(entries) == 3 and all(e["inside"] for e in entries), entries  # the toolbar's strip pushed one out
+    shot(page, "compare-390x844")
+    context.close()
