@@ -69,12 +69,6 @@ if not all_runs:
     st.stop()
 
 
-def max_loss(run):
-    """The largest finite loss in a run's history (training or validation)."""
-    values = [v for key in ("train_loss", "val_loss") for v in run.result.history[key] if v == v and v != float("inf")]
-    return max(values, default=float("nan"))
-
-
 def percent(value):
     return "—" if value is None or value != value else f"{value:.1%}"  # NaN != NaN
 
@@ -125,7 +119,7 @@ names = [run.name for run in all_runs]
 # offered before (trained since, here or on another page, or uploaded) joins the overlay, one the
 # learner removed stays out, and one deleted since leaves it.
 offered = st.session_state.get("overlay_offered")  # None: the first time; a link sets it to its runs
-before = st.session_state.get("compare_runs", st.session_state.get("overlay", names[:3]))
+before = st.session_state.get("compare_runs", st.session_state.get("overlay", names[:3]))  # the newest
 overlay = [n for n in before if n in names] + [n for n in names if offered is not None and n not in offered
                                                and n not in before]
 if st.session_state.get("compare_runs") != overlay:
@@ -136,19 +130,13 @@ chosen = st.multiselect("Runs to overlay", names, key="compare_runs",
 st.session_state["overlay"] = chosen
 if chosen:
     shown = [runs.get(name) for name in chosen]
-    curves = [figures.Curve(run.name, run.result.history, run.result.best_epoch, run.color)
-              for run in shown if run.result.epochs_run]
-    blown = [run for run in shown if run.result.diverged and run.result.epochs_run]
+    curves, beyond = views.overlaid_curves(shown)
     left, right = st.columns(2)
-    left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch (log scale)",
-                                              beyond={run.name for run in blown}))
+    left.plotly_chart(figures.training_curves(curves, "loss", "Loss per epoch (log scale)", beyond=beyond))
     right.plotly_chart(figures.training_curves(curves, "accuracy", "Accuracy per epoch"))
     st.caption(f"Solid: validation; dashed: training; stars: each run's {figures.KEPT}. Each run keeps its "
                "colour on every page. Hover for values.")
-    if blown and len(blown) < len(curves):
-        st.warning("Diverged, so their loss leaves the loss chart at the top (the axis spans the other runs): "
-                   + "; ".join(f"**{run.name}** (loss up to {max_loss(run):.3g}, diverged at epoch "
-                               f"{run.result.diverged_epoch})" for run in blown) + ".", icon=":material/warning:")
+    views.diverged_warning(shown, beyond)
     empty = [runs.get(k).name for k in chosen if not runs.get(k).result.epochs_run]
     if empty:
         st.caption(f"Not drawn (no epoch finished): {', '.join(empty)}.")

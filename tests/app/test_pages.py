@@ -107,6 +107,16 @@ def test_a_run_trained_on_another_page_joins_the_overlay_but_a_cleared_overlay_s
     assert app.multiselect(key="compare_runs").value == [b], "a run is new once"
 
 
+@pytest.mark.parametrize("count", [3, 4])
+def test_a_first_visit_to_compare_overlays_the_three_newest_runs(app, count):
+    """Both sides of the three: all of three runs, the newest three of four (it was the oldest)."""
+    for hidden in range(8, 8 + count):
+        train(app, epochs=2, hidden=hidden)
+    app.switch_page(PAGES["compare"]).run()
+    newest_first = [run.name for run in reversed(session_runs(app))]
+    assert app.multiselect(key="compare_runs").value == newest_first[:3] and len(newest_first) == count
+
+
 def test_newest_run_is_selected(trained):
     train(trained, hidden=16)
     assert trained.selectbox(key="selected_run").value.startswith("h16 ")
