@@ -88,3 +88,14 @@ def test_the_page_helpers_import_neither_scikit_learn_nor_nbformat():
             "print(sorted(name for name in ('sklearn', 'nbformat') if name in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout == "[]\n", done.stderr
+
+
+def test_the_first_page_does_not_load_pandas():
+    """Start here draws no table: what it and the entry script import leaves pandas (0.25 s) to the
+    pages that show one (the controls' chart data is imported where an epoch slider is drawn)."""
+    code = ("import sys\nimport streamlit, app.widgets.sidebar, app.widgets.link_notes, app.widgets.narrow, "
+            "app.server.trainer, app.server.settings, app.server.memo, app.state.runs, app.state.links, "
+            "app.widgets.views, app.widgets.controls, nncore.lab.lessons, nncore.lab.glossary\n"
+            "print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout == "False\n", done.stderr

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app.analysis import inside
 from app.state import runs
 from app.widgets import views
 
@@ -112,6 +111,8 @@ def network_choice(run, where=st):
 def epoch_choice(run, key, label="Epoch", where=st, **kwargs):
     """A slider over the epochs whose weights the run kept (0: before training), remembered per run;
     starts at the run's kept (best-validation) epoch. Returns the epoch."""
+    from app.analysis import inside  # here: Start here remembers its guesses without loading pandas
+
     epochs = inside.kept_epochs(run.result)
     memory = st.session_state.setdefault(MEMORY, {})
     if memory.get(f"{key} run") != run.name:  # another run: its own epochs, from its best one
