@@ -1,13 +1,13 @@
 """Start here: short lessons that ask for a guess, train the runs that answer it, and explain the
 outcome with those runs' own numbers; then the glossary."""
 
-import numpy as np
 import streamlit as st
 
 from app.server.memo import per_result
 from app.state import runs
 from app.state.links import config_token
 from app.widgets import sidebar, views
+from app.widgets.controls import remember, remembered
 from nncore.lab import glossary, lessons
 
 LESSONS = lessons.LESSONS
@@ -50,7 +50,7 @@ def _show_best(lesson, found):
     """The lesson's run with the highest validation accuracy (its kept epoch's); once its runs are
     there after the button, the sidebar's shown run, rather than whichever run trained last (a run
     that diverged, in the learning-rate lesson)."""
-    best = max(found, key=lambda run: np.nan_to_num(run.result.best_val_accuracy, nan=-1.0))
+    best = max(found, key=lambda run: run.result.best_val_accuracy if run.result.best_epoch else -1.0)
     if st.session_state.get("lesson_ran") == lesson.key:
         del st.session_state["lesson_ran"]
         if runs.selected() is not best:
@@ -59,21 +59,10 @@ def _show_best(lesson, found):
     return best
 
 
-def _pending():
-    """Guesses made but not yet run, by lesson: Streamlit forgets a radio's choice once a page or
-    lesson is shown without it."""
-    return st.session_state.setdefault("lesson_pending", {})
-
-
-def _guessed(lesson):
-    _pending()[lesson.key] = st.session_state.get(f"guess_{lesson.key}")
-
-
 def _forget(lesson):
     """'Guess again': the lesson's guess is dropped (its runs stay among the learner's runs)."""
     _guesses().pop(lesson.key, None)
-    _pending().pop(lesson.key, None)
-    st.session_state.pop(f"guess_{lesson.key}", None)
+    remember(f"guess_{lesson.key}", None)
 
 
 def _results(lesson):
@@ -145,13 +134,12 @@ def lesson_view(lesson, number):
     st.markdown(lesson.intro)
     guess = _guesses().get(lesson.key)
     if guess is not None:
-        st.session_state[f"guess_{lesson.key}"] = guess
-    elif f"guess_{lesson.key}" not in st.session_state and _pending().get(lesson.key) is not None:
-        st.session_state[f"guess_{lesson.key}"] = _pending()[lesson.key]
-    # no index= beside the value in session state (Streamlit would warn); None: nothing chosen yet
-    choice = st.radio(f"**Your guess:** {lesson.question}", range(len(lesson.options)), index=None,
-                      format_func=lesson.options.__getitem__, key=f"guess_{lesson.key}", disabled=guess is not None,
-                      on_change=_guessed, args=(lesson,))
+        remember(f"guess_{lesson.key}", guess)
+    # remembered: a guess not yet run survives a page switch (Streamlit forgets a radio not drawn);
+    # None: nothing chosen yet
+    choice = remembered(st.radio, f"**Your guess:** {lesson.question}", f"guess_{lesson.key}", None,
+                        options=range(len(lesson.options)), index=None, format_func=lesson.options.__getitem__,
+                        disabled=guess is not None)
     if guess is None:
         count = len(lesson.configs)
         st.button(f"Run the experiment ({count} run{'s' if count > 1 else ''})", key=f"run_{lesson.key}",
