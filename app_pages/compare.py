@@ -96,7 +96,7 @@ for run in all_runs:
 st.caption("One row per run, newest first; the settings columns are those that differ between your runs.")
 st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
     "run": st.column_config.TextColumn("run", width=175, help="What the run changed from the default settings"),
-    "code": st.column_config.TextColumn("code", width=150, help=views.NAME_HELP),
+    "code": st.column_config.TextColumn("code", width=150, help=links.NAME_HELP),
     "status": st.column_config.TextColumn("status", width=125),
     **{nncore.BOUNDS[name].label: st.column_config.TextColumn(nncore.BOUNDS[name].label, width=header_width(name),
                                                               help=nncore.BOUNDS[name].help.capitalize())

@@ -5,8 +5,8 @@ import streamlit as st
 
 from app.server.memo import per_result
 from app.state import runs
-from app.state.links import config_token
-from app.widgets import sidebar, views
+from app.state.links import config_token, settings_text
+from app.widgets import sidebar
 from app.widgets.controls import remember, remembered
 from nncore.lab import glossary, lessons
 
@@ -76,7 +76,9 @@ def _outcome(lesson, found):
 
 
 def _chart(lesson, found):
-    """The lesson's picture of its runs: a unit's weights, or the runs' validation loss on one axis."""
+    """The lesson's picture of its runs: a unit's weights, or the runs' validation loss on one axis.
+    Charts are imported here, not at the top: they bring pandas (app/figures/__init__.py), which
+    this page, the first one, does without until a lesson has run."""
     if lesson is lessons.UNIT:
         from app.analysis import inside
         from app.figures import inside as fig
@@ -90,6 +92,7 @@ def _chart(lesson, found):
                                            f"(unit {unit} outlined)"))
     elif lesson is not lessons.HANDWRITING:
         from app.figures import run as figures
+        from app.widgets import views
         curves, beyond = views.overlaid_curves(found)
         st.plotly_chart(figures.training_curves(curves, "loss", title="Loss per epoch of the lesson's runs",
                                                 beyond=beyond), key=f"lesson-chart-{lesson.key}")
@@ -123,7 +126,7 @@ def _explain(lesson, guess):
     cells[0].page_link(lesson.page, label=f"More on {lesson.page_title}", icon=":material/arrow_forward:")
     cells[1].button("Try it yourself", key=f"try_{lesson.key}", on_click=sidebar.load_settings,
                     args=(lesson.try_config,), icon=":material/tune:",
-                    help=f"Loads {views.settings_text(lesson.try_config)} into the sidebar: change one thing "
+                    help=f"Loads {settings_text(lesson.try_config)} into the sidebar: change one thing "
                          "and press Train.")
     cells[2].button("Guess again", key=f"forget_{lesson.key}", on_click=_forget, args=(lesson,),
                     icon=":material/restart_alt:")

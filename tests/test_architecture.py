@@ -90,12 +90,39 @@ def test_the_page_helpers_import_neither_scikit_learn_nor_nbformat():
     assert done.stdout == "[]\n", done.stderr
 
 
+def _top_imports(path):
+    """The modules a Python file imports at its top level (not inside a function), in order."""
+    found = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module)
+    return found
+
+
 def test_the_first_page_does_not_load_pandas():
-    """Start here draws no table: what it and the entry script import leaves pandas (0.25 s) to the
-    pages that show one (the controls' chart data is imported where an epoch slider is drawn)."""
-    code = ("import sys\nimport streamlit, app.widgets.sidebar, app.widgets.link_notes, app.widgets.narrow, "
-            "app.server.trainer, app.server.settings, app.server.memo, app.state.runs, app.state.links, "
-            "app.widgets.views, app.widgets.controls, nncore.lab.lessons, nncore.lab.glossary\n"
-            "print('pandas' in sys.modules)")
+    """Start here draws no chart and no table until a lesson has run: what it and the entry script
+    import leaves pandas (0.3 s) to the pages that show one (charts are imported where drawn)."""
+    statements = []
+    for script in (ROOT / "streamlit_app.py", ROOT / "app_pages" / "start.py"):
+        source = script.read_text()
+        statements += [ast.get_source_segment(source, node) for node in ast.parse(source).body
+                       if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert "from app.widgets import sidebar" in statements
+    code = "\n".join(["import sys", *statements, "print('pandas' in sys.modules)"])
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout == "False\n", done.stderr
+
+
+def test_every_module_that_imports_plotly_imports_pandas_first():
+    """app/figures/__init__.py: Plotly looks pandas up without importing it, and finds a half-made
+    module while another session imports it; importing pandas first waits for that import."""
+    plotting = []
+    for path in sorted([*(ROOT / "app").rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py"]):
+        names = [name.split(".")[0] for name in _top_imports(path)]
+        if "plotly" in names:
+            plotting.append(path.relative_to(ROOT).as_posix())
+            assert "pandas" in names[:names.index("plotly")], path
+        assert not any(name.startswith("plotly") for name in _imports(path) - set(_top_imports(path))), path
+    assert plotting == ["app/figures/inside.py", "app/figures/run.py", "app/figures/sweep.py"]

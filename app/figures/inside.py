@@ -5,6 +5,7 @@ positive), so a pale pixel is a number near zero whatever its sign.
 """
 
 import numpy as np
+import pandas  # noqa: F401  (before Plotly: see app/figures/__init__.py)
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 

@@ -3,6 +3,7 @@
 from typing import NamedTuple
 
 import numpy as np
+import pandas  # noqa: F401  (before Plotly: see app/figures/__init__.py)
 import plotly.graph_objects as go
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -274,3 +275,19 @@ def digit_montage(pixels, columns=10, scale=8, gap=2):
         top, left = (i // columns) * tile, (i % columns) * tile
         montage[top:top + 8 * scale, left:left + 8 * scale] = digit_picture(sample, scale)
     return montage
+
+
+def peer_curves(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
+                label="cross-entropy loss (+ L2)", percent=False):
+    """One curve per epoch of ours and one of scikit-learn's on one chart, for app/widgets/peer.py (two
+    lists of floats in): by default the training losses (both with their L2 term)."""
+    fig = go.Figure()
+    for i, (name, values) in enumerate((("ours (NumPy, from scratch)", ours), ("scikit-learn MLPClassifier", theirs))):
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=list(values), name=name,
+                                 mode="lines" if len(values) > 1 else "markers", line=dict(color=COLORS[i]),
+                                 hovertemplate=f"epoch %{{x}}: %{{y:.4f}}<extra>{name}</extra>"))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=label, height=360,
+                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.25))
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig

@@ -3,6 +3,7 @@ or reads state. ``accuracy_charts`` and ``every_run`` take a sweep (nncore.lab.s
 finished cells and the settings' labels, and pick and fill the builders above them."""
 
 import numpy as np
+import pandas  # noqa: F401  (before Plotly: see app/figures/__init__.py)
 import plotly.graph_objects as go
 
 from app.figures.run import COLORS

@@ -20,7 +20,6 @@ import time
 import streamlit as st
 
 import nncore
-from app.figures import run as figures
 from app.server import lock, machine, settings
 from app.server.cache import RunCache
 from app.server.interruption import INTERRUPTIONS
@@ -112,6 +111,8 @@ class _LiveView:
             f"validation accuracy {stats.val_acc:.1%}"))
         now = time.perf_counter()
         if now - self.drawn_at >= REDRAW_SECONDS or stats.epoch == stats.epochs:
+            from app.figures import run as figures  # here: charts bring pandas, which the first page does without
+
             curves = [figures.Curve("live", self.history, 0, figures.COLORS[0])]
             self.draws += 1  # each drawing its own key: two live views may show identical curves
             self.loss_chart.plotly_chart(figures.training_curves(curves, "loss"), key=f"live-loss-{self.key}-"

@@ -53,6 +53,10 @@ def config_token(config):
     return ",".join(parts) or "default"
 
 
+NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning rate, b = batch size, e = epochs, "
+             "s = seed; then any other setting that differs from the defaults.")
+
+
 def run_name(config, stop_at=None):
     """A run's name: its settings' short name, with the stop when there was one
     ('h64 lr0.1 b64 e500 s0 · stopped at 37/500'). As unique as its key."""
@@ -63,6 +67,16 @@ def run_label(config, stop_at=None):
     """A run in words, for people: what differs from the defaults, with the stop when there was
     one ('learning rate 1, Adam · stopped at 12/30'). ``run_name`` is the short code."""
     return f"{config.describe()} · stopped at {stop_at}/{config.epochs}" if stop_at else config.describe()
+
+
+def settings_text(config):
+    """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0',
+    then each other setting that differs from the defaults (momentum only for the momentum optimizer)."""
+    defaults = TrainConfig()
+    always = ("hidden", "lr", "batch", "epochs", "seed")
+    others = [name for name in BOUNDS if name not in always and getattr(config, name) != getattr(defaults, name)
+              and (name != "momentum" or config.optimizer == "momentum")]
+    return " · ".join(BOUNDS[name].describe(getattr(config, name)) for name in always + tuple(others))
 
 
 def run_key(config, stop_at=None):

@@ -11,7 +11,6 @@ import numpy as np
 import streamlit as st
 
 from app.state import runs
-from app.widgets import views
 
 MEMORY = "inside_memory"
 PROBED = "probe_sample"  # set by probed(): {"pixels": [64 values], "truth": digit or None, "source": str}
@@ -22,6 +21,8 @@ def selected_run(what, stop=True):
     with ``stop``, shows the data instead and stops the page (else returns None: the page goes on)."""
     run = runs.selected()
     if run is None:
+        from app.widgets import views  # here: views draws charts, which Start here imports only when it needs them
+
         views.no_runs_yet(what)
         if stop:
             views.dataset_overview()

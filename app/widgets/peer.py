@@ -6,34 +6,17 @@ where a run is shown."""
 import threading
 from collections import OrderedDict
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import nncore
 import nncore.lab.peer
-from app.figures.run import COLORS
+from app.figures.run import peer_curves
 from app.server import trainer
 from app.server.interruption import INTERRUPTIONS
 from app.state import person, runs
 from nncore.lab.cost import duration
 
 PEER_ENTRIES = 64  # scikit-learn's runs kept for everyone (a few KB each: scores and curves)
-
-
-def beside(ours, theirs, title="Training loss per epoch: ours and scikit-learn's",
-           label="cross-entropy loss (+ L2)", percent=False):
-    """One curve per epoch of ours and one of scikit-learn's on one chart (a pure figure builder:
-    two lists of floats in): by default the training losses (both with their L2 term)."""
-    fig = go.Figure()
-    for i, (name, values) in enumerate((("ours (NumPy, from scratch)", ours), ("scikit-learn MLPClassifier", theirs))):
-        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=list(values), name=name,
-                                 mode="lines" if len(values) > 1 else "markers", line=dict(color=COLORS[i]),
-                                 hovertemplate=f"epoch %{{x}}: %{{y:.4f}}<extra>{name}</extra>"))
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=label, height=360,
-                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", yanchor="top", y=-0.25))
-    if percent:
-        fig.update_yaxes(tickformat=".0%")
-    return fig
 
 
 class _Peers:
@@ -145,10 +128,11 @@ def sklearn_beside(run):
                     f"{points:+.1f} points vs scikit-learn's {peer.test_accuracy:.1%}", **plain)
     cells[1].metric("Training time: ours", f"{ours.seconds:.2f} s", f"scikit-learn: {peer.seconds:.2f} s", **plain)
     cells[2].metric("Epochs: ours", ours.epochs_run, f"scikit-learn: {peer.epochs_run}", **plain)
-    charts = [beside(ours.history["train_loss"], peer.loss_curve)]
+    charts = [peer_curves(ours.history["train_loss"], peer.loss_curve)]
     if peer.validation_scores:  # scikit-learn gives them with its early stopping only
-        charts.append(beside(ours.history["val_acc"], peer.validation_scores, "Validation accuracy per epoch: ours on "
-                             "our validation split, scikit-learn's on its own share", "accuracy", percent=True))
+        charts.append(peer_curves(ours.history["val_acc"], peer.validation_scores,
+                                  "Validation accuracy per epoch: ours on our validation split, scikit-learn's on "
+                                  "its own share", "accuracy", percent=True))
     for column, chart in zip(st.columns(len(charts)), charts, strict=True):
         column.plotly_chart(chart)
     settings = ", ".join(f"{name}={value!r}" for name, value in peer.parameters.items())

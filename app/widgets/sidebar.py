@@ -9,7 +9,6 @@ import streamlit as st
 import nncore
 from app.server import lock, trainer
 from app.state import links, runs
-from app.widgets import views
 from app.widgets.text import plain
 from nncore import BOUNDS, ConfigError
 from nncore.config import check_setting, lr_advice
@@ -161,7 +160,7 @@ def _preset_filled(config):
     if config != preset or runs.get(links.config_token(preset)) is not None:  # a box changed, or it trained
         st.session_state["preset_filled"] = False
         return
-    st.success(f"Filled in the handwriting preset: {views.settings_text(preset)}. Nothing is trained yet.",
+    st.success(f"Filled in the handwriting preset: {links.settings_text(preset)}. Nothing is trained yet.",
                icon=":material/draw:")
     st.button("Train the preset now", type="primary", width="stretch", icon=":material/play_arrow:",
               on_click=use_preset, kwargs={"train": True}, key="train_filled_preset")
@@ -230,9 +229,9 @@ def run_selector(top):
             st.session_state["selected_run"] = names[0]
         choices = {run.name: run.choice() for run in runs.all_runs()}
         st.selectbox("Showing run", names, key="selected_run", format_func=choices.get,
-                     help="The run every page shows, newest first. " + views.NAME_HELP)
+                     help="The run every page shows, newest first. " + links.NAME_HELP)
         run = runs.selected()
-        st.caption(f"{views.settings_text(run.config)} · {run.status}")
+        st.caption(f"{links.settings_text(run.config)} · {run.status}")
         st.button("Load these settings", icon=":material/settings_backup_restore:", on_click=load_settings,
                   args=(run.config,), width="stretch", help="Put this run's settings into the boxes below, to "
                   "train a variation of it.")

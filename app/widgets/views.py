@@ -6,23 +6,10 @@ import streamlit as st
 import nncore
 from app.analysis import run as analysis
 from app.figures import run as figures
+from app.state.links import NAME_HELP, settings_text
 from nncore.lab.glossary import tip
 
-NAME_HELP = ("A run's name lists its settings: h = hidden units, lr = learning rate, b = batch size, e = epochs, "
-             "s = seed; then any other setting that differs from the defaults.")
-
-
 probability_text = figures.probability_text  # the headline and the bars say the same
-
-
-def settings_text(config):
-    """A run's settings in words: '64 hidden units · learning rate 0.1 · batches of 64 · 30 epochs · seed 0',
-    then each other setting that differs from the defaults (momentum only for the momentum optimizer)."""
-    defaults = nncore.TrainConfig()
-    always = ("hidden", "lr", "batch", "epochs", "seed")
-    others = [name for name in nncore.BOUNDS if name not in always and getattr(config, name) != getattr(defaults, name)
-              and (name != "momentum" or config.optimizer == "momentum")]
-    return " · ".join(nncore.BOUNDS[name].describe(getattr(config, name)) for name in always + tuple(others))
 
 
 def digit_gallery(pixels, captions, columns=10, scale=8):

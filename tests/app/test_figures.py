@@ -1,8 +1,14 @@
 """app.figures: the figure builders, checked on their traces, axes and values."""
 
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 
 from app.figures import run as figures
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 HISTORY = {"train_loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.7], "train_acc": [0.5, 0.8, 0.9],
            "val_acc": [0.4, 0.85, 0.8]}
@@ -183,3 +189,44 @@ def test_a_title_longer_than_a_phone_allows_is_split_into_a_title_and_a_subtitle
     assert figures.headline("x" * 80) == {"text": "x" * 80}  # nowhere to split: kept whole
     assert figures.headline("Logits: one score per digit: before the softmax")["subtitle"]["text"] == \
         "one score per digit: before the softmax"  # split at the first ': ' only
+
+
+def test_the_chart_beside_scikit_learn_has_both_curves_per_epoch():
+    fig = figures.peer_curves([1.0, 0.5, 0.25], [1.1, 0.6, 0.3])
+    assert [list(trace.x) for trace in fig.data] == [[1, 2, 3], [1, 2, 3]]
+    assert list(fig.data[1].y) == [1.1, 0.6, 0.3]
+
+
+# Another session's thread is importing pandas, held for a moment inside pandas' own imports (where
+# pandas.Series does not exist yet); this thread then draws a chart and serializes it as
+# st.plotly_chart does. Plotly asks sys.modules whether a value is a pandas Series.
+_WHILE_PANDAS_IS_HALF_IMPORTED = """
+import sys, threading, time
+import plotly.io
+
+halfway = threading.Event()
+
+class Hold:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("pandas.") and not halfway.is_set():
+            halfway.set()
+            time.sleep(1.0)
+        return None
+
+sys.meta_path.insert(0, Hold())
+other = threading.Thread(target=__import__, args=("pandas",))
+other.start()
+halfway.wait()
+from app.figures import run as figures
+curve = figures.Curve("run", {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "train_acc": [0.5, 0.8],
+                               "val_acc": [0.4, 0.85]}, 2, figures.COLORS[0])
+plotly.io.to_json(figures.training_curves([curve], "loss"))
+other.join()
+print("drawn")
+"""
+
+
+def test_a_chart_drawn_while_another_session_imports_pandas_waits_for_pandas_instead_of_failing():
+    done = subprocess.run([sys.executable, "-c", _WHILE_PANDAS_IS_HALF_IMPORTED], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.stdout == "drawn\n", done.stderr[:2000]

@@ -9,12 +9,10 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 import nncore.lab.peer
-from app.widgets import peer as peer_view
 
 SCRIPT = """
 import nncore
 from app.state import runs
-from app.widgets import peer as peer_view
 
 if not runs.all_runs():
     runs.add(nncore.train(nncore.TrainConfig(epochs=5, activation="leaky_relu")))
@@ -99,12 +97,6 @@ def test_over_the_budget_the_page_says_how_long_before_the_click(monkeypatch):
     assert not at.button[0].disabled and at.calls == []
     at.button[0].click().run()
     assert not at.exception and len(at.calls) == 1 and at.metric
-
-
-def test_the_chart_has_both_curves_per_epoch():
-    fig = peer_view.beside([1.0, 0.5, 0.25], [1.1, 0.6, 0.3])
-    assert [list(trace.x) for trace in fig.data] == [[1, 2, 3], [1, 2, 3]]
-    assert list(fig.data[1].y) == [1.1, 0.6, 0.3]
 
 
 def test_while_it_waits_for_a_slot_it_shows_its_place_and_trains_once_the_slot_frees(monkeypatch):
