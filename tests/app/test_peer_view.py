@@ -1,5 +1,5 @@
 """app/widgets/peer.py: the button that trains scikit-learn's MLPClassifier beside a run, driven
-headless on a one-run script, and its figure builder."""
+headless on a one-run script (its chart, figures.peer_curves, is tested in test_figures.py)."""
 
 import threading
 
@@ -13,6 +13,7 @@ import nncore.lab.peer
 SCRIPT = """
 import nncore
 from app.state import runs
+from app.widgets import peer as peer_view
 
 if not runs.all_runs():
     runs.add(nncore.train(nncore.TrainConfig(epochs=5, activation="leaky_relu")))
