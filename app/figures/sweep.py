@@ -73,11 +73,14 @@ def parallel_coordinates(columns, color, title="Every run of the sweep", formats
             dimension.update(tickvals=list(range(len(ticks))), ticktext=list(ticks), range=[-0.25, len(ticks) - 0.75])
         dimensions.append(dimension)
     (color_label, color_values), = color.items()
+    # On a phone the axes stand 50 px apart: their labels ran into each other and a colour bar at the
+    # side took a third of the width. The labels lean, and the bar lies under the axes.
     fig = go.Figure(go.Parcoords(
-        dimensions=dimensions,
+        dimensions=dimensions, labelangle=-30,
         line=dict(color=list(color_values), colorscale="Viridis", showscale=True,
-                  colorbar=dict(title=dict(text=color_label), tickformat=".1%", thickness=12))))
-    fig.update_layout(title=title, height=420, margin=dict(l=70, r=70, t=80, b=30))
+                  colorbar=dict(title=dict(text=color_label, side="top"), tickformat=".1%", thickness=12,
+                                orientation="h", x=0.5, xanchor="center", len=0.8, y=-0.1, yanchor="top"))))
+    fig.update_layout(title=title, height=480, margin=dict(l=70, r=70, t=120, b=110))
     return fig
 
 

@@ -332,6 +332,17 @@ def test_parallel_coordinates_name_each_swept_value():
     assert dims[2].tickformat == dims[3].tickformat == ".1%", "accuracies read as percentages, as everywhere"
 
 
+def test_parallel_coordinates_fit_a_phone_labels_leaning_and_the_colour_bar_under_the_axes():
+    """At 390 px the five axes stand about 50 px apart: level labels ran into each other, and a
+    vertical colour bar at the side took a third of the width (checked by screenshot)."""
+    sweep = Sweep.of(nncore.TrainConfig(), hidden=(8, 16), lr=(0.1, 0.5))
+    cells = [Cell(i, c, 0.9, 0.8, 3, 3, "completed", 0.1, "x") for i, c in enumerate(sweep.configs())]
+    trace = sweep_figures.every_run(sweep, cells, {"hidden": "Hidden units", "lr": "Learning rate"}).data[0]
+    assert trace.labelangle != 0
+    bar = trace.line.colorbar
+    assert bar.orientation == "h" and bar.title.text == "validation accuracy" and bar.title.side == "top"
+
+
 def test_the_estimate_chart_is_a_heatmap_over_two_settings_and_bars_over_one():
     two = Sweep.of(nncore.TrainConfig(), hidden=(8, 16, 32), lr=(0.1, 0.5))
     fig = sweep_figures.estimate_chart(two, (1, 2, 3, 4, 5, 6), {"hidden": "Hidden units", "lr": "Learning rate"})
